@@ -1,0 +1,147 @@
+//! `[acme]` configuration: which ACME directory to order from, and as whom.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Hosts whose ACME directories issue untrusted test certificates.
+const TEST_DIRECTORY_MARKERS: &[&str] = &["staging", "pebble", "localhost", "127.0.0.1", "[::1]"];
+
+/// How the edge obtains certificates.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AcmeConfig {
+    /// ACME directory URL; unset means the embedded local CA issues certificates.
+    pub directory_url: Option<Url>,
+    /// Contact address registered with the ACME account.
+    pub contact_email: Option<String>,
+    /// PEM file of an extra trusted root for the directory's TLS (test CAs such as pebble).
+    pub extra_root_pem: Option<PathBuf>,
+    /// Allow a staging or test directory in production (certificates browsers do not trust).
+    pub allow_test_directory: bool,
+}
+
+impl AcmeConfig {
+    /// Whether the directory URL looks like a staging or test CA.
+    pub fn is_test_directory(&self) -> bool {
+        self.directory_url.as_ref().is_some_and(|url| {
+            let url = url.as_str().to_ascii_lowercase();
+            TEST_DIRECTORY_MARKERS
+                .iter()
+                .any(|marker| url.contains(marker))
+        })
+    }
+
+    /// Appends one message per problem, each naming its key; `production` adds the strict rules.
+    pub fn validate(&self, production: bool, problems: &mut Vec<String>) {
+        if let Some(url) = &self.directory_url
+            && url.scheme() != "https"
+        {
+            problems.push(format!(
+                "acme.directory_url: must be an https:// URL, got scheme `{}`",
+                url.scheme()
+            ));
+        }
+        if let Some(email) = &self.contact_email
+            && !looks_like_email(email)
+        {
+            problems.push(format!(
+                "acme.contact_email: `{email}` is not an email address"
+            ));
+        }
+        if !production {
+            return;
+        }
+        match &self.directory_url {
+            None => problems.push(
+                "acme.directory_url: required in production (the local CA is for development)"
+                    .to_owned(),
+            ),
+            Some(url) if self.is_test_directory() && !self.allow_test_directory => {
+                problems.push(format!(
+                    "acme.directory_url: `{url}` is a staging/test directory; \
+                     set acme.allow_test_directory = true if that is intended"
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// A deliberately loose check: one `@` with text on both sides and a dot in the domain.
+fn looks_like_email(value: &str) -> bool {
+    match value.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> AcmeConfig {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn production_requires_a_directory() {
+        let mut problems = Vec::new();
+        AcmeConfig::default().validate(true, &mut problems);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].starts_with("acme.directory_url:"));
+        problems.clear();
+        AcmeConfig::default().validate(false, &mut problems);
+        assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn staging_directory_needs_the_allow_flag() {
+        let staging =
+            parse(r#"directory_url = "https://acme-staging-v02.api.letsencrypt.org/directory""#);
+        let mut problems = Vec::new();
+        staging.validate(true, &mut problems);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("staging/test"));
+
+        let allowed = AcmeConfig {
+            allow_test_directory: true,
+            ..staging
+        };
+        problems.clear();
+        allowed.validate(true, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn live_directory_passes_and_bad_values_are_named() {
+        let live = parse(
+            r#"directory_url = "https://acme-v02.api.letsencrypt.org/directory"
+               contact_email = "ops@example.com""#,
+        );
+        let mut problems = Vec::new();
+        live.validate(true, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+
+        let bad = parse(
+            r#"directory_url = "http://acme.example.com/dir"
+               contact_email = "not-an-email""#,
+        );
+        bad.validate(false, &mut problems);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("acme.directory_url:"));
+        assert!(problems[1].starts_with("acme.contact_email:"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = toml::from_str::<AcmeConfig>("directroy_url = 'x'").unwrap_err();
+        assert!(err.to_string().contains("directroy_url"), "{err}");
+    }
+}

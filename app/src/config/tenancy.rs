@@ -1,0 +1,113 @@
+//! `[tenancy]`: how tenants' hostnames are formed.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+/// Settings for tenant subdomains.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenancyConfig {
+    /// Every tenant gets `<slug>.<domain_suffix>`.
+    pub domain_suffix: String,
+}
+
+impl TenancyConfig {
+    /// The suffix as stored: lowercase, without surrounding dots.
+    pub fn normalized_suffix(&self) -> String {
+        self.domain_suffix
+            .trim()
+            .trim_matches('.')
+            .to_ascii_lowercase()
+    }
+
+    /// Appends one message per problem, each naming its key.
+    pub fn validate(&self, production: bool, problems: &mut Vec<String>) {
+        let suffix = self.normalized_suffix();
+        if suffix.is_empty() {
+            problems.push("tenancy.domain_suffix: must not be empty".to_owned());
+            return;
+        }
+        if suffix
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<IpAddr>()
+            .is_ok()
+        {
+            if production {
+                problems.push(format!(
+                    "tenancy.domain_suffix: `{suffix}` is an IP address; tenants need a DNS name (e.g. status.example.com)"
+                ));
+            }
+            return;
+        }
+        if let Some(label) = suffix.split('.').find(|label| !is_dns_label(label)) {
+            problems.push(format!(
+                "tenancy.domain_suffix: `{suffix}` is not a DNS name (label `{label}`)"
+            ));
+            return;
+        }
+        if production && (suffix == "localhost" || suffix.ends_with(".localhost")) {
+            problems.push(format!(
+                "tenancy.domain_suffix: `{suffix}` only resolves on the local machine; set the public domain"
+            ));
+        }
+    }
+}
+
+/// RFC 1123 label: 1–63 letters, digits or hyphens, not starting or ending with a hyphen.
+fn is_dns_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 63
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(suffix: &str, production: bool) -> Vec<String> {
+        let mut problems = Vec::new();
+        TenancyConfig {
+            domain_suffix: suffix.to_owned(),
+        }
+        .validate(production, &mut problems);
+        problems
+    }
+
+    #[test]
+    fn development_accepts_localhost() {
+        assert!(problems("localhost", false).is_empty());
+        assert!(problems("127.0.0.1", false).is_empty());
+    }
+
+    #[test]
+    fn production_refuses_empty_localhost_and_ips() {
+        for bad in [
+            "",
+            " . ",
+            "localhost",
+            "LOCALHOST.",
+            "dev.localhost",
+            "10.0.0.1",
+            "::1",
+            "[::1]",
+        ] {
+            let found = problems(bad, true);
+            assert_eq!(found.len(), 1, "{bad}: {found:?}");
+            assert!(found[0].starts_with("tenancy.domain_suffix:"), "{found:?}");
+        }
+        assert!(problems("status.example.com", true).is_empty());
+        assert!(problems(".Status.Example.com.", true).is_empty());
+    }
+
+    #[test]
+    fn malformed_names_are_refused_everywhere() {
+        for bad in ["exa mple.com", "-bad.com", "a..b", "under_score.com"] {
+            assert_eq!(problems(bad, false).len(), 1, "{bad}");
+        }
+    }
+}

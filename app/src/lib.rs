@@ -1,0 +1,16 @@
+//! The StatusWatch app: tenancy, auth, monitors, probing, alerts, status
+//! pages and billing behind one axum router, over SQLite or PostgreSQL.
+//!
+//! The binary builds an [`App`] from typed configuration and a connected
+//! [`db::Database`], then serves [`http::router`] with [`server::run`].
+
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod metrics;
+pub mod server;
+pub mod state;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+pub use state::{App, AppState};

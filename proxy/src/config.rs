@@ -1,0 +1,177 @@
+//! `[edge]` configuration: listeners, upstreams, static root, admin access.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// The shortest admin bearer token accepted; shorter ones are guessable.
+const MIN_ADMIN_TOKEN_LEN: usize = 24;
+
+/// Listeners and routing of the edge.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeConfig {
+    /// Plain-HTTP listener: ACME HTTP-01 challenges and redirects to https.
+    pub http_listen: SocketAddr,
+    /// TLS listener for tenants' sites, the SPA and the API.
+    pub https_listen: SocketAddr,
+    /// Operator admin API listener; loopback unless `admin_token` is set.
+    pub admin_listen: SocketAddr,
+    /// Bearer token required by the admin API (mandatory off loopback).
+    #[serde(default, serialize_with = "redacted")]
+    pub admin_token: Option<SecretString>,
+    /// App upstreams as `host:port`; empty means the local app's `app.listen`.
+    #[serde(default)]
+    pub app_upstreams: Vec<String>,
+    /// Directory of the built SPA.
+    pub static_root: PathBuf,
+}
+
+impl EdgeConfig {
+    /// Appends one message per problem, each naming its key.
+    pub fn validate(&self, _production: bool, problems: &mut Vec<String>) {
+        let token = self
+            .admin_token
+            .as_ref()
+            .map(|t| t.expose_secret().trim().to_owned());
+        if let Some(token) = &token
+            && token.len() < MIN_ADMIN_TOKEN_LEN
+        {
+            problems.push(format!(
+                "edge.admin_token: must be at least {MIN_ADMIN_TOKEN_LEN} characters"
+            ));
+        }
+        if !self.admin_listen.ip().is_loopback() && token.is_none() {
+            problems.push(format!(
+                "edge.admin_listen: {} is not a loopback address, so edge.admin_token must be set",
+                self.admin_listen
+            ));
+        }
+        for (i, upstream) in self.app_upstreams.iter().enumerate() {
+            if !is_host_port(upstream) {
+                problems.push(format!(
+                    "edge.app_upstreams[{i}]: `{upstream}` is not host:port"
+                ));
+            }
+        }
+        let ports = [
+            ("edge.http_listen", self.http_listen),
+            ("edge.https_listen", self.https_listen),
+            ("edge.admin_listen", self.admin_listen),
+        ];
+        for (i, (key, addr)) in ports.iter().enumerate() {
+            for (other, other_addr) in &ports[i + 1..] {
+                if addr.port() != 0 && addr.port() == other_addr.port() {
+                    problems.push(format!(
+                        "{key}: port {} is also used by {other}",
+                        addr.port()
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// `host:port` with a non-empty host and a numeric port.
+fn is_host_port(value: &str) -> bool {
+    match value.rsplit_once(':') {
+        Some((host, port)) => {
+            !host.is_empty() && !host.contains('/') && port.parse::<u16>().is_ok_and(|p| p != 0)
+        }
+        None => false,
+    }
+}
+
+/// Prints whether a secret is set, never its value.
+fn redacted<S: Serializer>(secret: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(_) => s.serialize_str("[redacted]"),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(extra: &str) -> EdgeConfig {
+        toml::from_str(&format!(
+            "http_listen = '0.0.0.0:8080'\nhttps_listen = '0.0.0.0:8443'\n\
+             admin_listen = '127.0.0.1:2019'\nstatic_root = 'static/dist'\n{extra}"
+        ))
+        .unwrap()
+    }
+
+    fn problems(config: &EdgeConfig) -> Vec<String> {
+        let mut problems = Vec::new();
+        config.validate(true, &mut problems);
+        problems
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        assert!(problems(&parse("")).is_empty());
+    }
+
+    #[test]
+    fn public_admin_listener_needs_a_token() {
+        let open = parse("").clone();
+        let open = EdgeConfig {
+            admin_listen: "0.0.0.0:2019".parse().unwrap(),
+            ..open
+        };
+        let found = problems(&open);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("edge.admin_listen:"));
+
+        let guarded = EdgeConfig {
+            admin_token: Some("a-long-enough-admin-token-123".into()),
+            ..open
+        };
+        assert!(problems(&guarded).is_empty());
+    }
+
+    #[test]
+    fn bad_upstreams_short_tokens_and_clashing_ports_are_named() {
+        let config = parse(
+            "app_upstreams = ['127.0.0.1:8000', 'nope', 'http://x:1']\nadmin_token = 'short'",
+        );
+        let config = EdgeConfig {
+            admin_listen: "127.0.0.1:8443".parse().unwrap(),
+            ..config
+        };
+        let found = problems(&config);
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("edge.app_upstreams[1]:")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("edge.app_upstreams[2]:")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|p| p.starts_with("edge.admin_token:")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("edge.https_listen: port 8443")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn the_token_is_never_serialized() {
+        let config = parse("admin_token = 'a-long-enough-admin-token-123'");
+        let text = toml::to_string(&config).unwrap();
+        assert!(!text.contains("a-long-enough"), "{text}");
+        assert!(text.contains("[redacted]"), "{text}");
+    }
+}

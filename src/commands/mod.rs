@@ -1,0 +1,38 @@
+//! One module per command; each returns the process exit code.
+
+mod config_check;
+mod migrate;
+mod roles;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::cli::{Cli, Command, ConfigCommand, GlobalArgs};
+use crate::settings::{self, Loaded, Sources};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Config(ConfigCommand::Check) => config_check::run(&cli.global),
+            Command::Migrate => migrate::run(load_valid(&cli.global)?).await,
+            Command::Serve => roles::serve(load_valid(&cli.global)?).await,
+            Command::App => roles::app(load_valid(&cli.global)?).await,
+            Command::Edge => roles::not_yet("edge", "the Edge issue (Pingora proxy)"),
+            Command::Prober => roles::not_yet("prober", "the Monitoring engine issue"),
+        }
+    })
+}
+
+/// Loads and validates configuration, or fails with every problem listed.
+fn load_valid(global: &GlobalArgs) -> anyhow::Result<Loaded> {
+    let sources = Sources::from_process(global.config.clone(), global.data_dir.clone());
+    let loaded = settings::load(&sources)?.validated()?;
+    crate::telemetry::init(&loaded.settings.log);
+    Ok(loaded)
+}

@@ -1,0 +1,7 @@
+//! The `statuswatch` binary: command line, configuration loading and the
+//! wiring of the `acme`, `proxy` and `app` crates into runnable roles.
+
+pub mod cli;
+pub mod commands;
+pub mod settings;
+pub mod telemetry;
