@@ -54,6 +54,11 @@ pub fn not_yet(role: &str, issue: &str) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_app(loaded: Loaded) -> anyhow::Result<ExitCode> {
+    // Bind first: a taken port fails before anything is created or migrated.
+    let listen = loaded.settings.app.listen;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on app.listen {listen}"))?;
     let db = connect(&loaded).await?;
     let migrations = db.migrations();
     if loaded.settings.database.migrate_on_start {
@@ -80,10 +85,6 @@ async fn run_app(loaded: Loaded) -> anyhow::Result<ExitCode> {
         registry: Arc::new(registry),
     }));
 
-    let listen = loaded.settings.app.listen;
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on app.listen {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, environment = %loaded.environment, "app listening");
 
     let shutdown = CancellationToken::new();

@@ -18,6 +18,9 @@ pub use migrations::{MigrationStatus, Migrations};
 pub use url::{redact_url, sqlite_url_for};
 
 /// What can go wrong opening or migrating the database.
+///
+/// Each message already includes its cause, so the cause is not also
+/// exposed as `source()` (which would print it twice in error chains).
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// The URL names no supported database.
@@ -27,20 +30,31 @@ pub enum DbError {
         url: String,
     },
     /// The database could not be reached or opened.
-    #[error("cannot connect to database {url}: {source}")]
+    #[error("cannot connect to database {url}: {cause}")]
     Connect {
         /// The URL with its password removed.
         url: String,
         /// Why the driver gave up.
-        #[source]
-        source: sqlx::Error,
+        cause: sqlx::Error,
     },
     /// Applying migrations failed; the failing one is rolled back where the dialect allows.
     #[error("migrating the database failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     /// A query failed.
     #[error("database query failed: {0}")]
-    Query(#[from] sqlx::Error),
+    Query(sqlx::Error),
+}
+
+impl From<sqlx::migrate::MigrateError> for DbError {
+    fn from(err: sqlx::migrate::MigrateError) -> Self {
+        Self::Migrate(err)
+    }
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Query(err)
+    }
 }
 
 /// Pool settings taken from `[database]`.
@@ -66,9 +80,9 @@ impl Database {
             url: redact_url(url),
         })?;
         install_default_drivers();
-        let connect_error = |source| DbError::Connect {
+        let connect_error = |cause| DbError::Connect {
             url: redact_url(url),
-            source,
+            cause,
         };
         // One direct connection first: the pool retries refused connections
         // until its timeout and then reports only that it timed out.

@@ -1,5 +1,8 @@
 //! Integration tests of the app crate against real SQLite files and a real PostgreSQL.
 
+// Test helpers outside #[test] functions may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 mod http_health;
 mod migrations;

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, starts PostgreSQL, builds
+# the SPA, then checks formatting and lints and runs every test (unit,
+# integration, end-to-end) against SQLite and PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/setup.sh
+
+ensure_commands "cc:gcc" "cmake:cmake" "pkg-config:pkg-config" "pg_isready:postgresql-client"
+ensure_nextest
+ensure_postgres
+# Databases left by killed test runs (normal runs drop their own).
+psql -q -h 127.0.0.1 -U postgres -d test -At \
+  -c "SELECT datname FROM pg_database WHERE datname LIKE 'sw\_test\_%'" |
+  while read -r db; do psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"; done
+build_spa
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "==> cargo nextest run"
+cargo nextest run --workspace --locked --no-fail-fast

@@ -1,0 +1,145 @@
+//! Starting the binary, waiting for it, and reading what it printed.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a server may take to become ready.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A `statuswatch` command with a clean environment: no inherited configuration.
+pub fn statuswatch(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_statuswatch"));
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("STATUSWATCH") || name == "RUST_LOG" {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command.arg("--data-dir").arg(data_dir);
+    command
+}
+
+/// Runs to completion and returns status, stdout and stderr.
+pub fn output(command: &mut Command) -> (ExitStatus, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.stdin(Stdio::null()).output().unwrap();
+    (
+        status,
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// A port the OS just handed out and released.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// No panic or backtrace ever reaches the operator.
+pub fn assert_clean_failure(status: ExitStatus, stderr: &str) {
+    assert!(!status.success(), "expected failure; stderr: {stderr}");
+    assert_eq!(status.code(), Some(1), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    assert!(
+        !stderr.contains("RUST_BACKTRACE"),
+        "backtrace hint: {stderr}"
+    );
+    assert!(
+        stderr.lines().any(|line| line.starts_with("error: ")),
+        "no `error:` line: {stderr}"
+    );
+}
+
+/// A running server process, stopped with SIGTERM when dropped.
+pub struct Server {
+    child: Option<Child>,
+    /// Base URL of the app listener.
+    pub base: String,
+    log: PathBuf,
+}
+
+impl Server {
+    /// Starts `statuswatch <role>` with the app on a free port; does not wait.
+    pub fn start(mut command: Command, role: &str, log_dir: &Path) -> Self {
+        let port = free_port();
+        let log = log_dir.join(format!("{role}-{port}.log"));
+        let log_file = std::fs::File::create(&log).unwrap();
+        let child = command
+            .arg(role)
+            .env("STATUSWATCH__APP__LISTEN", format!("127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().unwrap())
+            .stderr(log_file)
+            .spawn()
+            .unwrap();
+        Self {
+            child: Some(child),
+            base: format!("http://127.0.0.1:{port}"),
+            log,
+        }
+    }
+
+    /// What the server has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Polls `path` until it answers `status`, failing with the server log otherwise.
+    pub async fn wait_for(&mut self, path: &str, status: u16) -> reqwest::Response {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Some(exit) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
+                panic!("server exited early ({exit}):\n{}", self.log());
+            }
+            if let Ok(response) = client.get(format!("{}{path}", self.base)).send().await
+                && response.status().as_u16() == status
+            {
+                return response;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{path} never answered {status}:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("server already stopped");
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("server ignored SIGTERM:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

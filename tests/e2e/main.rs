@@ -1,0 +1,9 @@
+//! End-to-end tests: the real `statuswatch` binary on free ports, against
+//! real SQLite files and a real PostgreSQL.
+
+// Test helpers outside #[test] functions may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod harness;
+mod serve;
