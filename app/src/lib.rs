@@ -4,13 +4,17 @@
 //! The binary builds an [`App`] from typed configuration and a connected
 //! [`db::Database`], then serves [`http::router`] with [`server::run`].
 
+pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod mail;
 pub mod metrics;
 pub mod server;
 pub mod state;
+pub mod tenancy;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
-pub use state::{App, AppState};
+pub use state::{App, AppSettings, AppState};

@@ -4,8 +4,24 @@ use std::sync::Arc;
 
 use prometheus_client::registry::Registry;
 
+use crate::auth::Keys;
+use crate::auth::rate_limit::RateLimiter;
+use crate::config::{AuthConfig, TenancyConfig};
 use crate::db::Database;
+use crate::mail::Mailer;
 use crate::metrics::AppMetrics;
+use crate::tenancy::dns::DnsChecker;
+
+/// Settings the app reads at request time.
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    /// Production rules: Secure cookies, no mail bodies in logs.
+    pub production: bool,
+    /// Sessions, passwords and limits.
+    pub auth: AuthConfig,
+    /// Tenant hostnames and links.
+    pub tenancy: TenancyConfig,
+}
 
 /// Everything a request may need; built once at start.
 #[derive(Debug)]
@@ -16,6 +32,16 @@ pub struct App {
     pub metrics: AppMetrics,
     /// The process's metrics registry, rendered by `/metrics`.
     pub registry: Arc<Registry>,
+    /// Request-time settings.
+    pub settings: AppSettings,
+    /// Keys derived from `secret_key`.
+    pub keys: Keys,
+    /// Flood guards for signup, login, reset and refresh.
+    pub limiter: RateLimiter,
+    /// Outgoing mail.
+    pub mailer: Mailer,
+    /// DNS look-ups for custom-domain verification.
+    pub dns: DnsChecker,
 }
 
 /// Cheap-to-clone handle on [`App`] for axum's `State`.
@@ -27,5 +53,29 @@ impl std::ops::Deref for AppState {
 
     fn deref(&self) -> &App {
         &self.0
+    }
+}
+
+impl App {
+    /// Assembles the app: registers its metrics in `registry` and derives keys from `secret_key`.
+    pub fn build(
+        db: Database,
+        mut registry: Registry,
+        settings: AppSettings,
+        secret_key: &[u8],
+        mailer: Mailer,
+    ) -> AppState {
+        let metrics = AppMetrics::register(&mut registry);
+        let dns = DnsChecker::new(settings.tenancy.dns_server);
+        AppState(Arc::new(Self {
+            db,
+            metrics,
+            registry: Arc::new(registry),
+            keys: Keys::derive(secret_key),
+            limiter: RateLimiter::default(),
+            mailer,
+            dns,
+            settings,
+        }))
     }
 }

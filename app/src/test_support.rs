@@ -98,3 +98,40 @@ impl PgTestDb {
         std::mem::forget(self);
     }
 }
+
+/// Request-time settings from the built-in configuration files, as `serve` would load them.
+pub fn app_settings(production: bool) -> crate::AppSettings {
+    let mut table: toml::Table = include_str!("../../config/default.toml")
+        .parse()
+        .unwrap_or_else(|e| panic!("config/default.toml: {e}"));
+    let layer: toml::Table = if production {
+        include_str!("../../config/production.toml")
+    } else {
+        include_str!("../../config/development.toml")
+    }
+    .parse()
+    .unwrap_or_else(|e| panic!("environment layer: {e}"));
+    for (section, values) in layer {
+        match (table.get_mut(&section), values) {
+            (Some(toml::Value::Table(base)), toml::Value::Table(over)) => base.extend(over),
+            (_, value) => {
+                table.insert(section, value);
+            }
+        }
+    }
+    let section = |name: &str| {
+        table
+            .get(name)
+            .cloned()
+            .unwrap_or(toml::Value::Table(Default::default()))
+    };
+    crate::AppSettings {
+        production,
+        auth: section("auth")
+            .try_into()
+            .unwrap_or_else(|e| panic!("[auth]: {e}")),
+        tenancy: section("tenancy")
+            .try_into()
+            .unwrap_or_else(|e| panic!("[tenancy]: {e}")),
+    }
+}

@@ -49,9 +49,10 @@ CREATE TABLE memberships (
 );
 CREATE INDEX memberships_user_idx ON memberships (user_id);
 
+-- tenant_id is null for platform sessions (superusers without a membership).
 CREATE TABLE refresh_tokens (
     id         TEXT   NOT NULL PRIMARY KEY,
-    tenant_id  TEXT   NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    tenant_id  TEXT   REFERENCES tenants (id) ON DELETE CASCADE,
     user_id    TEXT   NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     family_id  TEXT   NOT NULL,
     token_hash TEXT   NOT NULL,

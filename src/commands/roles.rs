@@ -1,18 +1,19 @@
 //! Long-running roles: `serve` (everything, embedded default) and the single-role commands.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use app::db::{Database, Dialect, PoolSettings, redact_url};
-use app::metrics::AppMetrics;
-use app::{App, AppState};
+use app::mail::Mailer;
+use app::{App, AppSettings};
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::settings::{Loaded, ensure_data_dir};
+use secrecy::ExposeSecret;
+
+use crate::settings::{Environment, Loaded, ensure_data_dir};
 
 /// Opens the configured database, creating the data directory for SQLite.
 pub async fn connect(loaded: &Loaded) -> anyhow::Result<Database> {
@@ -77,13 +78,25 @@ async fn run_app(loaded: Loaded) -> anyhow::Result<ExitCode> {
         tracing::warn!(status = %status.describe(), "schema not current; /health/ready/ answers 503");
     }
 
-    let mut registry = Registry::default();
-    let metrics = AppMetrics::register(&mut registry);
-    let state = AppState(Arc::new(App {
-        db: db.clone(),
-        metrics,
-        registry: Arc::new(registry),
-    }));
+    let settings = &loaded.settings;
+    let production = loaded.environment == Environment::Production;
+    let mailer = Mailer::from_config(&settings.email, production).context("email configuration")?;
+    let secret = settings
+        .secret_key
+        .as_ref()
+        .map(|k| k.expose_secret().as_bytes().to_vec())
+        .context("secret_key is not set")?;
+    let state = App::build(
+        db.clone(),
+        Registry::default(),
+        AppSettings {
+            production,
+            auth: settings.auth.clone(),
+            tenancy: settings.tenancy.clone(),
+        },
+        &secret,
+        mailer,
+    );
 
     tracing::info!(address = %listener.local_addr()?, environment = %loaded.environment, "app listening");
 

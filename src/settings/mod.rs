@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use acme::AcmeConfig;
 use app::config::{
-    AppConfig, BillingConfig, DatabaseConfig, EmailConfig, ProberConfig, TenancyConfig,
+    AppConfig, AuthConfig, BillingConfig, DatabaseConfig, EmailConfig, ProberConfig, TenancyConfig,
 };
 use proxy::EdgeConfig;
 use secrecy::SecretString;
@@ -110,6 +110,8 @@ pub struct Settings {
     pub edge: EdgeConfig,
     /// Tenant hostnames.
     pub tenancy: TenancyConfig,
+    /// Sessions, passwords, rate limits.
+    pub auth: AuthConfig,
     /// Certificate issuance.
     pub acme: AcmeConfig,
     /// Stripe billing.

@@ -44,6 +44,7 @@ pub fn problems(settings: &Settings, environment: Environment) -> Vec<String> {
     settings.app.validate(production, &mut problems);
     settings.edge.validate(production, &mut problems);
     settings.tenancy.validate(production, &mut problems);
+    settings.auth.validate(production, &mut problems);
     settings.acme.validate(production, &mut problems);
     settings.billing.validate(production, &mut problems);
     settings.email.validate(production, &mut problems);

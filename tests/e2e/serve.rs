@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::harness::{Server, assert_clean_failure, output, statuswatch};
+use crate::harness::{Server, assert_clean_failure, free_port, output, statuswatch};
 use app::test_support::PgTestDb;
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Configuration sections owned by the app crate. The binary composes them
 //! with the other crates' sections, loads them and calls `validate`.
 
+mod auth;
 mod billing;
 mod database;
 mod email;
@@ -12,9 +13,10 @@ use std::net::SocketAddr;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize, Serializer};
 
+pub use auth::AuthConfig;
 pub use billing::BillingConfig;
 pub use database::DatabaseConfig;
-pub use email::EmailConfig;
+pub use email::{EmailConfig, SmtpSecurity};
 pub use prober::ProberConfig;
 pub use tenancy::TenancyConfig;
 

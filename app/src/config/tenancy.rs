@@ -1,8 +1,9 @@
 //! `[tenancy]`: how tenants' hostnames are formed.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
+use url::Url;
 
 /// Settings for tenant subdomains.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -10,6 +11,15 @@ use serde::{Deserialize, Serialize};
 pub struct TenancyConfig {
     /// Every tenant gets `<slug>.<domain_suffix>`.
     pub domain_suffix: String,
+    /// Base URL of links in mails; unset means `https://<domain_suffix>`.
+    #[serde(default)]
+    pub public_url: Option<Url>,
+    /// Slugs nobody may take, besides the built-in list (`www`, `api`, `admin`, …).
+    #[serde(default)]
+    pub reserved_slugs: Vec<String>,
+    /// DNS server for custom-domain checks (`ip:port`); unset means the system resolver.
+    #[serde(default)]
+    pub dns_server: Option<SocketAddr>,
 }
 
 impl TenancyConfig {
@@ -21,8 +31,29 @@ impl TenancyConfig {
             .to_ascii_lowercase()
     }
 
+    /// Base URL of links in mails.
+    pub fn public_base(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => format!("https://{}", self.normalized_suffix()),
+        }
+    }
+
     /// Appends one message per problem, each naming its key.
     pub fn validate(&self, production: bool, problems: &mut Vec<String>) {
+        if let Some(url) = &self.public_url
+            && !matches!(url.scheme(), "http" | "https")
+        {
+            problems.push(format!("tenancy.public_url: `{url}` is not an http(s) URL"));
+        }
+        if production
+            && self
+                .public_url
+                .as_ref()
+                .is_some_and(|u| u.scheme() != "https")
+        {
+            problems.push("tenancy.public_url: must be https in production".to_owned());
+        }
         let suffix = self.normalized_suffix();
         if suffix.is_empty() {
             problems.push("tenancy.domain_suffix: must not be empty".to_owned());
@@ -73,6 +104,9 @@ mod tests {
         let mut problems = Vec::new();
         TenancyConfig {
             domain_suffix: suffix.to_owned(),
+            public_url: None,
+            reserved_slugs: Vec::new(),
+            dns_server: None,
         }
         .validate(production, &mut problems);
         problems

@@ -41,6 +41,15 @@ impl Dialect {
         }
     }
 
+    /// Row-lock clause for a read that a later write in the same transaction
+    /// depends on; SQLite has none (it serialises writers on the whole file).
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE",
+        }
+    }
+
     /// Counts tables named `$1` in the current schema.
     pub(crate) fn table_exists_query(self) -> &'static str {
         match self {

@@ -1,16 +1,18 @@
 //! The one error type handlers return.
 //!
 //! Use a 4xx variant when the caller can fix the request: it carries a stable
-//! `code` and a message for people. Use [`AppError::Internal`] for everything
-//! else: the cause is logged and the body stays generic.
+//! `code` and a message for people (and the field at fault, where there is
+//! one). Use [`AppError::Internal`] for everything else: the cause is logged
+//! and the body stays generic.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// JSON body of every error answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// Stable machine-readable code.
     pub code: &'static str,
@@ -19,15 +21,18 @@ pub struct ErrorBody {
     /// The request field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// When a lockout ends, ms since the epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locked_until: Option<i64>,
 }
 
 /// An error a handler returns.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// No such route or resource (also used for other tenants' resources).
+    /// No such route or resource (also for other tenants' resources).
     #[error("not found")]
     NotFound,
-    /// A field of the request is invalid.
+    /// A field of the request is invalid (422).
     #[error("{field}: {message}")]
     Invalid {
         /// The offending field.
@@ -35,12 +40,100 @@ pub enum AppError {
         /// Why it is invalid.
         message: String,
     },
-    /// The service cannot answer right now.
+    /// The request as a whole is unusable (400, 413, 415).
+    #[error("{message}")]
+    BadRequest {
+        /// HTTP status.
+        status: StatusCode,
+        /// Stable code.
+        code: &'static str,
+        /// Explanation.
+        message: String,
+    },
+    /// Not signed in, or the credentials are invalid (401).
+    #[error("{message}")]
+    Unauthorized {
+        /// Stable code.
+        code: &'static str,
+        /// Explanation.
+        message: String,
+    },
+    /// Signed in but not allowed (403).
+    #[error("{message}")]
+    Forbidden {
+        /// Stable code.
+        code: &'static str,
+        /// Explanation.
+        message: String,
+    },
+    /// Conflicts with what is stored (409).
+    #[error("{message}")]
+    Conflict {
+        /// Stable code.
+        code: &'static str,
+        /// The field whose value conflicts.
+        field: Option<String>,
+        /// Explanation.
+        message: String,
+    },
+    /// Too many attempts (429 with `Retry-After`).
+    #[error("{message}")]
+    TooManyRequests {
+        /// Stable code.
+        code: &'static str,
+        /// Explanation.
+        message: String,
+        /// Seconds to wait.
+        retry_after: u64,
+        /// End of an account lockout, ms since the epoch.
+        locked_until: Option<i64>,
+    },
+    /// The service cannot answer right now (503).
     #[error("{0}")]
     Unavailable(String),
     /// A bug or an outage; the cause is logged, never shown.
     #[error("internal error: {0}")]
     Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    /// A 422 for `field`.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// A 401 with `code`.
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Unauthorized {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 403 with `code`.
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Forbidden {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 409 with `code`, naming `field`.
+    pub fn conflict(code: &'static str, field: Option<&str>, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            field: field.map(str::to_owned),
+            message: message.into(),
+        }
+    }
+
+    /// A 500 whose cause is logged.
+    pub fn internal(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(err))
+    }
 }
 
 impl From<crate::db::DbError> for AppError {
@@ -49,8 +142,16 @@ impl From<crate::db::DbError> for AppError {
     }
 }
 
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Internal(Box::new(err))
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let mut retry = None;
+        let mut locked_until = None;
         let (status, code, message, field) = match self {
             Self::NotFound => (
                 StatusCode::NOT_FOUND,
@@ -64,6 +165,28 @@ impl IntoResponse for AppError {
                 format!("{field}: {message}"),
                 Some(field),
             ),
+            Self::BadRequest {
+                status,
+                code,
+                message,
+            } => (status, code, message, None),
+            Self::Unauthorized { code, message } => (StatusCode::UNAUTHORIZED, code, message, None),
+            Self::Forbidden { code, message } => (StatusCode::FORBIDDEN, code, message, None),
+            Self::Conflict {
+                code,
+                field,
+                message,
+            } => (StatusCode::CONFLICT, code, message, field),
+            Self::TooManyRequests {
+                code,
+                message,
+                retry_after,
+                locked_until: until,
+            } => {
+                retry = Some(retry_after);
+                locked_until = until;
+                (StatusCode::TOO_MANY_REQUESTS, code, message, None)
+            }
             Self::Unavailable(message) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -80,15 +203,19 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        (
-            status,
-            Json(ErrorBody {
-                code,
-                message,
-                field,
-            }),
-        )
-            .into_response()
+        let body = ErrorBody {
+            code,
+            message,
+            field,
+            locked_until,
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = retry {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

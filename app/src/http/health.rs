@@ -15,12 +15,13 @@ use crate::db::MigrationStatus;
 const READY_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Liveness: the process answers; no I/O, so a slow database never restarts it.
+#[utoipa::path(get, path = "/health/", tag = "health", responses((status = 200, description = "alive")))]
 pub(super) async fn live() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
 /// Readiness answer, also the body of the 503.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct Readiness {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -29,10 +30,13 @@ pub(super) struct Readiness {
     message: Option<String>,
     database: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     migrations: Option<MigrationStatus>,
 }
 
 /// Readiness: the database answers and its schema is the one this binary expects.
+#[utoipa::path(get, path = "/health/ready/", tag = "health",
+    responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub(super) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let dialect = state.db.dialect().name();
     let checked = tokio::time::timeout(READY_TIMEOUT, state.db.migrations().status()).await;

@@ -1,25 +1,158 @@
-//! The HTTP surface: routes, errors, and per-request instrumentation.
+//! The HTTP surface: the route table, errors, and per-request instrumentation.
 
-mod error;
+pub mod admin;
+pub mod api_keys;
+pub mod auth;
+pub mod client_ip;
+pub mod domains;
+pub mod error;
 mod health;
+pub mod invitations;
+mod json;
+pub mod members;
 mod observe;
+pub mod openapi;
+pub mod routes;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Method;
 
 use crate::AppState;
+use crate::auth::Role;
 
 pub use error::AppError;
+pub use json::{ApiJson, ApiQuery};
+use routes::{Access, RouteInfo, Routes};
 
-/// Every route of the app; later capabilities add their own routers here.
+/// Largest request body the API reads.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Every route with its access rule.
+pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
+    use Access::{Public, Session, Superuser, Tenant};
+    use Method as M;
+    use Role::{Admin, Viewer};
+    Routes::new(state)
+        .add(M::GET, "/health", Public, health::live)
+        .add(M::GET, "/health/", Public, health::live)
+        .add(M::GET, "/health/ready", Public, health::ready)
+        .add(M::GET, "/health/ready/", Public, health::ready)
+        .add(M::GET, "/metrics", Public, observe::metrics)
+        .add(M::GET, "/api/openapi.json", Public, openapi::document)
+        // Accounts and sessions.
+        .add(M::POST, "/api/auth/signup", Public, auth::signup::signup)
+        .add(M::POST, "/api/auth/login", Public, auth::login::login)
+        .add(M::POST, "/api/auth/refresh", Public, auth::refresh::refresh)
+        .add(M::POST, "/api/auth/logout", Session, auth::logout::logout)
+        .add(
+            M::POST,
+            "/api/auth/verify-email",
+            Public,
+            auth::verify_email::verify,
+        )
+        .add(
+            M::POST,
+            "/api/auth/verify-email/resend",
+            Session,
+            auth::verify_email::resend,
+        )
+        .add(
+            M::POST,
+            "/api/auth/password-reset",
+            Public,
+            auth::password_reset::request,
+        )
+        .add(
+            M::POST,
+            "/api/auth/password-reset/confirm",
+            Public,
+            auth::password_reset::confirm,
+        )
+        .add(M::GET, "/api/me", Session, auth::me::me)
+        // Members and invitations.
+        .add(M::GET, "/api/members", Tenant(Viewer), members::list)
+        .add(
+            M::PATCH,
+            "/api/members/{user_id}",
+            Tenant(Admin),
+            members::update,
+        )
+        .add(
+            M::DELETE,
+            "/api/members/{user_id}",
+            Tenant(Admin),
+            members::remove,
+        )
+        .add(M::GET, "/api/invitations", Tenant(Admin), invitations::list)
+        .add(
+            M::POST,
+            "/api/invitations",
+            Tenant(Admin),
+            invitations::create,
+        )
+        .add(
+            M::DELETE,
+            "/api/invitations/{id}",
+            Tenant(Admin),
+            invitations::revoke,
+        )
+        .add(
+            M::POST,
+            "/api/invitations/accept",
+            Public,
+            invitations::accept,
+        )
+        // API keys.
+        .add(M::GET, "/api/api-keys", Tenant(Admin), api_keys::list)
+        .add(M::POST, "/api/api-keys", Tenant(Admin), api_keys::create)
+        .add(
+            M::DELETE,
+            "/api/api-keys/{id}",
+            Tenant(Admin),
+            api_keys::revoke,
+        )
+        // Domains.
+        .add(M::GET, "/api/domains", Tenant(Viewer), domains::list)
+        .add(M::POST, "/api/domains", Tenant(Admin), domains::add)
+        .add(M::GET, "/api/domains/{id}", Tenant(Viewer), domains::get)
+        .add(
+            M::DELETE,
+            "/api/domains/{id}",
+            Tenant(Admin),
+            domains::remove,
+        )
+        .add(
+            M::POST,
+            "/api/domains/{id}/verify",
+            Tenant(Admin),
+            domains::verify,
+        )
+        // Platform administration.
+        .add(M::GET, "/admin/api/tenants", Superuser, admin::list)
+        .add(M::GET, "/admin/api/tenants/{id}", Superuser, admin::get)
+        .add(
+            M::POST,
+            "/admin/api/tenants/{id}/suspend",
+            Superuser,
+            admin::suspend,
+        )
+        .add(
+            M::POST,
+            "/admin/api/tenants/{id}/resume",
+            Superuser,
+            admin::resume,
+        )
+        .add(M::GET, "/admin/api/audit-log", Superuser, admin::audit_log)
+        .finish()
+}
+
+/// The app's router: the route table plus body limit, metrics and a JSON 404.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/health", get(health::live))
-        .route("/health/", get(health::live))
-        .route("/health/ready", get(health::ready))
-        .route("/health/ready/", get(health::ready))
-        .route("/metrics", get(observe::metrics))
+    let (routes, _) = route_table(state.clone());
+    routes
         .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             observe::record,

@@ -44,6 +44,7 @@ pub(super) async fn record(
 }
 
 /// Prometheus text exposition of the whole process's registry.
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "OpenMetrics text")))]
 pub(super) async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &state.registry)

@@ -1,11 +1,9 @@
 //! Databases and app state for tests.
 
-use std::sync::Arc;
-
 use app::db::{Database, sqlite_url_for};
-use app::metrics::AppMetrics;
-use app::test_support::{PgTestDb, test_pool_settings};
-use app::{App, AppState};
+use app::mail::Mailer;
+use app::test_support::{PgTestDb, app_settings, test_pool_settings};
+use app::{App, AppSettings, AppState};
 use prometheus_client::registry::Registry;
 use tempfile::TempDir;
 
@@ -36,6 +34,15 @@ impl TestDb {
         [Self::sqlite().await, Self::postgres().await]
     }
 
+    /// Migrated SQLite and PostgreSQL.
+    pub async fn both_migrated() -> [Self; 2] {
+        let dbs = Self::both().await;
+        for test_db in &dbs {
+            test_db.db().migrations().run().await.unwrap();
+        }
+        dbs
+    }
+
     pub fn db(&self) -> &Database {
         match self {
             Self::Sqlite { db, .. } | Self::Postgres(_, db) => db,
@@ -43,13 +50,24 @@ impl TestDb {
     }
 }
 
-/// App state over `db` with its own registry.
+/// App state over `db` with development settings and mail to the log.
 pub fn state(db: &Database) -> AppState {
-    let mut registry = Registry::default();
-    let metrics = AppMetrics::register(&mut registry);
-    AppState(Arc::new(App {
-        db: db.clone(),
-        metrics,
-        registry: Arc::new(registry),
-    }))
+    state_with(
+        db,
+        app_settings(false),
+        Mailer::Log {
+            include_body: false,
+        },
+    )
+}
+
+/// App state with chosen settings and mailer.
+pub fn state_with(db: &Database, settings: AppSettings, mailer: Mailer) -> AppState {
+    App::build(
+        db.clone(),
+        Registry::default(),
+        settings,
+        b"test-secret-key",
+        mailer,
+    )
 }

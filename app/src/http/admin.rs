@@ -1,0 +1,152 @@
+//! `/admin/api/*`: platform administration, superusers only.
+
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::http::client_ip::ClientIp;
+use crate::http::{ApiQuery, AppError};
+use crate::tenancy::admin::{self, TenantSummary};
+use crate::tenancy::audit::{self, AuditEntry, Entry};
+
+/// Search and paging.
+#[derive(Debug, Deserialize, IntoParams, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantQuery {
+    /// Part of a slug or name.
+    #[serde(default)]
+    pub q: String,
+    /// Page size, 1–200 (default 50).
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// Rows to skip.
+    #[serde(default)]
+    pub offset: Option<i64>,
+}
+
+/// Lists and searches tenants.
+#[utoipa::path(get, path = "/admin/api/tenants", tag = "admin", params(TenantQuery),
+    responses((status = 200, body = [TenantSummary]), (status = 403, body = crate::http::error::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<TenantQuery>,
+) -> Result<Json<Vec<TenantSummary>>, AppError> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::invalid("limit", "must be between 1 and 200"));
+    }
+    let offset = query.offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(AppError::invalid("offset", "must not be negative"));
+    }
+    if query.q.len() > 100 {
+        return Err(AppError::invalid("q", "must be at most 100 characters"));
+    }
+    Ok(Json(
+        admin::all_tenants_matching(&state.db, &query.q, limit, offset).await?,
+    ))
+}
+
+/// One tenant.
+#[utoipa::path(get, path = "/admin/api/tenants/{id}", tag = "admin",
+    params(("id" = String, Path, description = "tenant id or slug")),
+    responses((status = 200, body = TenantSummary), (status = 404, body = crate::http::error::ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<TenantSummary>, AppError> {
+    admin::any_tenant(&state.db, &id)
+        .await?
+        .map(Json)
+        .ok_or(AppError::NotFound)
+}
+
+async fn set_status(
+    state: &AppState,
+    p: &Principal,
+    ip: String,
+    id: &str,
+    suspended: bool,
+) -> Result<Json<TenantSummary>, AppError> {
+    let tenant = admin::any_tenant(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    admin::set_status(&state.db, &tenant.id, suspended).await?;
+    audit::record(
+        &state.db,
+        Entry {
+            tenant_id: Some(&tenant.id),
+            actor_id: p.user_id.as_deref(),
+            action: if suspended {
+                "tenant.suspend"
+            } else {
+                "tenant.resume"
+            },
+            target: Some(&tenant.slug),
+            ip: Some(ip),
+            details: None,
+        },
+    )
+    .await;
+    admin::any_tenant(&state.db, &tenant.id)
+        .await?
+        .map(Json)
+        .ok_or(AppError::NotFound)
+}
+
+/// Suspends a tenant: its API refuses work and its probes stop; nothing is deleted.
+#[utoipa::path(post, path = "/admin/api/tenants/{id}/suspend", tag = "admin",
+    params(("id" = String, Path, description = "tenant id or slug")),
+    responses((status = 200, body = TenantSummary), (status = 404, body = crate::http::error::ErrorBody)))]
+pub async fn suspend(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> Result<Json<TenantSummary>, AppError> {
+    set_status(&state, &p, ip.to_string(), &id, true).await
+}
+
+/// Resumes a suspended tenant.
+#[utoipa::path(post, path = "/admin/api/tenants/{id}/resume", tag = "admin",
+    params(("id" = String, Path, description = "tenant id or slug")),
+    responses((status = 200, body = TenantSummary), (status = 404, body = crate::http::error::ErrorBody)))]
+pub async fn resume(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> Result<Json<TenantSummary>, AppError> {
+    set_status(&state, &p, ip.to_string(), &id, false).await
+}
+
+/// Audit log filter.
+#[derive(Debug, Deserialize, IntoParams, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Only this tenant's entries.
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    /// Entries, 1–500 (default 100).
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// Reads the audit log, newest first.
+#[utoipa::path(get, path = "/admin/api/audit-log", tag = "admin", params(AuditQuery),
+    responses((status = 200, body = [AuditEntry])))]
+pub async fn audit_log(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> Result<Json<Vec<AuditEntry>>, AppError> {
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(AppError::invalid("limit", "must be between 1 and 500"));
+    }
+    Ok(Json(
+        audit::list(&state.db, query.tenant_id.as_deref(), limit).await?,
+    ))
+}

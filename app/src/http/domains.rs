@@ -1,0 +1,150 @@
+//! `/api/domains`: the organisation's subdomain and its custom domains.
+
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::http::client_ip::ClientIp;
+use crate::http::{ApiJson, AppError};
+use crate::tenancy::Hostname;
+use crate::tenancy::audit::{self, Entry};
+use crate::tenancy::domains::{self, Domain, DomainError};
+
+fn domain_error(err: DomainError) -> AppError {
+    match err {
+        DomainError::NotFound => AppError::NotFound,
+        DomainError::Taken => {
+            AppError::conflict("hostname_taken", Some("hostname"), err.to_string())
+        }
+        DomainError::Subdomain => AppError::conflict("subdomain_fixed", None, err.to_string()),
+        DomainError::NotVerified(message) => AppError::conflict("not_verified", None, message),
+        DomainError::Db(db) => db.into(),
+    }
+}
+
+/// Lists domains.
+#[utoipa::path(get, path = "/api/domains", tag = "domains", responses((status = 200, body = [Domain])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Json<Vec<Domain>>, AppError> {
+    Ok(Json(domains::list(&state.db, p.tenant()?).await?))
+}
+
+/// One domain.
+#[utoipa::path(get, path = "/api/domains/{id}", tag = "domains",
+    params(("id" = String, Path, description = "domain id")),
+    responses((status = 200, body = Domain), (status = 404, body = crate::http::error::ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<Domain>, AppError> {
+    Ok(Json(
+        domains::get(&state.db, p.tenant()?, &id)
+            .await
+            .map_err(domain_error)?,
+    ))
+}
+
+/// New custom domain.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddDomain {
+    /// e.g. `status.example.com`.
+    pub hostname: String,
+}
+
+/// Adds a custom domain; the answer lists the DNS records that prove ownership.
+#[utoipa::path(post, path = "/api/domains", tag = "domains", request_body = AddDomain,
+    responses((status = 201, body = Domain), (status = 409, body = crate::http::error::ErrorBody),
+              (status = 422, body = crate::http::error::ErrorBody)))]
+pub async fn add(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    ClientIp(ip): ClientIp,
+    ApiJson(form): ApiJson<AddDomain>,
+) -> Result<(StatusCode, Json<Domain>), AppError> {
+    let tenant = p.tenant()?;
+    let hostname =
+        Hostname::parse_custom(&form.hostname, &state.settings.tenancy.normalized_suffix())
+            .map_err(|m| AppError::invalid("hostname", m))?;
+    let domain = domains::add(&state.db, tenant, &hostname)
+        .await
+        .map_err(domain_error)?;
+    audit::record(
+        &state.db,
+        Entry {
+            tenant_id: Some(tenant),
+            actor_id: p.user_id.as_deref(),
+            action: "domain.add",
+            target: Some(hostname.as_str()),
+            ip: Some(ip.to_string()),
+            details: None,
+        },
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(domain)))
+}
+
+/// Checks DNS and marks the domain verified (then certificates may be issued for it).
+#[utoipa::path(post, path = "/api/domains/{id}/verify", tag = "domains",
+    params(("id" = String, Path, description = "domain id")),
+    responses((status = 200, body = Domain), (status = 409, body = crate::http::error::ErrorBody)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> Result<Json<Domain>, AppError> {
+    let tenant = p.tenant()?;
+    let domain = domains::verify(&state.db, &state.dns, tenant, &id)
+        .await
+        .map_err(domain_error)?;
+    audit::record(
+        &state.db,
+        Entry {
+            tenant_id: Some(tenant),
+            actor_id: p.user_id.as_deref(),
+            action: "domain.verify",
+            target: Some(&domain.hostname),
+            ip: Some(ip.to_string()),
+            details: None,
+        },
+    )
+    .await;
+    Ok(Json(domain))
+}
+
+/// Removes a custom domain.
+#[utoipa::path(delete, path = "/api/domains/{id}", tag = "domains",
+    params(("id" = String, Path, description = "domain id")),
+    responses((status = 204), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let tenant = p.tenant()?;
+    domains::remove(&state.db, tenant, &id)
+        .await
+        .map_err(domain_error)?;
+    audit::record(
+        &state.db,
+        Entry {
+            tenant_id: Some(tenant),
+            actor_id: p.user_id.as_deref(),
+            action: "domain.remove",
+            target: Some(&id),
+            ip: Some(ip.to_string()),
+            details: None,
+        },
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}

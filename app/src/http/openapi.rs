@@ -1,0 +1,44 @@
+//! `GET /api/openapi.json`: the API description, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use super::{admin, api_keys, auth, domains, health, invitations, members, observe};
+
+/// The document; a test checks that every route of the route table is in it.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "StatusWatch API", description = "Uptime monitoring and status pages. Authenticate with `Authorization: Bearer <access token or API key>`, or the SPA's cookies plus `X-CSRF-Token`."),
+    paths(
+        health::live, health::ready, observe::metrics, document,
+        auth::signup::signup, auth::login::login, auth::refresh::refresh, auth::logout::logout,
+        auth::verify_email::verify, auth::verify_email::resend,
+        auth::password_reset::request, auth::password_reset::confirm, auth::me::me,
+        members::list, members::update, members::remove,
+        invitations::list, invitations::create, invitations::revoke, invitations::accept,
+        api_keys::list, api_keys::create, api_keys::revoke,
+        domains::list, domains::get, domains::add, domains::verify, domains::remove,
+        admin::list, admin::get, admin::suspend, admin::resume, admin::audit_log,
+    ),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Serves the OpenAPI document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI 3.1 document")))]
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

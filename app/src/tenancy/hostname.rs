@@ -1,0 +1,97 @@
+//! Custom hostnames tenants bring (e.g. `status.acme.com`).
+
+use std::fmt;
+use std::net::IpAddr;
+
+/// A lowercase DNS name of at least two labels, not an IP address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Hostname(String);
+
+impl Hostname {
+    /// Validates `value`; names under `our_suffix` belong to us, not to a tenant.
+    pub fn parse_custom(value: &str, our_suffix: &str) -> Result<Self, String> {
+        let name = value.trim().trim_end_matches('.').to_ascii_lowercase();
+        if name.is_empty() || name.len() > 253 {
+            return Err("must be 1 to 253 characters".to_owned());
+        }
+        if name
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<IpAddr>()
+            .is_ok()
+        {
+            return Err("must be a DNS name, not an IP address".to_owned());
+        }
+        let labels: Vec<&str> = name.split('.').collect();
+        if labels.len() < 2 {
+            return Err("must have at least two labels, like status.example.com".to_owned());
+        }
+        for label in &labels {
+            let valid = !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            if !valid {
+                return Err(format!("`{label}` is not a valid DNS label"));
+            }
+        }
+        if labels
+            .last()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err("must end in a top-level domain, not a number".to_owned());
+        }
+        let suffix = our_suffix.trim_matches('.').to_ascii_lowercase();
+        if !suffix.is_empty() && (name == suffix || name.ends_with(&format!(".{suffix}"))) {
+            return Err(format!("names under {suffix} are assigned by StatusWatch"));
+        }
+        if name == "localhost" || name.ends_with(".localhost") {
+            return Err("must be a public DNS name".to_owned());
+        }
+        Ok(Self(name))
+    }
+
+    /// The name as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Hostname {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_hostnames() {
+        assert_eq!(
+            Hostname::parse_custom("Status.Acme.COM.", "sw.io")
+                .unwrap()
+                .as_str(),
+            "status.acme.com"
+        );
+        for bad in [
+            "",
+            "acme",
+            "10.0.0.1",
+            "[::1]",
+            "a..b.com",
+            "-a.com",
+            "a_b.com",
+            "x.sw.io",
+            "sw.io",
+            "app.localhost",
+            "host.123",
+            &format!("{}.com", "a".repeat(64)),
+        ] {
+            assert!(Hostname::parse_custom(bad, "sw.io").is_err(), "{bad}");
+        }
+    }
+}
