@@ -47,6 +47,63 @@ pub enum Command {
     /// Inspect configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Manage tenants (safe to run while `serve` is running).
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+/// `statuswatch tenants …`
+#[derive(Debug, Subcommand)]
+pub enum TenantsCommand {
+    /// Create a tenant; prints its id and domain.
+    Create {
+        /// Subdomain label (3–40 letters, digits, hyphens).
+        #[arg(long)]
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Owner: an existing account, or a new one that gets a link to set its password.
+        #[arg(long, value_name = "EMAIL")]
+        owner_email: Option<String>,
+    },
+    /// List tenants.
+    List {
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend a tenant: its API refuses work, probes stop, nothing is deleted.
+    Suspend {
+        /// Tenant slug.
+        slug: String,
+    },
+    /// Resume a suspended tenant.
+    Resume {
+        /// Tenant slug.
+        slug: String,
+    },
+    /// Create tenants from a CSV file `slug,name,owner_email` (header optional); each row is all-or-nothing.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+/// `statuswatch users …`
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Make an account a platform administrator (or take that away).
+    Superuser {
+        /// The account's email.
+        email: String,
+        /// Take the right away instead.
+        #[arg(long)]
+        revoke: bool,
+    },
 }
 
 /// `statuswatch config …`

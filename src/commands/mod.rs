@@ -3,12 +3,14 @@
 mod config_check;
 mod migrate;
 mod roles;
+mod tenants;
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 
 use crate::cli::{Cli, Command, ConfigCommand, GlobalArgs};
+
 use crate::settings::{self, Loaded, Sources};
 
 /// Runs the parsed command line.
@@ -23,6 +25,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Migrate => migrate::run(load_valid(&cli.global)?).await,
             Command::Serve => roles::serve(load_valid(&cli.global)?).await,
             Command::App => roles::app(load_valid(&cli.global)?).await,
+            Command::Tenants(command) => tenants::run(load_valid(&cli.global)?, command).await,
+            Command::Users(command) => tenants::users(load_valid(&cli.global)?, command).await,
             Command::Edge => roles::not_yet("edge", "the Edge issue (Pingora proxy)"),
             Command::Prober => roles::not_yet("prober", "the Monitoring engine issue"),
         }

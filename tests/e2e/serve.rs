@@ -116,6 +116,10 @@ async fn unreachable_database_is_named_without_its_password() {
             statuswatch(dir.path())
                 .arg(command)
                 .env(
+                    "STATUSWATCH__APP__LISTEN",
+                    format!("127.0.0.1:{}", free_port()),
+                )
+                .env(
                     "STATUSWATCH__DATABASE__URL",
                     "postgres://sw:hunter2@127.0.0.1:1/sw",
                 )

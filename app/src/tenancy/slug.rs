@@ -39,7 +39,6 @@ pub const RESERVED: &[&str] = &[
     "internal",
     "metrics",
     "health",
-    "acme",
     "security",
     "abuse",
     "postmaster",

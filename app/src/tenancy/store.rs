@@ -154,3 +154,13 @@ pub async fn tenant_for_host(db: &Database, host: &str) -> Result<Option<String>
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }
+
+/// Grants or takes away platform administration.
+pub async fn set_superuser(db: &Database, user_id: &str, on: bool) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET is_superuser = $1 WHERE id = $2")
+        .bind(i64::from(on))
+        .bind(user_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}

@@ -3,6 +3,8 @@
 // Test helpers outside #[test] functions may unwrap: a failure is the test failing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api;
 mod helpers;
 mod http_health;
 mod migrations;
+mod tenancy_signup;

@@ -1,0 +1,148 @@
+//! Calling the real router in-process, with a chosen client address.
+
+use std::net::SocketAddr;
+
+use app::AppState;
+use app::http::router;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// An answer: status, headers and the body as JSON (`Null` when empty or not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The `code` of an error body.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+
+    /// `Set-Cookie` values joined, for cookie assertions.
+    pub fn cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+/// A signed-in organisation owner.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub tenant_id: String,
+    pub user_id: String,
+    pub access: String,
+    pub refresh: String,
+    pub domain: String,
+}
+
+/// The app's router plus a client address.
+pub struct Api {
+    pub state: AppState,
+    router: Router,
+    pub peer: SocketAddr,
+}
+
+impl Api {
+    pub fn new(state: AppState) -> Self {
+        Self {
+            router: router(state.clone()),
+            state,
+            peer: "127.0.0.1:40000".parse().unwrap(),
+        }
+    }
+
+    /// Sends `request` as coming from `self.peer`.
+    pub async fn send(&self, mut request: Request<Body>) -> Reply {
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A JSON request with an optional bearer token.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+            None => builder.body(Body::empty()).unwrap(),
+        };
+        self.send(request).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    /// Signs up `slug` with owner `email` and a good password.
+    pub async fn signup(&self, slug: &str, email: &str) -> Session {
+        let reply = self
+            .post(
+                "/api/auth/signup",
+                None,
+                json!({ "organization": format!("{slug} Inc"), "slug": slug, "email": email, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "signup {slug}: {:?}",
+            reply.body
+        );
+        Session {
+            tenant_id: reply.body["organization"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            user_id: reply.body["user"]["id"].as_str().unwrap().to_owned(),
+            access: reply.body["access_token"].as_str().unwrap().to_owned(),
+            refresh: reply.body["refresh_token"].as_str().unwrap().to_owned(),
+            domain: reply.body["domain"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Logs in and returns the access token (single organisation or `organization` given).
+    pub async fn login(&self, email: &str, password: &str, organization: Option<&str>) -> Reply {
+        let mut body = json!({ "email": email, "password": password });
+        if let Some(org) = organization {
+            body["organization"] = json!(org);
+        }
+        self.post("/api/auth/login", None, body).await
+    }
+}
+
+/// A password the policy accepts.
+pub const PASSWORD: &str = "tangerine-umbrella-42";
