@@ -34,9 +34,7 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
     use Method as M;
     use Role::{Admin, Viewer};
     Routes::new(state)
-        .add(M::GET, "/health", Public, health::live)
         .add(M::GET, "/health/", Public, health::live)
-        .add(M::GET, "/health/ready", Public, health::ready)
         .add(M::GET, "/health/ready/", Public, health::ready)
         .add(M::GET, "/metrics", Public, observe::metrics)
         .add(M::GET, "/api/openapi.json", Public, openapi::document)

@@ -3,7 +3,9 @@
 // Test helpers outside #[test] functions may unwrap: a failure is the test failing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
 mod api;
+mod auth_sessions;
 mod helpers;
 mod http_health;
 mod migrations;
