@@ -135,3 +135,227 @@ pub fn app_settings(production: bool) -> crate::AppSettings {
             .unwrap_or_else(|e| panic!("[tenancy]: {e}")),
     }
 }
+
+/// A real SMTP server (aiosmtpd, `tests/support/smtp_sink.py`) that keeps every message.
+#[derive(Debug)]
+pub struct SmtpSink {
+    /// Port it listens on (127.0.0.1).
+    pub port: u16,
+    dir: tempfile_dir::Dir,
+    child: std::process::Child,
+}
+
+/// A directory removed on drop, without a dependency on `tempfile` here.
+mod tempfile_dir {
+    /// Owned temporary directory.
+    #[derive(Debug)]
+    pub struct Dir(pub std::path::PathBuf);
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl SmtpSink {
+    /// Starts the sink on a free port and waits until it listens.
+    pub fn start() -> Self {
+        use std::io::BufRead;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        let dir = std::env::temp_dir().join(format!("sw-smtp-{}", uuid::Uuid::now_v7().simple()));
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/support/smtp_sink.py");
+        let mut child = std::process::Command::new("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .arg(&dir)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start python3 {script}: {e}"));
+        let stdout = child
+            .stdout
+            .take()
+            .unwrap_or_else(|| panic!("smtp sink has no stdout"));
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        assert_eq!(
+            line.trim(),
+            "ready",
+            "smtp sink did not start (is aiosmtpd installed?)"
+        );
+        Self {
+            port,
+            dir: tempfile_dir::Dir(dir),
+            child,
+        }
+    }
+
+    /// `[email]` settings that deliver to this sink.
+    pub fn email_config(&self) -> crate::config::EmailConfig {
+        crate::config::EmailConfig {
+            enabled: true,
+            smtp_host: Some("127.0.0.1".to_owned()),
+            smtp_port: self.port,
+            smtp_security: crate::config::SmtpSecurity::None,
+            smtp_username: None,
+            smtp_password: None,
+            from: "StatusWatch <noreply@statuswatch.test>".to_owned(),
+        }
+    }
+
+    /// Every message so far, oldest first, as raw text.
+    pub fn messages(&self) -> Vec<String> {
+        let mut paths: Vec<_> = std::fs::read_dir(&self.dir.0)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        paths.sort();
+        paths
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect()
+    }
+
+    /// Waits up to 10 s for a message to `to` whose text contains `needle`.
+    pub async fn wait_for(&self, to: &str, needle: &str) -> String {
+        for _ in 0..200 {
+            if let Some(found) = self.messages().into_iter().find(|m| {
+                m.lines().next().is_some_and(|l| l.contains(to)) && unfold(m).contains(needle)
+            }) {
+                return unfold(&found);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "no mail to {to} containing {needle:?}; got {:#?}",
+            self.messages()
+        );
+    }
+}
+
+/// Undoes quoted-printable soft line breaks and `=3D`, so links can be read back.
+fn unfold(raw: &str) -> String {
+    raw.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}
+
+/// The value of `token=` in the first link of `mail`.
+pub fn token_in(mail: &str) -> String {
+    let start = mail
+        .find("token=")
+        .map(|i| i + "token=".len())
+        .unwrap_or_else(|| panic!("no token in {mail}"));
+    mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect()
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Debian's `pebble-challtestsrv` as a DNS server whose records tests set.
+#[derive(Debug)]
+pub struct ChallTestSrv {
+    /// Its DNS listener (UDP and TCP on 127.0.0.1).
+    pub dns: std::net::SocketAddr,
+    management: std::net::SocketAddr,
+    child: std::process::Child,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+impl ChallTestSrv {
+    /// Starts it with DNS only, and waits for its management API.
+    pub fn start() -> Self {
+        let dns: std::net::SocketAddr = ([127, 0, 0, 1], free_port()).into();
+        let management: std::net::SocketAddr = ([127, 0, 0, 1], free_port()).into();
+        let child = std::process::Command::new("pebble-challtestsrv")
+            .args([
+                "-dns01",
+                &dns.to_string(),
+                "-management",
+                &management.to_string(),
+            ])
+            .args(["-http01", "", "-https01", "", "-tlsalpn01", ""])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start pebble-challtestsrv (Debian package pebble): {e}")
+            });
+        let server = Self {
+            dns,
+            management,
+            child,
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(management).is_ok() {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("pebble-challtestsrv did not start");
+    }
+
+    fn post(&self, path: &str, body: &str) {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(self.management)
+            .unwrap_or_else(|e| panic!("challtestsrv: {e}"));
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.management,
+            body.len()
+        );
+        stream
+            .write_all(request.as_bytes())
+            .unwrap_or_else(|e| panic!("challtestsrv: {e}"));
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "challtestsrv {path}: {answer}"
+        );
+    }
+
+    /// Answers CNAME queries for `host` with `target`.
+    pub fn set_cname(&self, host: &str, target: &str) {
+        self.post(
+            "/set-cname",
+            &format!(r#"{{"host":"{host}.","target":"{target}."}}"#),
+        );
+    }
+
+    /// Answers TXT queries for `host` with `value`.
+    pub fn set_txt(&self, host: &str, value: &str) {
+        self.post(
+            "/set-txt",
+            &format!(r#"{{"host":"{host}.","value":"{value}"}}"#),
+        );
+    }
+}
+
+impl Drop for ChallTestSrv {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -4,9 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access;
+mod admin;
 mod api;
 mod auth_sessions;
+mod domains;
 mod helpers;
 mod http_health;
+mod mail_links;
+mod members;
 mod migrations;
 mod tenancy_signup;

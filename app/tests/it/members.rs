@@ -1,0 +1,208 @@
+//! Roles and membership: the last owner stays, owners alone manage ownership, API keys.
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::access::issue_invite_token;
+use crate::api::{Api, PASSWORD};
+use crate::helpers::{TestDb, state};
+
+async fn join(api: &Api, owner: &str, email: &str, role: &str) -> (String, String) {
+    let invite = api
+        .post(
+            "/api/invitations",
+            Some(owner),
+            json!({ "email": email, "role": role }),
+        )
+        .await;
+    assert_eq!(invite.status, StatusCode::CREATED, "{:?}", invite.body);
+    let token = issue_invite_token(api, email).await;
+    let joined = api
+        .post(
+            "/api/invitations/accept",
+            None,
+            json!({ "token": token, "password": PASSWORD }),
+        )
+        .await;
+    (
+        joined.body["user"]["id"].as_str().unwrap().to_owned(),
+        joined.body["access_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_last_owner_cannot_leave_or_be_demoted() {
+    for test_db in TestDb::both_migrated().await {
+        let api = Api::new(state(test_db.db()));
+        let owner = api.signup("acme", "ann@acme.example").await;
+        let me = format!("/api/members/{}", owner.user_id);
+        let demote = api
+            .call(
+                Method::PATCH,
+                &me,
+                Some(&owner.access),
+                Some(json!({ "role": "admin" })),
+            )
+            .await;
+        assert_eq!(demote.status, StatusCode::CONFLICT);
+        assert_eq!(demote.code(), "last_owner");
+        let remove = api
+            .call(Method::DELETE, &me, Some(&owner.access), None)
+            .await;
+        assert_eq!(remove.code(), "last_owner");
+
+        let (admin_id, admin_token) = join(&api, &owner.access, "adam@acme.example", "admin").await;
+        // Admins cannot touch owners or make owners.
+        assert_eq!(
+            api.call(Method::DELETE, &me, Some(&admin_token), None)
+                .await
+                .code(),
+            "owners_only"
+        );
+        let self_promote = api
+            .call(
+                Method::PATCH,
+                &format!("/api/members/{admin_id}"),
+                Some(&admin_token),
+                Some(json!({ "role": "owner" })),
+            )
+            .await;
+        assert_eq!(self_promote.code(), "owners_only");
+        // Owners can; then the first owner may step down.
+        let promote = api
+            .call(
+                Method::PATCH,
+                &format!("/api/members/{admin_id}"),
+                Some(&owner.access),
+                Some(json!({ "role": "owner" })),
+            )
+            .await;
+        assert_eq!(promote.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            api.call(
+                Method::PATCH,
+                &me,
+                Some(&owner.access),
+                Some(json!({ "role": "viewer" }))
+            )
+            .await
+            .status,
+            StatusCode::NO_CONTENT
+        );
+        let bad_role = api
+            .call(
+                Method::PATCH,
+                &me,
+                Some(&admin_token),
+                Some(json!({ "role": "god" })),
+            )
+            .await;
+        assert_eq!(bad_role.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
+
+#[tokio::test]
+async fn removed_members_lose_access_at_once() {
+    let test_db = TestDb::sqlite().await;
+    test_db.db().migrations().run().await.unwrap();
+    let api = Api::new(state(test_db.db()));
+    let owner = api.signup("acme", "ann@acme.example").await;
+    let (member_id, member_token) = join(&api, &owner.access, "mo@acme.example", "member").await;
+    assert_eq!(
+        api.get("/api/members", Some(&member_token)).await.status,
+        StatusCode::OK
+    );
+    let removed = api
+        .call(
+            Method::DELETE,
+            &format!("/api/members/{member_id}"),
+            Some(&owner.access),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let after = api.get("/api/members", Some(&member_token)).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn api_keys_are_shown_once_scoped_and_revocable() {
+    for test_db in TestDb::both_migrated().await {
+        let api = Api::new(state(test_db.db()));
+        let owner = api.signup("acme", "ann@acme.example").await;
+        let created = api
+            .post(
+                "/api/api-keys",
+                Some(&owner.access),
+                json!({ "name": "deploy bot", "scope": "read" }),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+        let secret = created.body["secret"].as_str().unwrap().to_owned();
+        assert!(secret.starts_with(&format!("sw_{}_", created.body["prefix"].as_str().unwrap())));
+        let listed = api.get("/api/api-keys", Some(&owner.access)).await;
+        assert!(
+            !listed.body.to_string().contains(&secret[16..]),
+            "secret listed"
+        );
+        let stored: String = sqlx::query_scalar("SELECT secret_hash FROM api_keys")
+            .fetch_one(test_db.db().pool())
+            .await
+            .unwrap();
+        assert!(
+            !secret.contains(&stored) && !stored.contains(&secret[16..]),
+            "secret stored in clear"
+        );
+
+        assert_eq!(
+            api.get("/api/domains", Some(&secret)).await.status,
+            StatusCode::OK
+        );
+        let write = api
+            .post(
+                "/api/domains",
+                Some(&secret),
+                json!({ "hostname": "x.acme.example" }),
+            )
+            .await;
+        assert_eq!(write.code(), "insufficient_role");
+        // Keys are not sessions.
+        assert_eq!(
+            api.get("/api/me", Some(&secret)).await.status,
+            StatusCode::FORBIDDEN
+        );
+
+        let tampered = format!("{}x", &secret[..secret.len() - 1]);
+        assert_eq!(
+            api.get("/api/domains", Some(&tampered)).await.code(),
+            "invalid_api_key"
+        );
+        let id = created.body["id"].as_str().unwrap();
+        assert_eq!(
+            api.call(
+                Method::DELETE,
+                &format!("/api/api-keys/{id}"),
+                Some(&owner.access),
+                None
+            )
+            .await
+            .status,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            api.get("/api/domains", Some(&secret)).await.code(),
+            "invalid_api_key"
+        );
+        for bad in [
+            json!({ "name": "", "scope": "read" }),
+            json!({ "name": "x", "scope": "admin" }),
+        ] {
+            assert_eq!(
+                api.post("/api/api-keys", Some(&owner.access), bad)
+                    .await
+                    .status,
+                StatusCode::UNPROCESSABLE_ENTITY
+            );
+        }
+    }
+}
