@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
 
-ensure_commands "cc:gcc" "cmake:cmake" "pkg-config:pkg-config" "pg_isready:postgresql-client"
+ensure_commands "cc:gcc" "cmake:cmake" "pkg-config:pkg-config" "pg_isready:postgresql-client" \
+  "python3:python3" "pebble-challtestsrv:pebble"
+ensure_python_module aiosmtpd
 ensure_nextest
 ensure_postgres
 # Databases left by killed test runs (normal runs drop their own).

@@ -38,7 +38,7 @@ pub enum Mailer {
     /// A real SMTP server.
     Smtp {
         /// The connection pool.
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
         /// Sender.
         from: Mailbox,
     },
@@ -90,7 +90,7 @@ impl Mailer {
             .parse::<Mailbox>()
             .map_err(|e| MailError::Build(format!("email.from: {e}")))?;
         Ok(Self::Smtp {
-            transport: builder.build(),
+            transport: Box::new(builder.build()),
             from,
         })
     }

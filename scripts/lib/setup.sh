@@ -18,6 +18,15 @@ ensure_commands() {
   fi
 }
 
+# Installs a Python module from PyPI when it cannot be imported (test servers such as aiosmtpd).
+ensure_python_module() {
+  if ! python3 -c "import $1" >/dev/null 2>&1; then
+    echo "==> installing python module $1"
+    python3 -m pip install --quiet --disable-pip-version-check "$1" ||
+      python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$1"
+  fi
+}
+
 # Makes sure cargo-nextest is available (prebuilt on our machines; built once otherwise).
 ensure_nextest() {
   if ! cargo nextest --version >/dev/null 2>&1; then

@@ -158,17 +158,20 @@ pub async fn authenticate(db: &Database, presented: &str) -> Result<Option<KeyId
     }))
 }
 
+/// id, name, prefix, scope, created_at, last_used_at, revoked_at.
+type KeyRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
 /// Keys of a tenant, newest first.
 pub async fn list(db: &Database, tenant_id: &str) -> Result<Vec<ApiKey>, DbError> {
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        String,
-        i64,
-        Option<i64>,
-        Option<i64>,
-    )> = sqlx::query_as(
+    let rows: Vec<KeyRow> = sqlx::query_as(
         "SELECT id, name, prefix, scope, created_at, last_used_at, revoked_at FROM api_keys \
          WHERE tenant_id = $1 ORDER BY created_at DESC",
     )

@@ -94,7 +94,7 @@ pub fn check(password: &str, min_len: usize, email: &str) -> Result<(), Password
     }
     let lower = password.to_lowercase();
     let local = email.split('@').next().unwrap_or_default().to_lowercase();
-    let one_char = lower.chars().all(|c| Some(c) == lower.chars().next());
+    let one_char = lower.chars().all(|c| lower.starts_with(c));
     if one_char
         || COMMON.contains(&lower.as_str())
         || lower == email.to_lowercase()

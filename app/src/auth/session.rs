@@ -153,6 +153,17 @@ async fn issue(
     })
 }
 
+/// id, tenant_id, user_id, family_id, expires_at, used_at, revoked_at.
+type RefreshRow = (
+    String,
+    Option<String>,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
 /// Exchanges a refresh token for new tokens, detecting reuse.
 pub async fn rotate(
     db: &Database,
@@ -165,15 +176,7 @@ pub async fn rotate(
     }
     let now = now_ms();
     let mut tx = db.pool().begin().await?;
-    let row: Option<(
-        String,
-        Option<String>,
-        String,
-        String,
-        i64,
-        Option<i64>,
-        Option<i64>,
-    )> = sqlx::query_as(
+    let row: Option<RefreshRow> = sqlx::query_as(
         "SELECT id, tenant_id, user_id, family_id, expires_at, used_at, revoked_at \
          FROM refresh_tokens WHERE token_hash = $1",
     )

@@ -72,22 +72,25 @@ pub struct AuditEntry {
     pub created_at: i64,
 }
 
+/// id, tenant_id, actor_id, action, target, ip, details, created_at.
+type AuditRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    i64,
+);
+
 /// Newest entries first, optionally of one tenant.
 pub async fn list(
     db: &Database,
     tenant_id: Option<&str>,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, DbError> {
-    let rows: Vec<(
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        i64,
-    )> = sqlx::query_as(
+    let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT id, tenant_id, actor_id, action, target, ip, details, created_at FROM audit_log \
              WHERE ($1 IS NULL OR tenant_id = $1) ORDER BY created_at DESC, id DESC LIMIT $2",
     )

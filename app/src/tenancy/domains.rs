@@ -199,7 +199,7 @@ pub async fn verify(
     let txt = dns.txt(&format!("{TXT_LABEL}.{}", found.hostname)).await;
     let by_cname = cname
         .as_ref()
-        .is_ok_and(|targets| targets.iter().any(|t| *t == subdomain));
+        .is_ok_and(|targets| targets.contains(&subdomain));
     let by_txt = match (&txt, &token) {
         (Ok(values), Some(token)) => values.iter().any(|v| v.trim() == token),
         _ => false,
