@@ -96,3 +96,32 @@ const statusEl = document.getElementById('system-status');
 if (statusEl) {
   startStatusLine(statusEl);
 }
+
+/** On a tenant's own hostname, show when the platform has suspended it. */
+async function showSuspendedNotice(): Promise<void> {
+  try {
+    const res = await fetch('/api/site', { headers: { Accept: 'application/json' } });
+    if (!res.ok) return;
+    const body: unknown = await res.json();
+    if (typeof body !== 'object' || body === null || !('tenant' in body)) return;
+    const tenant = body.tenant;
+    if (
+      typeof tenant !== 'object' ||
+      tenant === null ||
+      !('suspended' in tenant) ||
+      tenant.suspended !== true
+    ) {
+      return;
+    }
+    const name = 'name' in tenant && typeof tenant.name === 'string' ? tenant.name : 'This organization';
+    const notice = document.createElement('div');
+    notice.className = 'suspended-notice';
+    notice.setAttribute('role', 'alert');
+    notice.textContent = `${name}'s pages are suspended. Please contact the organization or StatusWatch support.`;
+    document.querySelector('main')?.prepend(notice);
+  } catch {
+    // No notice when the API cannot be reached; the status line reports that.
+  }
+}
+
+void showSuspendedNotice();

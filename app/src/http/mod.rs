@@ -13,6 +13,7 @@ pub mod members;
 mod observe;
 pub mod openapi;
 pub mod routes;
+pub mod site;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -38,6 +39,7 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
         .add(M::GET, "/health/ready/", Public, health::ready)
         .add(M::GET, "/metrics", Public, observe::metrics)
         .add(M::GET, "/api/openapi.json", Public, openapi::document)
+        .add(M::GET, "/api/site", Public, site::site)
         // Accounts and sessions.
         .add(M::POST, "/api/auth/signup", Public, auth::signup::signup)
         .add(M::POST, "/api/auth/login", Public, auth::login::login)

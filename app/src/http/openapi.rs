@@ -4,14 +4,14 @@ use axum::Json;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{admin, api_keys, auth, domains, health, invitations, members, observe};
+use super::{admin, api_keys, auth, domains, health, invitations, members, observe, site};
 
 /// The document; a test checks that every route of the route table is in it.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "StatusWatch API", description = "Uptime monitoring and status pages. Authenticate with `Authorization: Bearer <access token or API key>`, or the SPA's cookies plus `X-CSRF-Token`."),
     paths(
-        health::live, health::ready, observe::metrics, document,
+        health::live, health::ready, observe::metrics, document, site::site,
         auth::signup::signup, auth::login::login, auth::refresh::refresh, auth::logout::logout,
         auth::verify_email::verify, auth::verify_email::resend,
         auth::password_reset::request, auth::password_reset::confirm, auth::me::me,

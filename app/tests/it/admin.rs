@@ -65,6 +65,20 @@ async fn superusers_search_suspend_and_resume_with_an_audit_trail() {
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
         assert_eq!(refused.code(), "tenant_suspended");
 
+        let site = |host: &'static str| {
+            axum::http::Request::get("/api/site")
+                .header("host", host)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let notice = api.send(site("acme.localhost:8443")).await;
+        assert_eq!(notice.body["tenant"]["slug"], "acme");
+        assert_eq!(notice.body["tenant"]["suspended"], true);
+        assert_eq!(
+            api.send(site("unknown.localhost")).await.body["tenant"],
+            serde_json::Value::Null
+        );
+
         let resumed = api
             .post(
                 &format!("/admin/api/tenants/{}/resume", acme.tenant_id),
@@ -81,6 +95,10 @@ async fn superusers_search_suspend_and_resume_with_an_audit_trail() {
             members.body
         );
         assert_eq!(members.body.as_array().unwrap().len(), 1);
+        assert_eq!(
+            api.send(site("acme.localhost")).await.body["tenant"]["suspended"],
+            false
+        );
 
         let log = api
             .get(
