@@ -53,6 +53,16 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Certificates of the edge.
+    #[command(subcommand)]
+    Certs(CertsCommand),
+}
+
+/// `statuswatch certs …`
+#[derive(Debug, Subcommand)]
+pub enum CertsCommand {
+    /// Print the local CA's root certificate (PEM) so browsers and curl can trust it.
+    ExportCa,
 }
 
 /// `statuswatch tenants …`

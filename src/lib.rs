@@ -3,5 +3,6 @@
 
 pub mod cli;
 pub mod commands;
+pub mod local_ca;
 pub mod settings;
 pub mod telemetry;

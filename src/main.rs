@@ -6,6 +6,8 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = statuswatch::cli::Cli::parse();
+    // Several TLS stacks are linked in; pick one process-wide provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     match statuswatch::commands::run(cli) {
         Ok(code) => code,
         Err(err) => {

@@ -57,20 +57,20 @@ impl std::ops::Deref for AppState {
 }
 
 impl App {
-    /// Assembles the app: registers its metrics in `registry` and derives keys from `secret_key`.
+    /// Assembles the app; `metrics` are registered in `registry`, keys derive from `secret_key`.
     pub fn build(
         db: Database,
-        mut registry: Registry,
+        metrics: AppMetrics,
+        registry: Arc<Registry>,
         settings: AppSettings,
         secret_key: &[u8],
         mailer: Mailer,
     ) -> AppState {
-        let metrics = AppMetrics::register(&mut registry);
         let dns = DnsChecker::new(settings.tenancy.dns_server);
         AppState(Arc::new(Self {
             db,
             metrics,
-            registry: Arc::new(registry),
+            registry,
             keys: Keys::derive(secret_key),
             limiter: RateLimiter::default(),
             mailer,

@@ -27,11 +27,67 @@ pub struct EdgeConfig {
     pub app_upstreams: Vec<String>,
     /// Directory of the built SPA.
     pub static_root: PathBuf,
+    /// HSTS max-age in seconds; 0 sends no HSTS header.
+    #[serde(default)]
+    pub hsts_max_age: u64,
+    /// HSTS `includeSubDomains`.
+    #[serde(default)]
+    pub hsts_include_subdomains: bool,
+    /// HSTS `preload` (only with a max-age of at least a year).
+    #[serde(default)]
+    pub hsts_preload: bool,
+    /// Content-Security-Policy of the SPA's pages; unset means the strict default.
+    #[serde(default)]
+    pub csp: Option<String>,
+    /// Largest request body forwarded to the app, in bytes.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: u64,
+    /// Seconds a client may stay silent while sending a request (slowloris guard).
+    #[serde(default = "default_read_timeout")]
+    pub read_timeout_seconds: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    #[serde(default = "default_keepalive")]
+    pub keepalive_seconds: u64,
+    /// Seconds allowed for a TLS handshake (including issuance).
+    #[serde(default = "default_handshake_timeout")]
+    pub handshake_timeout_seconds: u64,
+    /// Client connections open at once; more are refused.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Answer `/health/` on the plain listener instead of redirecting (load balancers).
+    #[serde(default = "default_true")]
+    pub health_over_http: bool,
+    /// Seconds to wait for open connections on shutdown.
+    #[serde(default = "default_drain")]
+    pub drain_seconds: u64,
+}
+
+fn default_max_body() -> u64 {
+    1024 * 1024
+}
+fn default_read_timeout() -> u64 {
+    15
+}
+fn default_keepalive() -> u64 {
+    60
+}
+fn default_handshake_timeout() -> u64 {
+    10
+}
+fn default_max_connections() -> usize {
+    10_000
+}
+fn default_true() -> bool {
+    true
+}
+fn default_drain() -> u64 {
+    10
 }
 
 impl EdgeConfig {
     /// Appends one message per problem, each naming its key.
-    pub fn validate(&self, _production: bool, problems: &mut Vec<String>) {
+    pub fn validate(&self, production: bool, problems: &mut Vec<String>) {
+        let _production = production;
         let token = self
             .admin_token
             .as_ref()
@@ -55,6 +111,44 @@ impl EdgeConfig {
                     "edge.app_upstreams[{i}]: `{upstream}` is not host:port"
                 ));
             }
+        }
+        if self.hsts_preload && (self.hsts_max_age < 31_536_000 || !self.hsts_include_subdomains) {
+            problems.push(
+                "edge.hsts_preload: needs hsts_max_age >= 31536000 and hsts_include_subdomains"
+                    .to_owned(),
+            );
+        }
+        if _production && self.hsts_max_age == 0 {
+            problems
+                .push("edge.hsts_max_age: must be set in production (e.g. 31536000)".to_owned());
+        }
+        for (key, value, range) in [
+            (
+                "edge.read_timeout_seconds",
+                self.read_timeout_seconds,
+                1..=600,
+            ),
+            ("edge.keepalive_seconds", self.keepalive_seconds, 1..=3600),
+            (
+                "edge.handshake_timeout_seconds",
+                self.handshake_timeout_seconds,
+                1..=120,
+            ),
+            ("edge.drain_seconds", self.drain_seconds, 0..=600),
+        ] {
+            if !range.contains(&value) {
+                problems.push(format!(
+                    "{key}: must be between {} and {}",
+                    range.start(),
+                    range.end()
+                ));
+            }
+        }
+        if self.max_body_bytes == 0 {
+            problems.push("edge.max_body_bytes: must be at least 1".to_owned());
+        }
+        if self.max_connections == 0 {
+            problems.push("edge.max_connections: must be at least 1".to_owned());
         }
         let ports = [
             ("edge.http_listen", self.http_listen),
@@ -99,7 +193,7 @@ mod tests {
     fn parse(extra: &str) -> EdgeConfig {
         toml::from_str(&format!(
             "http_listen = '0.0.0.0:8080'\nhttps_listen = '0.0.0.0:8443'\n\
-             admin_listen = '127.0.0.1:2019'\nstatic_root = 'static/dist'\n{extra}"
+             admin_listen = '127.0.0.1:2019'\nstatic_root = 'static/dist'\nhsts_max_age = 31536000\n{extra}"
         ))
         .unwrap()
     }

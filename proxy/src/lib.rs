@@ -1,9 +1,41 @@
 //! The StatusWatch edge: listeners on :80/:443, TLS per SNI, routing to the
 //! app and the SPA, and the operator's admin API.
 //!
-//! It depends on `acme` for certificates and never on `app`. For now it holds
-//! the edge configuration; the Edge issue adds the Pingora server.
+//! It depends on `acme` for certificates and never on `app`: the binary hands
+//! it a certificate manager built on the app's database policy.
 
+pub mod admin;
 pub mod config;
+pub mod edge;
+pub mod headers;
+pub mod metrics;
+pub mod plain;
+pub mod server;
+pub mod site;
+pub mod tls;
+
+use std::net::SocketAddr;
 
 pub use config::EdgeConfig;
+pub use server::{EdgeParts, Listeners, ReloadFn, Reloadable, run};
+
+/// Why the edge cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum EdgeError {
+    /// A listener could not be bound.
+    #[error("cannot listen on {key} {addr}: {source}")]
+    Bind {
+        /// Configuration key.
+        key: &'static str,
+        /// Address.
+        addr: SocketAddr,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The app upstream list is unusable.
+    #[error("edge.app_upstreams: {0}")]
+    Upstreams(String),
+    /// TLS setup failed.
+    #[error("TLS setup: {0}")]
+    Tls(String),
+}

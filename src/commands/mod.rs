@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::cli::{Cli, Command, ConfigCommand, GlobalArgs};
+use crate::cli::{CertsCommand, Cli, Command, ConfigCommand, GlobalArgs};
 
 use crate::settings::{self, Loaded, Sources};
 
@@ -27,7 +27,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::App => roles::app(load_valid(&cli.global)?).await,
             Command::Tenants(command) => tenants::run(load_valid(&cli.global)?, command).await,
             Command::Users(command) => tenants::users(load_valid(&cli.global)?, command).await,
-            Command::Edge => roles::not_yet("edge", "the Edge issue (Pingora proxy)"),
+            Command::Edge => roles::edge(load_valid(&cli.global)?).await,
+            Command::Certs(CertsCommand::ExportCa) => {
+                let loaded = load_valid(&cli.global)?;
+                let ca = crate::local_ca::load_or_create(&loaded.settings.data_dir)?;
+                print!("{}", ca.root_pem());
+                Ok(ExitCode::SUCCESS)
+            }
             Command::Prober => roles::not_yet("prober", "the Monitoring engine issue"),
         }
     })

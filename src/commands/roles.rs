@@ -1,19 +1,23 @@
 //! Long-running roles: `serve` (everything, embedded default) and the single-role commands.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
+use acme::{CertManager, MemoryChallenges};
 use anyhow::{Context, bail};
 use app::db::{Database, Dialect, PoolSettings, redact_url};
 use app::mail::Mailer;
+use app::metrics::AppMetrics;
+use app::tenancy::cert_policy::DbDomainPolicy;
 use app::{App, AppSettings};
 use prometheus_client::registry::Registry;
+use proxy::metrics::EdgeMetrics;
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use secrecy::ExposeSecret;
-
-use crate::settings::{Environment, Loaded, ensure_data_dir};
+use crate::settings::{self, Environment, Loaded, Sources, ensure_data_dir};
 
 /// Opens the configured database, creating the data directory for SQLite.
 pub async fn connect(loaded: &Loaded) -> anyhow::Result<Database> {
@@ -31,20 +35,31 @@ pub async fn connect(loaded: &Loaded) -> anyhow::Result<Database> {
     Ok(db)
 }
 
+fn require_postgres(loaded: &Loaded, role: &str) -> anyhow::Result<()> {
+    if loaded.settings.database.dialect() != Some(Dialect::Postgres) {
+        bail!(
+            "`statuswatch {role}` runs one role of a multi-node deployment and needs PostgreSQL \
+             (set database.url to postgres://…); use `statuswatch serve` for the embedded SQLite default"
+        );
+    }
+    Ok(())
+}
+
 /// `statuswatch serve`: the whole product in one process.
 pub async fn serve(loaded: Loaded) -> anyhow::Result<ExitCode> {
-    run_app(loaded).await
+    run_roles(loaded, true, true).await
 }
 
 /// `statuswatch app`: the API alone, one of several nodes on PostgreSQL.
 pub async fn app(loaded: Loaded) -> anyhow::Result<ExitCode> {
-    if loaded.settings.database.dialect() != Some(Dialect::Postgres) {
-        bail!(
-            "`statuswatch app` runs one role of a multi-node deployment and needs PostgreSQL \
-             (set database.url to postgres://…); use `statuswatch serve` for the embedded SQLite default"
-        );
-    }
-    run_app(loaded).await
+    require_postgres(&loaded, "app")?;
+    run_roles(loaded, true, false).await
+}
+
+/// `statuswatch edge`: the edge alone, one of several nodes on PostgreSQL.
+pub async fn edge(loaded: Loaded) -> anyhow::Result<ExitCode> {
+    require_postgres(&loaded, "edge")?;
+    run_roles(loaded, false, true).await
 }
 
 /// Roles whose capability has not landed yet say so instead of pretending to run.
@@ -54,15 +69,24 @@ pub fn not_yet(role: &str, issue: &str) -> anyhow::Result<ExitCode> {
     )
 }
 
-async fn run_app(loaded: Loaded) -> anyhow::Result<ExitCode> {
+async fn run_roles(loaded: Loaded, with_app: bool, with_edge: bool) -> anyhow::Result<ExitCode> {
+    let settings = &loaded.settings;
     // Bind first: a taken port fails before anything is created or migrated.
-    let listen = loaded.settings.app.listen;
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on app.listen {listen}"))?;
+    let app_listener = match with_app {
+        true => Some(
+            TcpListener::bind(settings.app.listen)
+                .await
+                .with_context(|| format!("cannot listen on app.listen {}", settings.app.listen))?,
+        ),
+        false => None,
+    };
+    let edge_listeners = match with_edge {
+        true => Some(proxy::Listeners::bind(&settings.edge).await?),
+        false => None,
+    };
     let db = connect(&loaded).await?;
     let migrations = db.migrations();
-    if loaded.settings.database.migrate_on_start {
+    if with_app && settings.database.migrate_on_start {
         migrations
             .run()
             .await
@@ -78,6 +102,60 @@ async fn run_app(loaded: Loaded) -> anyhow::Result<ExitCode> {
         tracing::warn!(status = %status.describe(), "schema not current; /health/ready/ answers 503");
     }
 
+    let mut registry = Registry::default();
+    let app_metrics = AppMetrics::register(&mut registry);
+    let edge_metrics = EdgeMetrics::register(&mut registry);
+    let registry = Arc::new(registry);
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    let mut tasks = tokio::task::JoinSet::new();
+
+    if let Some(listener) = app_listener {
+        let state = app_state(&loaded, &db, app_metrics, registry.clone())?;
+        tracing::info!(address = %listener.local_addr()?, environment = %loaded.environment, "app listening");
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            app::server::run(listener, state, shutdown)
+                .await
+                .context("app server failed")
+        });
+    }
+    if let Some(listeners) = edge_listeners {
+        let parts = edge_parts(&loaded, &db, edge_metrics, registry.clone())?;
+        tracing::info!(
+            https = %listeners.https.local_addr()?,
+            http = %listeners.http.local_addr()?,
+            admin = %listeners.admin.local_addr()?,
+            "edge listening"
+        );
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            proxy::run(listeners, parts, shutdown)
+                .await
+                .context("edge failed")
+        });
+    }
+    // One role failing stops the others: a half-running node is worse than a restart.
+    let mut outcome = Ok(());
+    while let Some(joined) = tasks.join_next().await {
+        let result = joined.context("role task panicked").and_then(|r| r);
+        if result.is_err() && outcome.is_ok() {
+            outcome = result;
+            shutdown.cancel();
+        }
+    }
+    db.close().await;
+    outcome?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn app_state(
+    loaded: &Loaded,
+    db: &Database,
+    metrics: AppMetrics,
+    registry: Arc<Registry>,
+) -> anyhow::Result<app::AppState> {
     let settings = &loaded.settings;
     let production = loaded.environment == Environment::Production;
     let mailer = Mailer::from_config(&settings.email, production).context("email configuration")?;
@@ -86,9 +164,10 @@ async fn run_app(loaded: Loaded) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map(|k| k.expose_secret().as_bytes().to_vec())
         .context("secret_key is not set")?;
-    let state = App::build(
+    Ok(App::build(
         db.clone(),
-        Registry::default(),
+        metrics,
+        registry,
         AppSettings {
             production,
             auth: settings.auth.clone(),
@@ -96,18 +175,81 @@ async fn run_app(loaded: Loaded) -> anyhow::Result<ExitCode> {
         },
         &secret,
         mailer,
-    );
+    ))
+}
 
-    tracing::info!(address = %listener.local_addr()?, environment = %loaded.environment, "app listening");
+fn edge_parts(
+    loaded: &Loaded,
+    db: &Database,
+    metrics: EdgeMetrics,
+    registry: Arc<Registry>,
+) -> anyhow::Result<proxy::EdgeParts> {
+    let settings = &loaded.settings;
+    if settings.acme.directory_url.is_some() {
+        tracing::warn!(
+            "acme.directory_url is set, but ACME issuance arrives with the On-demand ACME issue; the local CA issues for now"
+        );
+    }
+    let ca = crate::local_ca::load_or_create(&settings.data_dir)?;
+    let policy = DbDomainPolicy::new(db.clone(), &settings.tenancy.normalized_suffix());
+    let certs = Arc::new(CertManager::new(
+        Arc::new(policy),
+        Arc::new(ca),
+        acme::manager::ManagerOptions::default(),
+    ));
+    let upstreams = app_upstreams(&settings.edge, settings.app.listen);
+    let sources = Sources::from_process(None, None);
+    let reload_sources = Sources {
+        config_file: loaded_config_file(),
+        data_dir: Some(settings.data_dir.clone()),
+        ..sources
+    };
+    let reload: proxy::ReloadFn = Arc::new(move || {
+        let fresh = settings::load(&reload_sources)
+            .and_then(Loaded::validated)
+            .map_err(|e| e.to_string())?;
+        Ok(proxy::Reloadable {
+            static_root: fresh.settings.edge.static_root.clone(),
+            app_upstreams: app_upstreams(&fresh.settings.edge, fresh.settings.app.listen),
+        })
+    });
+    Ok(proxy::EdgeParts {
+        config: settings.edge.clone(),
+        certs,
+        challenges: Arc::new(MemoryChallenges::default()),
+        app_upstreams: upstreams,
+        metrics,
+        registry,
+        reload,
+    })
+}
 
-    let shutdown = CancellationToken::new();
-    tokio::spawn(stop_on_signal(shutdown.clone()));
-    app::server::run(listener, state, shutdown)
-        .await
-        .context("app server failed")?;
-    db.close().await;
-    tracing::info!("stopped");
-    Ok(ExitCode::SUCCESS)
+/// The `--config` file of this process, re-read on reload.
+fn loaded_config_file() -> Option<std::path::PathBuf> {
+    let mut args = std::env::args_os().skip_while(|a| a != "--config");
+    args.next()?;
+    args.next().map(std::path::PathBuf::from)
+}
+
+/// Configured app nodes, or this process's own app.
+fn app_upstreams(edge: &proxy::EdgeConfig, app_listen: std::net::SocketAddr) -> Vec<String> {
+    if !edge.app_upstreams.is_empty() {
+        return edge.app_upstreams.clone();
+    }
+    let port = app_listen.port();
+    // An app bound to all interfaces is reached on loopback.
+    let host = if app_listen.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        app_listen.ip().to_string()
+    };
+    vec![
+        if app_listen.is_ipv6() && !app_listen.ip().is_unspecified() {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        },
+    ]
 }
 
 /// Cancels `shutdown` on SIGINT or SIGTERM.

@@ -27,17 +27,23 @@ fn every_command_has_help() {
 #[test]
 fn roles_not_built_yet_say_so() {
     let dir = tempfile::tempdir().unwrap();
-    for role in ["edge", "prober"] {
-        let (status, _, stderr) = output(statuswatch(dir.path()).arg(role));
-        assert_clean_failure(status, &stderr);
-        assert!(stderr.contains("is not built yet"), "{role}: {stderr}");
-    }
+    let (status, _, stderr) = output(statuswatch(dir.path()).arg("prober"));
+    assert_clean_failure(status, &stderr);
+    assert!(stderr.contains("is not built yet"), "{stderr}");
+    // Single roles are for PostgreSQL clusters.
+    let (status, _, stderr) = output(statuswatch(dir.path()).arg("edge"));
+    assert_clean_failure(status, &stderr);
+    assert!(stderr.contains("needs PostgreSQL"), "{stderr}");
 }
 
 #[test]
 fn config_check_prints_the_effective_configuration() {
     let dir = tempfile::tempdir().unwrap();
-    let (status, stdout, stderr) = output(statuswatch(dir.path()).args(["config", "check"]));
+    let mut command = statuswatch(dir.path());
+    for key in ["HTTP_LISTEN", "HTTPS_LISTEN", "ADMIN_LISTEN"] {
+        command.env_remove(format!("STATUSWATCH__EDGE__{key}"));
+    }
+    let (status, stdout, stderr) = output(command.args(["config", "check"]));
     assert!(status.success(), "{stderr}");
     assert!(stderr.contains("configuration is valid"), "{stderr}");
     assert!(stdout.starts_with("# environment: development"), "{stdout}");

@@ -18,6 +18,13 @@ pub fn statuswatch(data_dir: &Path) -> Command {
         }
     }
     command.arg("--data-dir").arg(data_dir);
+    // The edge's development ports are fixed; tests run in parallel on free ones.
+    for key in ["HTTP_LISTEN", "HTTPS_LISTEN", "ADMIN_LISTEN"] {
+        command.env(
+            format!("STATUSWATCH__EDGE__{key}"),
+            format!("127.0.0.1:{}", free_port()),
+        );
+    }
     command
 }
 

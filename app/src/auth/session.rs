@@ -175,7 +175,7 @@ pub async fn rotate(
         return Err(RefreshError::Invalid);
     }
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let row: Option<RefreshRow> = sqlx::query_as(
         "SELECT id, tenant_id, user_id, family_id, expires_at, used_at, revoked_at \
          FROM refresh_tokens WHERE token_hash = $1",

@@ -50,6 +50,14 @@ impl Dialect {
         }
     }
 
+    /// How a writing transaction starts, when not plain `BEGIN`.
+    pub(crate) fn begin_write(self) -> Option<&'static str> {
+        match self {
+            Self::Sqlite => Some("BEGIN IMMEDIATE"),
+            Self::Postgres => None,
+        }
+    }
+
     /// Counts tables named `$1` in the current schema.
     pub(crate) fn table_exists_query(self) -> &'static str {
         match self {

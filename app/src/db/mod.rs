@@ -120,6 +120,16 @@ impl Database {
         self.dialect
     }
 
+    /// Starts a transaction that will write. On SQLite it takes the write lock
+    /// at once, so concurrent writers wait (busy timeout) instead of failing
+    /// when a read lock cannot be upgraded.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.dialect.begin_write() {
+            Some(statement) => self.pool.begin_with(statement).await,
+            None => self.pool.begin().await,
+        }
+    }
+
     /// The migrations of this dialect.
     pub fn migrations(&self) -> Migrations<'_> {
         Migrations::new(self)

@@ -140,7 +140,7 @@ pub async fn find_pending(db: &Database, token: &str) -> Result<Option<Pending>,
 /// accepted meanwhile. A user who is already a member keeps their role.
 pub async fn accept(db: &Database, pending: &Pending, user_id: &str) -> Result<bool, DbError> {
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let marked = sqlx::query(
         "UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL",
     )

@@ -106,7 +106,7 @@ pub async fn set_role(
     role: Role,
     actor_role: Role,
 ) -> Result<(), MemberError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let current = role_of(&mut tx, tenant_id, user_id).await?;
     if (current == Role::Owner || role == Role::Owner) && actor_role != Role::Owner {
         return Err(MemberError::OwnersOnly);
@@ -134,7 +134,7 @@ pub async fn remove(
     user_id: &str,
     actor_role: Role,
 ) -> Result<(), MemberError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let current = role_of(&mut tx, tenant_id, user_id).await?;
     if current == Role::Owner && actor_role != Role::Owner {
         return Err(MemberError::OwnersOnly);

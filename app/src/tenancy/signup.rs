@@ -80,7 +80,7 @@ pub async fn create_tenant(
     let now = now_ms();
     let tenant_id = new_id();
     let domain = subdomain(slug, suffix);
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
 
     let slug_taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants WHERE slug = $1")
         .bind(slug.as_str())

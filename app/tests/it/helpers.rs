@@ -63,9 +63,12 @@ pub fn state(db: &Database) -> AppState {
 
 /// App state with chosen settings and mailer.
 pub fn state_with(db: &Database, settings: AppSettings, mailer: Mailer) -> AppState {
+    let mut registry = Registry::default();
+    let metrics = app::metrics::AppMetrics::register(&mut registry);
     App::build(
         db.clone(),
-        Registry::default(),
+        metrics,
+        std::sync::Arc::new(registry),
         settings,
         b"test-secret-key",
         mailer,

@@ -1,0 +1,175 @@
+//! The operator's admin API on its own listener.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use prometheus_client::registry::Registry;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::edge::Edge;
+use crate::metrics::CertLabels;
+use crate::server::{ReloadFn, upstream_pool};
+use crate::site::Site;
+
+/// What the admin handlers read.
+#[derive(Clone)]
+pub struct AdminState {
+    /// Required bearer token, if any.
+    pub token: Option<SecretString>,
+    /// Metrics of the whole process.
+    pub registry: Arc<Registry>,
+    /// The certificate manager.
+    pub certs: Arc<acme::CertManager>,
+    /// The running edge.
+    pub edge: Arc<Edge>,
+    /// Re-reads configuration.
+    pub reload: ReloadFn,
+}
+
+/// Serves the admin API until `shutdown`.
+pub async fn serve(listener: TcpListener, state: AdminState, shutdown: CancellationToken) {
+    let app = Router::new()
+        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
+        .route("/metrics", get(metrics))
+        .route("/certs", get(certs))
+        .route("/upstreams", get(upstreams))
+        .route("/reload", post(reload))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authorize,
+        ))
+        .with_state(state);
+    if let Err(err) = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+    {
+        tracing::error!(error = %err, "admin API stopped");
+    }
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "code": code, "message": message }))).into_response()
+}
+
+async fn authorize(State(state): State<AdminState>, request: Request, next: Next) -> Response {
+    if let Some(token) = &state.token {
+        let presented = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let expected = token.expose_secret().as_bytes();
+        let matches = presented.len() == expected.len()
+            && presented
+                .bytes()
+                .zip(expected)
+                .fold(0_u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !matches {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "admin API needs `Authorization: Bearer <edge.admin_token>`",
+            );
+        }
+    }
+    next.run(request).await
+}
+
+async fn metrics(State(state): State<AdminState>) -> Response {
+    let statuses = state.certs.statuses();
+    for label in ["ready", "refused"] {
+        let count = statuses.iter().filter(|s| s.state == label).count();
+        state
+            .edge
+            .metrics
+            .certificates
+            .get_or_create(&CertLabels { state: label })
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+    let mut text = String::new();
+    if prometheus_client::encoding::text::encode(&mut text, &state.registry).is_err() {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "cannot render metrics",
+        );
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+async fn certs(State(state): State<AdminState>) -> Json<Vec<acme::CertStatus>> {
+    Json(state.certs.statuses())
+}
+
+async fn upstreams(State(state): State<AdminState>) -> Json<serde_json::Value> {
+    let pool = state.edge.upstreams.load_full();
+    let list: Vec<_> = pool
+        .backends()
+        .get_backend()
+        .iter()
+        .map(|b| json!({ "address": b.addr.to_string(), "healthy": pool.backends().ready(b) }))
+        .collect();
+    Json(json!(list))
+}
+
+async fn reload(State(state): State<AdminState>) -> Response {
+    let fresh = match (state.reload)() {
+        Ok(fresh) => fresh,
+        Err(message) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_configuration",
+                &message,
+            );
+        }
+    };
+    let site = match Site::load(&fresh.static_root) {
+        Ok(site) => site,
+        Err(err) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "static_root",
+                &err.to_string(),
+            );
+        }
+    };
+    let pool = match upstream_pool(&fresh.app_upstreams) {
+        Ok(pool) => pool,
+        Err(err) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "app_upstreams",
+                &err.to_string(),
+            );
+        }
+    };
+    // Check the new pool before swapping it in, so a reload never starts with every node "down".
+    pool.backends().run_health_check(true).await;
+    let files = site.len();
+    state.edge.site.store(Arc::new(site));
+    state.edge.upstreams.store(Arc::new(pool));
+    tracing::info!(
+        files,
+        upstreams = fresh.app_upstreams.len(),
+        "edge reloaded"
+    );
+    Json(json!({ "status": "reloaded", "static_files": files, "app_upstreams": fresh.app_upstreams })).into_response()
+}

@@ -1,0 +1,514 @@
+//! The :443 application: API paths to the app pool, everything else from the SPA.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use async_trait::async_trait;
+use bytes::Bytes;
+use pingora_core::prelude::HttpPeer;
+use pingora_core::{Error, ErrorType, Result};
+use pingora_http::{RequestHeader, ResponseHeader};
+use pingora_load_balancing::LoadBalancer;
+use pingora_load_balancing::selection::RoundRobin;
+use pingora_proxy::{ProxyHttp, Session};
+
+use crate::headers::SecurityHeaders;
+use crate::metrics::EdgeMetrics;
+use crate::site::{Asset, Site};
+
+/// Where a request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Route {
+    /// Not yet classified.
+    #[default]
+    Unknown,
+    /// The app pool (`/api`, `/admin`, `/health`).
+    App,
+    /// A file of the SPA or its `index.html`.
+    Static,
+    /// Refused before routing (limits, internal paths).
+    Refused,
+}
+
+impl Route {
+    /// Label for metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::App => "app",
+            Self::Static => "static",
+            Self::Refused => "refused",
+        }
+    }
+}
+
+/// Limits on what a client may send.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest request body forwarded to the app.
+    pub max_body_bytes: u64,
+    /// Idle time allowed between reads of a request.
+    pub read_timeout: Duration,
+    /// Keep-alive time of an idle connection.
+    pub keepalive: Duration,
+}
+
+/// State shared by every connection; the swappable parts change on reload.
+pub struct Edge {
+    /// The SPA.
+    pub site: ArcSwap<Site>,
+    /// The app pool.
+    pub upstreams: ArcSwap<LoadBalancer<RoundRobin>>,
+    /// Headers added to answers.
+    pub headers: SecurityHeaders,
+    /// Client limits.
+    pub limits: Limits,
+    /// Counters.
+    pub metrics: EdgeMetrics,
+    request_ids: AtomicU64,
+    id_prefix: String,
+}
+
+impl std::fmt::Debug for Edge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Edge")
+    }
+}
+
+impl Edge {
+    /// Shared state with a site and an app pool.
+    pub fn new(
+        site: Site,
+        upstreams: LoadBalancer<RoundRobin>,
+        headers: SecurityHeaders,
+        limits: Limits,
+        metrics: EdgeMetrics,
+    ) -> Self {
+        let prefix = format!(
+            "{:08x}",
+            std::process::id() ^ (Instant::now().elapsed().subsec_nanos())
+        );
+        Self {
+            site: ArcSwap::from_pointee(site),
+            upstreams: ArcSwap::from_pointee(upstreams),
+            headers,
+            limits,
+            metrics,
+            request_ids: AtomicU64::new(0),
+            id_prefix: prefix,
+        }
+    }
+
+    fn next_request_id(&self) -> String {
+        format!(
+            "{}-{:x}",
+            self.id_prefix,
+            self.request_ids.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+}
+
+/// Per-request state.
+#[derive(Debug, Default)]
+pub struct Ctx {
+    route: Route,
+    request_id: String,
+    started: Option<Instant>,
+    tries: u32,
+    body_seen: u64,
+}
+
+/// The HTTPS proxy.
+#[derive(Debug, Clone)]
+pub struct EdgeProxy(pub Arc<Edge>);
+
+/// Paths the app answers.
+pub fn is_app_path(path: &str) -> bool {
+    ["/api/", "/admin/", "/health/"]
+        .iter()
+        .any(|p| path.starts_with(p))
+        || matches!(path, "/api" | "/admin" | "/health")
+}
+
+/// Decodes `%XX` escapes; `None` for malformed escapes or non-UTF-8 results.
+pub fn percent_decode(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = path.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[async_trait]
+impl ProxyHttp for EdgeProxy {
+    type CTX = Ctx;
+
+    fn new_ctx(&self) -> Ctx {
+        Ctx::default()
+    }
+
+    fn init_downstream_modules(&self, modules: &mut pingora_core::modules::http::HttpModules) {
+        // gzip, br or zstd by Accept-Encoding for anything not already encoded.
+        modules.add_module(
+            pingora_core::modules::http::compression::ResponseCompressionBuilder::enable(5),
+        );
+    }
+
+    async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
+        ctx.started = Some(Instant::now());
+        let edge = &self.0;
+        session.set_read_timeout(Some(edge.limits.read_timeout));
+        session.set_keepalive(Some(edge.limits.keepalive.as_secs()));
+        ctx.request_id = session
+            .req_header()
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+            .map_or_else(|| edge.next_request_id(), str::to_owned);
+        let path = session.req_header().uri.path().to_owned();
+        if path == "/metrics" || path.starts_with("/metrics/") {
+            ctx.route = Route::Refused;
+            respond_plain(session, &edge.headers, 404, "not found", &ctx.request_id).await?;
+            return Ok(true);
+        }
+        if is_app_path(&path) {
+            ctx.route = Route::App;
+            let declared = session
+                .req_header()
+                .headers
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if declared.is_some_and(|len| len > edge.limits.max_body_bytes) {
+                ctx.route = Route::Refused;
+                respond_plain(
+                    session,
+                    &edge.headers,
+                    413,
+                    "request body too large",
+                    &ctx.request_id,
+                )
+                .await?;
+                return Ok(true);
+            }
+            return Ok(false);
+        }
+        ctx.route = Route::Static;
+        serve_static(session, edge, &path, &ctx.request_id).await?;
+        Ok(true)
+    }
+
+    async fn request_body_filter(
+        &self,
+        _session: &mut Session,
+        body: &mut Option<Bytes>,
+        _end: bool,
+        ctx: &mut Ctx,
+    ) -> Result<()> {
+        if let Some(chunk) = body {
+            ctx.body_seen += chunk.len() as u64;
+            if ctx.body_seen > self.0.limits.max_body_bytes {
+                return Err(Error::explain(
+                    ErrorType::HTTPStatus(413),
+                    "request body too large",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    async fn upstream_peer(&self, _session: &mut Session, ctx: &mut Ctx) -> Result<Box<HttpPeer>> {
+        ctx.tries += 1;
+        let upstreams = self.0.upstreams.load();
+        let backend = upstreams
+            .select(ctx.request_id.as_bytes(), 16)
+            .ok_or_else(|| Error::explain(ErrorType::ConnectNoRoute, "no healthy app upstream"))?;
+        Ok(Box::new(HttpPeer::new(backend.addr, false, String::new())))
+    }
+
+    fn fail_to_connect(
+        &self,
+        _session: &mut Session,
+        _peer: &HttpPeer,
+        ctx: &mut Ctx,
+        mut e: Box<Error>,
+    ) -> Box<Error> {
+        // Only a refused connection is safe to retry: the app never saw the request.
+        if ctx.tries < 3 {
+            e.set_retry(true);
+        }
+        e
+    }
+
+    async fn upstream_request_filter(
+        &self,
+        session: &mut Session,
+        upstream: &mut RequestHeader,
+        ctx: &mut Ctx,
+    ) -> Result<()> {
+        let client = session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip().to_string());
+        let forwarded = match (
+            upstream
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok()),
+            &client,
+        ) {
+            (Some(prior), Some(ip)) => format!("{prior}, {ip}"),
+            (None, Some(ip)) => ip.clone(),
+            (Some(prior), None) => prior.to_owned(),
+            (None, None) => String::new(),
+        };
+        if !forwarded.is_empty() {
+            upstream.insert_header("x-forwarded-for", forwarded)?;
+        }
+        upstream.insert_header("x-forwarded-proto", "https")?;
+        let host = session
+            .req_header()
+            .headers
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| session.req_header().uri.authority().map(|a| a.to_string()));
+        if let Some(host) = host {
+            upstream.insert_header("x-forwarded-host", host.as_str())?;
+            // HTTP/2 carries the host in :authority; the app reads Host.
+            upstream.insert_header(http::header::HOST, host.as_str())?;
+        }
+        upstream.insert_header("x-request-id", ctx.request_id.as_str())?;
+        Ok(())
+    }
+
+    async fn response_filter(
+        &self,
+        _session: &mut Session,
+        response: &mut ResponseHeader,
+        ctx: &mut Ctx,
+    ) -> Result<()> {
+        self.0.headers.apply(response, false);
+        response.insert_header("x-request-id", ctx.request_id.as_str())?;
+        Ok(())
+    }
+
+    async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
+        let status = session.response_written().map_or(0, |r| r.status.as_u16());
+        let elapsed = ctx.started.map_or(0.0, |s| s.elapsed().as_secs_f64());
+        self.0
+            .metrics
+            .observe_request(ctx.route.as_str(), status, elapsed);
+    }
+}
+
+async fn respond_plain(
+    session: &mut Session,
+    headers: &SecurityHeaders,
+    status: u16,
+    text: &'static str,
+    request_id: &str,
+) -> Result<()> {
+    let mut response = ResponseHeader::build(status, Some(4))?;
+    response.insert_header(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")?;
+    response.insert_header(http::header::CONTENT_LENGTH, text.len())?;
+    response.insert_header("x-request-id", request_id)?;
+    headers.apply(&mut response, false);
+    session
+        .write_response_header(Box::new(response), false)
+        .await?;
+    session
+        .write_response_body(Some(Bytes::from_static(text.as_bytes())), true)
+        .await
+}
+
+/// Answers from the SPA: validators, Range, precompressed siblings, cache policy.
+async fn serve_static(
+    session: &mut Session,
+    edge: &Edge,
+    raw_path: &str,
+    request_id: &str,
+) -> Result<()> {
+    let method = session.req_header().method.clone();
+    if method != http::Method::GET && method != http::Method::HEAD {
+        let mut response = ResponseHeader::build(405, Some(3))?;
+        response.insert_header(http::header::ALLOW, "GET, HEAD")?;
+        response.insert_header(http::header::CONTENT_LENGTH, 0)?;
+        edge.headers.apply(&mut response, false);
+        return session
+            .write_response_header(Box::new(response), true)
+            .await;
+    }
+    let site = edge.site.load();
+    let Some(path) = percent_decode(raw_path) else {
+        return respond_plain(session, &edge.headers, 400, "malformed path", request_id).await;
+    };
+    let Some((asset, is_page)) = site.lookup(&path) else {
+        return respond_plain(session, &edge.headers, 404, "not found", request_id).await;
+    };
+    let headers = &session.req_header().headers;
+    let header = |name: http::header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let accept = header(http::header::ACCEPT_ENCODING).unwrap_or_default();
+    let if_none_match = header(http::header::IF_NONE_MATCH);
+    let range = header(http::header::RANGE);
+    let html = asset.content_type.starts_with("text/html");
+
+    let mut response = ResponseHeader::build(200, Some(10))?;
+    response.insert_header(http::header::CONTENT_TYPE, asset.content_type)?;
+    response.insert_header(http::header::ETAG, asset.etag.as_str())?;
+    response.insert_header(http::header::VARY, "Accept-Encoding")?;
+    response.insert_header(
+        http::header::CACHE_CONTROL,
+        if asset.immutable && !is_page {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        },
+    )?;
+    response.insert_header(http::header::ACCEPT_RANGES, "bytes")?;
+    response.insert_header("x-request-id", request_id)?;
+    edge.headers.apply(&mut response, html);
+
+    if if_none_match.as_deref().is_some_and(|tags| {
+        tags.split(',')
+            .any(|t| t.trim() == asset.etag || t.trim() == "*")
+    }) {
+        response.set_status(304)?;
+        response.remove_header(&http::header::CONTENT_TYPE);
+        return session
+            .write_response_header(Box::new(response), true)
+            .await;
+    }
+    let (body, encoding) = pick_encoding(asset, &accept, range.is_some());
+    if let Some(encoding) = encoding {
+        response.insert_header(http::header::CONTENT_ENCODING, encoding)?;
+    }
+    let body = match range.as_deref().map(|r| byte_range(r, body.len() as u64)) {
+        None => body,
+        Some(Some((start, end))) => {
+            response.set_status(206)?;
+            response.insert_header(
+                http::header::CONTENT_RANGE,
+                format!("bytes {start}-{end}/{}", body.len()),
+            )?;
+            body.slice(start as usize..=end as usize)
+        }
+        Some(None) => {
+            response.set_status(416)?;
+            response.insert_header(
+                http::header::CONTENT_RANGE,
+                format!("bytes */{}", body.len()),
+            )?;
+            Bytes::new()
+        }
+    };
+    response.insert_header(http::header::CONTENT_LENGTH, body.len())?;
+    let head = method == http::Method::HEAD;
+    session
+        .write_response_header(Box::new(response), head || body.is_empty())
+        .await?;
+    if !head && !body.is_empty() {
+        session.write_response_body(Some(body), true).await?;
+    }
+    Ok(())
+}
+
+/// A precompressed sibling the client accepts, else identity (ranges are of the identity body).
+fn pick_encoding(asset: &Asset, accept: &str, ranged: bool) -> (Bytes, Option<&'static str>) {
+    let accepts = |coding: &str| {
+        accept.split(',').any(|part| {
+            let mut pieces = part.split(';');
+            let name = pieces.next().unwrap_or_default().trim();
+            let refused = pieces.any(|p| p.trim().replace(' ', "") == "q=0");
+            name.eq_ignore_ascii_case(coding) && !refused
+        })
+    };
+    if !ranged {
+        if let Some(br) = &asset.br
+            && accepts("br")
+        {
+            return (br.clone(), Some("br"));
+        }
+        if let Some(gzip) = &asset.gzip
+            && accepts("gzip")
+        {
+            return (gzip.clone(), Some("gzip"));
+        }
+    }
+    (asset.body.clone(), None)
+}
+
+/// The one range of `bytes=a-b`, `bytes=a-` or `bytes=-n`, inclusive; `None` when unsatisfiable.
+pub fn byte_range(header: &str, len: u64) -> Option<(u64, u64)> {
+    let spec = header.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') || len == 0 {
+        return None;
+    }
+    let (start, end) = spec.split_once('-')?;
+    let (start, end) = match (start.trim(), end.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix.parse().ok()?;
+            if n == 0 {
+                return None;
+            }
+            (len.saturating_sub(n), len - 1)
+        }
+        (start, "") => (start.parse().ok()?, len - 1),
+        (start, end) => (start.parse().ok()?, end.parse::<u64>().ok()?.min(len - 1)),
+    };
+    (start <= end && start < len).then_some((start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(byte_range("bytes=0-9", 100), Some((0, 9)));
+        assert_eq!(byte_range("bytes=90-", 100), Some((90, 99)));
+        assert_eq!(byte_range("bytes=-10", 100), Some((90, 99)));
+        assert_eq!(byte_range("bytes=95-200", 100), Some((95, 99)));
+        for bad in [
+            "bytes=100-",
+            "bytes=5-1",
+            "bytes=0-1,3-4",
+            "items=0-1",
+            "bytes=-0",
+            "bytes=x-1",
+        ] {
+            assert_eq!(byte_range(bad, 100), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn paths() {
+        assert!(
+            is_app_path("/api/me")
+                && is_app_path("/health/ready/")
+                && is_app_path("/admin/api/x")
+                && is_app_path("/health")
+        );
+        assert!(!is_app_path("/apix") && !is_app_path("/") && !is_app_path("/assets/a.js"));
+        assert_eq!(percent_decode("/a%2e%2E/b").as_deref(), Some("/a../b"));
+        assert_eq!(percent_decode("/%zz"), None);
+        assert_eq!(percent_decode("/%ff"), None);
+    }
+}

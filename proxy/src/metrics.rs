@@ -1,0 +1,124 @@
+//! Prometheus metrics of the edge, all prefixed `edge_`.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// Labels of an answered request: route class and status (bounded sets).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    /// `app`, `static` or `refused`.
+    pub route: &'static str,
+    /// HTTP status.
+    pub status: u16,
+}
+
+/// Labels of a latency observation.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    /// Route class.
+    pub route: &'static str,
+}
+
+/// Labels of a TLS handshake.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HandshakeLabels {
+    /// `ok`, `unknown_name`, `malformed`, `timeout`, `issue_failed`, `failed`.
+    pub outcome: &'static str,
+}
+
+/// Labels of an upstream's health.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct UpstreamLabels {
+    /// `host:port` of an app node (operator-configured, so bounded).
+    pub upstream: String,
+}
+
+fn latency() -> Histogram {
+    Histogram::new([
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+    ])
+}
+
+/// The edge's metrics.
+#[derive(Debug, Clone)]
+pub struct EdgeMetrics {
+    /// `edge_requests_total`: answers by route class and status.
+    pub requests: Family<RequestLabels, Counter>,
+    /// `edge_request_duration_seconds`: time to answer, by route class.
+    pub duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    /// `edge_tls_handshakes_total`: handshakes by outcome.
+    pub handshakes: Family<HandshakeLabels, Counter>,
+    /// `edge_connections_open`: client connections now open.
+    pub connections: Gauge,
+    /// `edge_upstream_healthy`: 1 when an app node passes its health check.
+    pub upstream_healthy: Family<UpstreamLabels, Gauge>,
+    /// `edge_certificates`: names held, by state (set when scraped).
+    pub certificates: Family<CertLabels, Gauge>,
+}
+
+/// Labels of the certificate count.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CertLabels {
+    /// `ready` or `refused`.
+    pub state: &'static str,
+}
+
+impl EdgeMetrics {
+    /// Creates and registers the metrics under `edge_`.
+    pub fn register(registry: &mut Registry) -> Self {
+        let metrics = Self {
+            requests: Family::default(),
+            duration: Family::new_with_constructor(latency),
+            handshakes: Family::default(),
+            connections: Gauge::default(),
+            upstream_healthy: Family::default(),
+            certificates: Family::default(),
+        };
+        let edge = registry.sub_registry_with_prefix("edge");
+        edge.register(
+            "requests",
+            "Answers by route class and status",
+            metrics.requests.clone(),
+        );
+        edge.register(
+            "request_duration_seconds",
+            "Time to answer, by route class",
+            metrics.duration.clone(),
+        );
+        edge.register(
+            "tls_handshakes",
+            "TLS handshakes by outcome",
+            metrics.handshakes.clone(),
+        );
+        edge.register(
+            "connections_open",
+            "Client connections now open",
+            metrics.connections.clone(),
+        );
+        edge.register(
+            "upstream_healthy",
+            "1 when an app node passes its health check",
+            metrics.upstream_healthy.clone(),
+        );
+        edge.register(
+            "certificates",
+            "Names held by the certificate manager, by state",
+            metrics.certificates.clone(),
+        );
+        metrics
+    }
+
+    /// Records one answered request.
+    pub fn observe_request(&self, route: &'static str, status: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&RequestLabels { route, status })
+            .inc();
+        self.duration
+            .get_or_create(&RouteLabels { route })
+            .observe(seconds);
+    }
+}

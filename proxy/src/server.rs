@@ -1,0 +1,303 @@
+//! Running the edge: accept loops for :443 and :80, upstream health checks,
+//! the admin API, and a graceful drain on shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use acme::{CertManager, ChallengeStore};
+use pingora_core::apps::ServerApp;
+use pingora_core::protocols::Stream;
+use pingora_core::server::configuration::ServerConf;
+use pingora_load_balancing::LoadBalancer;
+use pingora_load_balancing::health_check::TcpHealthCheck;
+use pingora_load_balancing::selection::RoundRobin;
+use pingora_proxy::http_proxy;
+use prometheus_client::registry::Registry;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::EdgeConfig;
+use crate::edge::{Edge, EdgeProxy, Limits};
+use crate::headers::{DEFAULT_CSP, SecurityHeaders};
+use crate::metrics::{EdgeMetrics, HandshakeLabels, UpstreamLabels};
+use crate::plain::PlainProxy;
+use crate::site::Site;
+use crate::tls::{Outcome, TlsAcceptor};
+use crate::{EdgeError, admin};
+
+/// What `POST /reload` re-reads.
+#[derive(Debug, Clone)]
+pub struct Reloadable {
+    /// The SPA's directory.
+    pub static_root: std::path::PathBuf,
+    /// App nodes.
+    pub app_upstreams: Vec<String>,
+}
+
+/// Re-reads configuration for a reload.
+pub type ReloadFn = Arc<dyn Fn() -> Result<Reloadable, String> + Send + Sync>;
+
+/// The three bound listeners.
+#[derive(Debug)]
+pub struct Listeners {
+    /// :443.
+    pub https: TcpListener,
+    /// :80.
+    pub http: TcpListener,
+    /// Admin API.
+    pub admin: TcpListener,
+}
+
+impl Listeners {
+    /// Binds every listener of `config`, naming the key of one that fails.
+    pub async fn bind(config: &EdgeConfig) -> Result<Self, EdgeError> {
+        let bind = |key: &'static str, addr: SocketAddr| async move {
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| EdgeError::Bind { key, addr, source })
+        };
+        Ok(Self {
+            https: bind("edge.https_listen", config.https_listen).await?,
+            http: bind("edge.http_listen", config.http_listen).await?,
+            admin: bind("edge.admin_listen", config.admin_listen).await?,
+        })
+    }
+}
+
+/// What the edge is built from.
+pub struct EdgeParts {
+    /// Configuration.
+    pub config: EdgeConfig,
+    /// Certificates per SNI name.
+    pub certs: Arc<CertManager>,
+    /// ACME HTTP-01 answers.
+    pub challenges: Arc<dyn ChallengeStore>,
+    /// App nodes (resolved default: this process's app).
+    pub app_upstreams: Vec<String>,
+    /// The edge's metrics, registered in `registry`.
+    pub metrics: EdgeMetrics,
+    /// The process's registry, rendered by the admin API.
+    pub registry: Arc<Registry>,
+    /// Re-reads configuration on `POST /reload`.
+    pub reload: ReloadFn,
+}
+
+/// Builds the app pool with TCP health checks.
+pub fn upstream_pool(addrs: &[String]) -> Result<LoadBalancer<RoundRobin>, EdgeError> {
+    let mut pool = LoadBalancer::<RoundRobin>::try_from_iter(addrs.iter().map(String::as_str))
+        .map_err(|e| EdgeError::Upstreams(e.to_string()))?;
+    pool.set_health_check(TcpHealthCheck::new());
+    pool.health_check_frequency = Some(Duration::from_secs(2));
+    Ok(pool)
+}
+
+/// Runs until `shutdown`, then drains open connections for up to `edge.drain_seconds`.
+pub async fn run(
+    listeners: Listeners,
+    parts: EdgeParts,
+    shutdown: CancellationToken,
+) -> Result<(), EdgeError> {
+    let config = parts.config;
+    let (metrics, registry) = (parts.metrics, parts.registry);
+    let site = load_site(&config.static_root);
+    let headers = SecurityHeaders::new(
+        config.hsts_max_age,
+        config.hsts_include_subdomains,
+        config.hsts_preload,
+        config.csp.clone().unwrap_or_else(|| DEFAULT_CSP.to_owned()),
+    );
+    let limits = Limits {
+        max_body_bytes: config.max_body_bytes,
+        read_timeout: Duration::from_secs(config.read_timeout_seconds),
+        keepalive: Duration::from_secs(config.keepalive_seconds),
+    };
+    let edge = Arc::new(Edge::new(
+        site,
+        upstream_pool(&parts.app_upstreams)?,
+        headers,
+        limits,
+        metrics.clone(),
+    ));
+    let server_conf = Arc::new(ServerConf::default());
+    let https_app = Arc::new(http_proxy(&server_conf, EdgeProxy(edge.clone())));
+    let plain_app = Arc::new(http_proxy(
+        &server_conf,
+        PlainProxy {
+            challenges: parts.challenges,
+            https_port: listeners
+                .https
+                .local_addr()
+                .map(|a| a.port())
+                .unwrap_or(443),
+            health_over_http: config.health_over_http,
+            edge: EdgeProxy(edge.clone()),
+        },
+    ));
+    let acceptor = Arc::new(
+        TlsAcceptor::new(
+            parts.certs.clone(),
+            Duration::from_secs(config.handshake_timeout_seconds),
+        )
+        .map_err(|e| EdgeError::Tls(e.to_string()))?,
+    );
+    let (drain_tx, drain_rx) = tokio::sync::watch::channel(false);
+    let tracker = TaskTracker::new();
+    let limit = Arc::new(Semaphore::new(config.max_connections));
+
+    tracker.spawn(health_checks(edge.clone(), shutdown.clone()));
+    let admin_state = admin::AdminState {
+        token: config.admin_token.clone(),
+        registry: registry.clone(),
+        certs: parts.certs,
+        edge: edge.clone(),
+        reload: parts.reload,
+    };
+    let admin_task = tokio::spawn(admin::serve(listeners.admin, admin_state, shutdown.clone()));
+
+    let https = {
+        let (acceptor, app, metrics, tracker, limit, drain, shutdown) = (
+            acceptor,
+            https_app,
+            metrics.clone(),
+            tracker.clone(),
+            limit.clone(),
+            drain_rx.clone(),
+            shutdown.clone(),
+        );
+        accept_loop(listeners.https, limit, shutdown, tracker, move |tcp| {
+            let (acceptor, app, metrics, mut drain) = (
+                acceptor.clone(),
+                app.clone(),
+                metrics.clone(),
+                drain.clone(),
+            );
+            async move {
+                let (outcome, connection) = acceptor.accept(tcp).await;
+                metrics
+                    .handshakes
+                    .get_or_create(&HandshakeLabels {
+                        outcome: outcome.as_str(),
+                    })
+                    .inc();
+                if let (Outcome::Ok, Some(connection)) = (outcome, connection) {
+                    serve_connection(&app, Box::new(connection), &mut drain).await;
+                }
+            }
+        })
+    };
+    let http = {
+        let (app, tracker, limit, drain, shutdown) = (
+            plain_app,
+            tracker.clone(),
+            limit.clone(),
+            drain_rx.clone(),
+            shutdown.clone(),
+        );
+        accept_loop(listeners.http, limit, shutdown, tracker, move |tcp| {
+            let (app, mut drain) = (app.clone(), drain.clone());
+            async move {
+                let stream: pingora_core::protocols::l4::stream::Stream = tcp.into();
+                serve_connection(&app, Box::new(stream), &mut drain).await;
+            }
+        })
+    };
+    let metrics_gauge = metrics.connections.clone();
+    tracing::info!("edge listening");
+    tokio::join!(https, http);
+    // Listeners are closed; tell keep-alive connections to finish, then wait.
+    let _ = drain_tx.send(true);
+    tracker.close();
+    let drained =
+        tokio::time::timeout(Duration::from_secs(config.drain_seconds), tracker.wait()).await;
+    if drained.is_err() {
+        tracing::warn!(
+            open = metrics_gauge.get(),
+            "drain timed out; closing remaining connections"
+        );
+    }
+    let _ = admin_task.await;
+    Ok(())
+}
+
+fn load_site(root: &std::path::Path) -> Site {
+    match Site::load(root) {
+        Ok(site) => {
+            tracing::info!(root = %root.display(), files = site.len(), "static site loaded");
+            site
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "static site not loaded; pages answer 404 until a reload");
+            Site::empty(root)
+        }
+    }
+}
+
+async fn serve_connection<A: ServerApp + Send + Sync + 'static>(
+    app: &Arc<A>,
+    mut stream: Stream,
+    drain: &mut tokio::sync::watch::Receiver<bool>,
+) {
+    while let Some(next) = app.process_new(stream, drain).await {
+        stream = next;
+    }
+}
+
+async fn accept_loop<F, Fut>(
+    listener: TcpListener,
+    limit: Arc<Semaphore>,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+    handle: F,
+) where
+    F: Fn(tokio::net::TcpStream) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    loop {
+        let accepted = tokio::select! {
+            () = shutdown.cancelled() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let tcp = match accepted {
+            Ok((tcp, _)) => tcp,
+            Err(err) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(error = %err, "accept failed");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = limit.clone().try_acquire_owned() else {
+            drop(tcp);
+            continue;
+        };
+        let _ = tcp.set_nodelay(true);
+        let work = handle(tcp);
+        tracker.spawn(async move {
+            work.await;
+            drop(permit);
+        });
+    }
+}
+
+async fn health_checks(edge: Arc<Edge>, shutdown: CancellationToken) {
+    loop {
+        let pool = edge.upstreams.load_full();
+        pool.backends().run_health_check(true).await;
+        for backend in pool.backends().get_backend().iter() {
+            let healthy = pool.backends().ready(backend);
+            edge.metrics
+                .upstream_healthy
+                .get_or_create(&UpstreamLabels {
+                    upstream: backend.addr.to_string(),
+                })
+                .set(i64::from(healthy));
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(2)) => {}
+        }
+    }
+}

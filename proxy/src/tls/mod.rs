@@ -1,0 +1,174 @@
+//! TLS on :443: read the ClientHello ourselves, resolve the certificate for
+//! its SNI name asynchronously, then finish the handshake.
+
+mod stream;
+
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::time::Duration;
+
+use acme::CertResolver;
+use rustls::server::{Acceptor, ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use rustls::{ServerConfig, version};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::StartHandshake;
+
+pub use stream::TlsConnection;
+
+/// A fatal `unrecognized_name` alert, sent in clear before any handshake.
+const UNRECOGNIZED_NAME: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70];
+
+/// How a handshake ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Finished.
+    Ok,
+    /// The name has no certificate and no right to one.
+    UnknownName,
+    /// Not TLS, or a malformed ClientHello.
+    Malformed,
+    /// The client was too slow.
+    Timeout,
+    /// The certificate could not be obtained in time.
+    IssueFailed,
+    /// The connection failed during the handshake.
+    Failed,
+}
+
+impl Outcome {
+    /// Label for metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::UnknownName => "unknown_name",
+            Self::Malformed => "malformed",
+            Self::Timeout => "timeout",
+            Self::IssueFailed => "issue_failed",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// Serves the certificate the async resolution put in `picked` for this handshake.
+#[derive(Debug)]
+struct Picked(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for Picked {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+/// Everything the accept path needs.
+pub struct TlsAcceptor {
+    resolver: Arc<dyn CertResolver>,
+    handshake_timeout: Duration,
+    sessions: Arc<dyn rustls::server::StoresServerSessions>,
+    ticketer: Arc<dyn rustls::server::ProducesTickets>,
+}
+
+impl std::fmt::Debug for TlsAcceptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TlsAcceptor")
+    }
+}
+
+impl TlsAcceptor {
+    /// An acceptor resolving certificates through `resolver`.
+    pub fn new(
+        resolver: Arc<dyn CertResolver>,
+        handshake_timeout: Duration,
+    ) -> Result<Self, rustls::Error> {
+        Ok(Self {
+            resolver,
+            handshake_timeout,
+            // Shared across per-name configs so session resumption works for every name.
+            sessions: rustls::server::ServerSessionMemoryCache::new(20_000),
+            ticketer: rustls::crypto::ring::Ticketer::new()?,
+        })
+    }
+
+    fn config_for(&self, key: Arc<CertifiedKey>) -> Result<Arc<ServerConfig>, rustls::Error> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&version::TLS13, &version::TLS12])?
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(Picked(key)));
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        config.session_storage = self.sessions.clone();
+        config.ticketer = self.ticketer.clone();
+        Ok(Arc::new(config))
+    }
+
+    /// Runs the handshake on `tcp`; on success returns the decrypted connection.
+    pub async fn accept(&self, mut tcp: TcpStream) -> (Outcome, Option<TlsConnection>) {
+        let fd = tcp.as_raw_fd();
+        let hello = tokio::time::timeout(self.handshake_timeout, read_client_hello(&mut tcp)).await;
+        let accepted = match hello {
+            Err(_) => return (Outcome::Timeout, None),
+            Ok(Err(outcome)) => return (outcome, None),
+            Ok(Ok(accepted)) => accepted,
+        };
+        let sni = accepted
+            .client_hello()
+            .server_name()
+            .map(str::to_owned)
+            .unwrap_or_default();
+        let key = match self.resolver.resolve(&sni).await {
+            Ok(Some(key)) => key,
+            Ok(None) => {
+                let _ = tcp.write_all(&UNRECOGNIZED_NAME).await;
+                return (Outcome::UnknownName, None);
+            }
+            Err(err) => {
+                tracing::warn!(sni, error = %err, "no certificate");
+                let _ = tcp.write_all(&UNRECOGNIZED_NAME).await;
+                return (Outcome::IssueFailed, None);
+            }
+        };
+        let config = match self.config_for(key) {
+            Ok(config) => config,
+            Err(err) => {
+                tracing::error!(error = %err, "TLS configuration");
+                return (Outcome::Failed, None);
+            }
+        };
+        let start = StartHandshake::from_parts(accepted, tcp);
+        match tokio::time::timeout(self.handshake_timeout, start.into_stream(config)).await {
+            Ok(Ok(stream)) => (Outcome::Ok, Some(TlsConnection::new(stream, fd))),
+            Ok(Err(_)) => (Outcome::Failed, None),
+            Err(_) => (Outcome::Timeout, None),
+        }
+    }
+}
+
+/// Reads until rustls has a whole ClientHello; malformed input gets rustls' alert.
+async fn read_client_hello(tcp: &mut TcpStream) -> Result<rustls::server::Accepted, Outcome> {
+    let mut acceptor = Acceptor::default();
+    let mut buf = vec![0_u8; 16 * 1024];
+    loop {
+        let n = tcp.read(&mut buf).await.map_err(|_| Outcome::Failed)?;
+        if n == 0 {
+            return Err(Outcome::Failed);
+        }
+        let mut reader = &buf[..n];
+        while !reader.is_empty() {
+            match acceptor.read_tls(&mut reader) {
+                Ok(0) | Err(_) => return Err(Outcome::Malformed),
+                Ok(_) => {}
+            }
+        }
+        match acceptor.accept() {
+            Ok(Some(accepted)) => return Ok(accepted),
+            Ok(None) => continue,
+            Err((_, mut alert)) => {
+                let mut out = Vec::new();
+                let _ = alert.write(&mut out);
+                let _ = tcp.write_all(&out).await;
+                return Err(Outcome::Malformed);
+            }
+        }
+    }
+}
