@@ -71,6 +71,12 @@ pub struct Server {
     child: Option<Child>,
     /// Base URL of the app listener.
     pub base: String,
+    /// Edge ports: plain, TLS, admin.
+    pub http_port: u16,
+    /// TLS port of the edge.
+    pub https_port: u16,
+    /// Admin API port of the edge.
+    pub admin_port: u16,
     log: PathBuf,
 }
 
@@ -78,11 +84,24 @@ impl Server {
     /// Starts `statuswatch <role>` with the app on a free port; does not wait.
     pub fn start(mut command: Command, role: &str, log_dir: &Path) -> Self {
         let port = free_port();
+        let (http_port, https_port, admin_port) = (free_port(), free_port(), free_port());
         let log = log_dir.join(format!("{role}-{port}.log"));
         let log_file = std::fs::File::create(&log).unwrap();
         let child = command
             .arg(role)
             .env("STATUSWATCH__APP__LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "STATUSWATCH__EDGE__HTTP_LISTEN",
+                format!("127.0.0.1:{http_port}"),
+            )
+            .env(
+                "STATUSWATCH__EDGE__HTTPS_LISTEN",
+                format!("127.0.0.1:{https_port}"),
+            )
+            .env(
+                "STATUSWATCH__EDGE__ADMIN_LISTEN",
+                format!("127.0.0.1:{admin_port}"),
+            )
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().unwrap())
             .stderr(log_file)
@@ -91,6 +110,9 @@ impl Server {
         Self {
             child: Some(child),
             base: format!("http://127.0.0.1:{port}"),
+            http_port,
+            https_port,
+            admin_port,
             log,
         }
     }
@@ -149,4 +171,17 @@ impl Drop for Server {
             let _ = child.wait();
         }
     }
+}
+
+/// Waits up to 10 s for a file to exist, then returns its text.
+pub async fn wait_for_file(path: &Path) -> String {
+    for _ in 0..200 {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && !text.is_empty()
+        {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{} never appeared", path.display());
 }

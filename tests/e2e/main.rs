@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod edge;
 mod harness;
 mod serve;
 mod tenants;

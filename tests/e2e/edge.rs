@@ -1,0 +1,485 @@
+//! The edge with real TLS clients: per-SNI certificates, unknown names,
+//! HTTP/2, the SPA, proxying with forwarded headers, :80, admin API, limits.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use serde_json::{Value, json};
+
+use crate::harness::{Server, statuswatch};
+
+/// A site like the SPA's build: index, a hashed asset of ~150 KB with a brotli sibling.
+fn write_site(root: &Path) {
+    std::fs::create_dir_all(root.join("assets")).unwrap();
+    std::fs::write(
+        root.join("index.html"),
+        "<!doctype html><title>StatusWatch</title><p>spa</p>",
+    )
+    .unwrap();
+    let js = "console.log('statuswatch');\n".repeat(5500);
+    std::fs::write(root.join("assets/app-1a2b3c.js"), &js).unwrap();
+    std::fs::write(root.join("assets/app-1a2b3c.js.br"), b"pretend-brotli").unwrap();
+    std::fs::write(root.join("robots.txt"), "User-agent: *\n").unwrap();
+}
+
+/// An upstream that answers with what it received.
+async fn echo_upstream() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().fallback(
+        |uri: axum::http::Uri, headers: HeaderMap, body: axum::body::Bytes| async move {
+            let headers: serde_json::Map<String, Value> = headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap_or_default())))
+                .collect();
+            axum::Json(
+                json!({ "path": uri.to_string(), "headers": headers, "body_len": body.len() }),
+            )
+        },
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+struct Edge {
+    server: Server,
+    _dir: tempfile::TempDir,
+    ca_pem: String,
+}
+
+impl Edge {
+    async fn start(extra: &[(&str, String)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        write_site(&dir.path().join("site"));
+        let mut command = statuswatch(dir.path());
+        command.env("STATUSWATCH__EDGE__STATIC_ROOT", dir.path().join("site"));
+        for (key, value) in extra {
+            command.env(key, value);
+        }
+        let mut server = Server::start(command, "serve", dir.path());
+        server.wait_for("/health/ready/", 200).await;
+        let ca = crate::harness::wait_for_file(&dir.path().join("ca/root.pem")).await;
+        Self {
+            server,
+            _dir: dir,
+            ca_pem: ca,
+        }
+    }
+
+    fn client(&self, names: &[&str]) -> reqwest::Client {
+        let mut builder = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(self.ca_pem.as_bytes()).unwrap())
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10));
+        for name in names {
+            builder = builder.resolve(
+                name,
+                SocketAddr::from(([127, 0, 0, 1], self.server.https_port)),
+            );
+        }
+        builder.build().unwrap()
+    }
+
+    fn url(&self, host: &str, path: &str) -> String {
+        format!("https://{host}:{}{path}", self.server.https_port)
+    }
+
+    /// The certificate chain a raw TLS client gets for `sni`, or the TLS error.
+    async fn handshake(
+        &self,
+        sni: &str,
+        alpn: &[&[u8]],
+    ) -> Result<(Vec<u8>, Option<Vec<u8>>), rustls::Error> {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls::pki_types::CertificateDer::pem_slice_iter(self.ca_pem.as_bytes()) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.server.https_port))
+            .await
+            .unwrap();
+        let name = rustls::pki_types::ServerName::try_from(sni.to_owned()).unwrap();
+        match connector.connect(name, tcp).await {
+            Ok(stream) => {
+                let (_, conn) = stream.get_ref();
+                let leaf = conn.peer_certificates().unwrap()[0].to_vec();
+                Ok((leaf, conn.alpn_protocol().map(<[u8]>::to_vec)))
+            }
+            Err(err) => Err(err
+                .into_inner()
+                .and_then(|e| e.downcast::<rustls::Error>().ok())
+                .map_or_else(|| rustls::Error::General("io".into()), |e| *e)),
+        }
+    }
+}
+
+use rustls::pki_types::pem::PemObject;
+
+#[tokio::test]
+async fn authorised_names_get_their_own_certificates_others_are_refused() {
+    let edge = Edge::start(&[]).await;
+    let client = edge.client(&["localhost", "acme.localhost", "beta.localhost"]);
+    for (slug, email) in [("acme", "ann@acme.example"), ("beta", "bob@beta.example")] {
+        let signup = client
+            .post(edge.url("localhost", "/api/auth/signup"))
+            .json(&json!({ "organization": slug, "slug": slug, "email": email, "password": "tangerine-umbrella-42" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signup.status(), 201, "{}", signup.text().await.unwrap());
+    }
+    let (acme, _) = edge
+        .handshake("acme.localhost", &[b"http/1.1"])
+        .await
+        .unwrap();
+    let (beta, _) = edge
+        .handshake("beta.localhost", &[b"http/1.1"])
+        .await
+        .unwrap();
+    assert_ne!(acme, beta, "each name has its own certificate");
+    let page = client
+        .get(edge.url("acme.localhost", "/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+
+    let refused = edge.handshake("evil.localhost", &[]).await.unwrap_err();
+    assert_eq!(
+        refused,
+        rustls::Error::AlertReceived(rustls::AlertDescription::UnrecognisedName)
+    );
+    // A flood of the same unknown name costs no further policy queries (negative cache).
+    for _ in 0..20 {
+        assert!(edge.handshake("evil.localhost", &[]).await.is_err());
+    }
+    let certs: Value = reqwest::get(format!("http://127.0.0.1:{}/certs", edge.server.admin_port))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let states: Vec<(String, String)> = certs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        states.contains(&("acme.localhost".into(), "ready".into())),
+        "{states:?}"
+    );
+    assert!(
+        states.contains(&("evil.localhost".into(), "refused".into())),
+        "{states:?}"
+    );
+    let metrics = reqwest::get(format!(
+        "http://127.0.0.1:{}/metrics",
+        edge.server.admin_port
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        metrics.contains(r#"edge_tls_handshakes_total{outcome="unknown_name"} 21"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn http2_and_http1_are_negotiated_by_alpn() {
+    let edge = Edge::start(&[]).await;
+    let (_, h2) = edge
+        .handshake("localhost", &[b"h2", b"http/1.1"])
+        .await
+        .unwrap();
+    assert_eq!(h2.as_deref(), Some(&b"h2"[..]));
+    let (_, h1) = edge.handshake("localhost", &[b"http/1.1"]).await.unwrap();
+    assert_eq!(h1.as_deref(), Some(&b"http/1.1"[..]));
+    let client = edge.client(&["localhost"]);
+    let response = client
+        .get(edge.url("localhost", "/health/ready/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn the_spa_is_served_with_validators_ranges_and_cache_policy() {
+    let edge = Edge::start(&[]).await;
+    let client = edge.client(&["localhost"]);
+    let get = |path: &str| client.get(edge.url("localhost", path));
+
+    let index = get("/").send().await.unwrap();
+    assert_eq!(index.status(), 200);
+    assert_eq!(index.headers()["cache-control"], "no-cache");
+    assert!(
+        index.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(index.headers()["x-content-type-options"], "nosniff");
+    assert!(index.text().await.unwrap().contains("spa"));
+
+    let page = get("/dashboard/monitors").send().await.unwrap();
+    assert_eq!(page.status(), 200, "pages fall back to index.html");
+    assert_eq!(page.headers()["cache-control"], "no-cache");
+    assert_eq!(
+        get("/assets/missing-123.js").send().await.unwrap().status(),
+        404
+    );
+    assert_eq!(get("/nope.png").send().await.unwrap().status(), 404);
+    // Clients may normalise dot segments away; whatever arrives, nothing outside the root is served.
+    for traversal in [
+        "/assets/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/assets/..%2f..%2fCargo.toml",
+    ] {
+        let response = get(traversal).send().await.unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert!(
+            !body.contains("root:") && !body.contains("[package]"),
+            "{traversal} leaked a file"
+        );
+        assert!(
+            status == 404 || status == 400 || body.contains("<p>spa</p>"),
+            "{traversal}: {status} {body}"
+        );
+    }
+
+    let asset = get("/assets/app-1a2b3c.js").send().await.unwrap();
+    assert_eq!(asset.status(), 200);
+    assert_eq!(
+        asset.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let etag = asset.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(asset.bytes().await.unwrap().len(), 28 * 5500);
+
+    let revalidated = get("/assets/app-1a2b3c.js")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revalidated.status(), 304);
+    let ranged = get("/assets/app-1a2b3c.js")
+        .header("range", "bytes=0-9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ranged.status(), 206);
+    assert_eq!(
+        ranged.headers()["content-range"],
+        format!("bytes 0-9/{}", 28 * 5500)
+    );
+    assert_eq!(ranged.bytes().await.unwrap().as_ref(), b"console.lo");
+    let unsatisfiable = get("/assets/app-1a2b3c.js")
+        .header("range", "bytes=999999-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsatisfiable.status(), 416);
+
+    let brotli = get("/assets/app-1a2b3c.js")
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(brotli.headers()["content-encoding"], "br");
+    assert_eq!(
+        brotli.bytes().await.unwrap().as_ref(),
+        b"pretend-brotli",
+        "the precompressed sibling is served"
+    );
+    let gzip = get("/")
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        gzip.headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap()),
+        Some("gzip"),
+        "compressed on the fly"
+    );
+
+    assert_eq!(
+        client
+            .post(edge.url("localhost", "/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        405
+    );
+    assert_eq!(
+        get("/metrics").send().await.unwrap().status(),
+        404,
+        "the app's metrics stay internal"
+    );
+}
+
+#[tokio::test]
+async fn api_paths_are_proxied_with_forwarded_headers_and_limits() {
+    let upstream = echo_upstream().await;
+    let edge = Edge::start(&[
+        ("STATUSWATCH__EDGE__APP_UPSTREAMS", upstream.to_string()),
+        ("STATUSWATCH__EDGE__MAX_BODY_BYTES", "1000".to_owned()),
+    ])
+    .await;
+    let client = edge.client(&["localhost"]);
+    let echoed: Value = client
+        .get(edge.url("localhost", "/api/things?x=1"))
+        .header("x-forwarded-for", "6.6.6.6")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(echoed["path"], "/api/things?x=1");
+    let headers = &echoed["headers"];
+    assert_eq!(
+        headers["x-forwarded-for"], "6.6.6.6, 127.0.0.1",
+        "appended, not replaced: {headers}"
+    );
+    assert_eq!(headers["x-forwarded-proto"], "https");
+    assert_eq!(
+        headers["x-forwarded-host"],
+        format!("localhost:{}", edge.server.https_port)
+    );
+    assert!(
+        headers["x-request-id"].as_str().unwrap().len() > 8,
+        "{headers}"
+    );
+
+    let small = client
+        .post(edge.url("localhost", "/api/things"))
+        .body(vec![b'x'; 900])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(small.status(), 200);
+    let large = client
+        .post(edge.url("localhost", "/api/things"))
+        .body(vec![b'x'; 5000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(large.status(), 413);
+    let huge_header = client
+        .get(edge.url("localhost", "/api/things"))
+        .header("x-big", "y".repeat(200 * 1024))
+        .send()
+        .await;
+    match huge_header {
+        Ok(response) => assert!(response.status().is_client_error(), "{}", response.status()),
+        Err(err) => assert!(
+            err.is_request() || err.is_body() || err.to_string().contains("connection"),
+            "{err}"
+        ),
+    }
+}
+
+#[tokio::test]
+async fn plain_http_redirects_answers_challenges_and_health() {
+    let edge = Edge::start(&[]).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}", edge.server.http_port);
+    let redirect = client
+        .get(format!("{base}/dashboard?tab=2"))
+        .header("host", "acme.localhost")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.status(), 308);
+    assert_eq!(
+        redirect.headers()["location"],
+        format!(
+            "https://acme.localhost:{}/dashboard?tab=2",
+            edge.server.https_port
+        )
+    );
+    let challenge = client
+        .get(format!("{base}/.well-known/acme-challenge/unknown-token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(challenge.status(), 404);
+    let health = client.get(format!("{base}/health/")).send().await.unwrap();
+    assert_eq!(
+        health.status(),
+        200,
+        "load balancers may check /health/ over plain http"
+    );
+    let bad_host = client
+        .get(format!("{base}/"))
+        .header("host", "bad host/x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_host.status(), 400);
+}
+
+#[tokio::test]
+async fn the_admin_api_needs_its_token_when_one_is_set() {
+    let token = "an-admin-token-long-enough-123";
+    let mut edge = Edge::start(&[("STATUSWATCH__EDGE__ADMIN_TOKEN", token.to_owned())]).await;
+    let admin = format!("http://127.0.0.1:{}", edge.server.admin_port);
+    let client = reqwest::Client::new();
+    let refused = client.get(format!("{admin}/certs")).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    let wrong = client
+        .get(format!("{admin}/certs"))
+        .bearer_auth("an-admin-token-long-enough-124")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let ok = client
+        .get(format!("{admin}/upstreams"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let upstreams: Value = ok.json().await.unwrap();
+    assert_eq!(
+        upstreams[0]["address"],
+        edge.server.base.trim_start_matches("http://")
+    );
+    let reloaded = client
+        .post(format!("{admin}/reload"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reloaded.status(), 200, "{}", reloaded.text().await.unwrap());
+    assert!(edge.server.stop().success(), "{}", edge.server.log());
+}
