@@ -97,6 +97,8 @@ async fn metrics(State(state): State<AdminState>) -> Response {
             .get_or_create(&CertLabels { state: label })
             .set(i64::try_from(count).unwrap_or(i64::MAX));
     }
+    let queries = i64::try_from(state.certs.policy_queries()).unwrap_or(i64::MAX);
+    state.edge.metrics.policy_queries.set(queries);
     let mut text = String::new();
     if prometheus_client::encoding::text::encode(&mut text, &state.registry).is_err() {
         return error(

@@ -42,7 +42,10 @@ pub struct EdgeConfig {
     /// Largest request body forwarded to the app, in bytes.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: u64,
-    /// Seconds a client may stay silent while sending a request (slowloris guard).
+    /// Largest request line plus headers, in bytes (431 above).
+    #[serde(default = "default_max_header")]
+    pub max_header_bytes: usize,
+    /// Seconds a request may take to arrive in full from its first byte (slowloris guard).
     #[serde(default = "default_read_timeout")]
     pub read_timeout_seconds: u64,
     /// Seconds an idle keep-alive connection stays open.
@@ -64,6 +67,9 @@ pub struct EdgeConfig {
 
 fn default_max_body() -> u64 {
     1024 * 1024
+}
+fn default_max_header() -> usize {
+    32 * 1024
 }
 fn default_read_timeout() -> u64 {
     15
@@ -143,6 +149,9 @@ impl EdgeConfig {
                     range.end()
                 ));
             }
+        }
+        if !(1024..=1024 * 1024).contains(&self.max_header_bytes) {
+            problems.push("edge.max_header_bytes: must be between 1024 and 1048576".to_owned());
         }
         if self.max_body_bytes == 0 {
             problems.push("edge.max_body_bytes: must be at least 1".to_owned());

@@ -49,6 +49,8 @@ impl Route {
 pub struct Limits {
     /// Largest request body forwarded to the app.
     pub max_body_bytes: u64,
+    /// Largest request line plus headers.
+    pub max_header_bytes: usize,
     /// Idle time allowed between reads of a request.
     pub read_timeout: Duration,
     /// Keep-alive time of an idle connection.
@@ -177,6 +179,25 @@ impl ProxyHttp for EdgeProxy {
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
             .map_or_else(|| edge.next_request_id(), str::to_owned);
+        let header_bytes: usize = session.req_header().uri.to_string().len()
+            + session
+                .req_header()
+                .headers
+                .iter()
+                .map(|(k, v)| k.as_str().len() + v.len() + 4)
+                .sum::<usize>();
+        if header_bytes > edge.limits.max_header_bytes {
+            ctx.route = Route::Refused;
+            respond_plain(
+                session,
+                &edge.headers,
+                431,
+                "request header fields too large",
+                &ctx.request_id,
+            )
+            .await?;
+            return Ok(true);
+        }
         let path = session.req_header().uri.path().to_owned();
         if path == "/metrics" || path.starts_with("/metrics/") {
             ctx.route = Route::Refused;

@@ -58,6 +58,8 @@ pub struct EdgeMetrics {
     pub upstream_healthy: Family<UpstreamLabels, Gauge>,
     /// `edge_certificates`: names held, by state (set when scraped).
     pub certificates: Family<CertLabels, Gauge>,
+    /// `edge_cert_policy_queries`: domain-policy queries made (the negative cache keeps it low).
+    pub policy_queries: Gauge,
 }
 
 /// Labels of the certificate count.
@@ -77,6 +79,7 @@ impl EdgeMetrics {
             connections: Gauge::default(),
             upstream_healthy: Family::default(),
             certificates: Family::default(),
+            policy_queries: Gauge::default(),
         };
         let edge = registry.sub_registry_with_prefix("edge");
         edge.register(
@@ -108,6 +111,11 @@ impl EdgeMetrics {
             "certificates",
             "Names held by the certificate manager, by state",
             metrics.certificates.clone(),
+        );
+        edge.register(
+            "cert_policy_queries",
+            "Domain-policy queries made so far",
+            metrics.policy_queries.clone(),
         );
         metrics
     }

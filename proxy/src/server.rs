@@ -111,6 +111,7 @@ pub async fn run(
     );
     let limits = Limits {
         max_body_bytes: config.max_body_bytes,
+        max_header_bytes: config.max_header_bytes,
         read_timeout: Duration::from_secs(config.read_timeout_seconds),
         keepalive: Duration::from_secs(config.keepalive_seconds),
     };
@@ -140,10 +141,12 @@ pub async fn run(
         TlsAcceptor::new(
             parts.certs.clone(),
             Duration::from_secs(config.handshake_timeout_seconds),
+            Duration::from_secs(config.read_timeout_seconds),
         )
         .map_err(|e| EdgeError::Tls(e.to_string()))?,
     );
     let (drain_tx, drain_rx) = tokio::sync::watch::channel(false);
+    let drain_token = CancellationToken::new();
     let tracker = TaskTracker::new();
     let limit = Arc::new(Semaphore::new(config.max_connections));
 
@@ -157,6 +160,7 @@ pub async fn run(
     };
     let admin_task = tokio::spawn(admin::serve(listeners.admin, admin_state, shutdown.clone()));
 
+    let metrics_gauge = metrics.connections.clone();
     let https = {
         let (acceptor, app, metrics, tracker, limit, drain, shutdown) = (
             acceptor,
@@ -167,26 +171,35 @@ pub async fn run(
             drain_rx.clone(),
             shutdown.clone(),
         );
-        accept_loop(listeners.https, limit, shutdown, tracker, move |tcp| {
-            let (acceptor, app, metrics, mut drain) = (
-                acceptor.clone(),
-                app.clone(),
-                metrics.clone(),
-                drain.clone(),
-            );
-            async move {
-                let (outcome, connection) = acceptor.accept(tcp).await;
-                metrics
-                    .handshakes
-                    .get_or_create(&HandshakeLabels {
-                        outcome: outcome.as_str(),
-                    })
-                    .inc();
-                if let (Outcome::Ok, Some(connection)) = (outcome, connection) {
-                    serve_connection(&app, Box::new(connection), &mut drain).await;
+        let drain_token = drain_token.clone();
+        accept_loop(
+            listeners.https,
+            limit,
+            metrics.connections.clone(),
+            shutdown,
+            tracker,
+            move |tcp| {
+                let (acceptor, app, metrics, mut drain, drain_token) = (
+                    acceptor.clone(),
+                    app.clone(),
+                    metrics.clone(),
+                    drain.clone(),
+                    drain_token.clone(),
+                );
+                async move {
+                    let (outcome, connection) = acceptor.accept(tcp, drain_token.clone()).await;
+                    metrics
+                        .handshakes
+                        .get_or_create(&HandshakeLabels {
+                            outcome: outcome.as_str(),
+                        })
+                        .inc();
+                    if let (Outcome::Ok, Some(connection)) = (outcome, connection) {
+                        serve_connection(&app, Box::new(connection), &mut drain).await;
+                    }
                 }
-            }
-        })
+            },
+        )
     };
     let http = {
         let (app, tracker, limit, drain, shutdown) = (
@@ -196,19 +209,26 @@ pub async fn run(
             drain_rx.clone(),
             shutdown.clone(),
         );
-        accept_loop(listeners.http, limit, shutdown, tracker, move |tcp| {
-            let (app, mut drain) = (app.clone(), drain.clone());
-            async move {
-                let stream: pingora_core::protocols::l4::stream::Stream = tcp.into();
-                serve_connection(&app, Box::new(stream), &mut drain).await;
-            }
-        })
+        accept_loop(
+            listeners.http,
+            limit,
+            metrics_gauge.clone(),
+            shutdown,
+            tracker,
+            move |tcp| {
+                let (app, mut drain) = (app.clone(), drain.clone());
+                async move {
+                    let stream: pingora_core::protocols::l4::stream::Stream = tcp.into();
+                    serve_connection(&app, Box::new(stream), &mut drain).await;
+                }
+            },
+        )
     };
-    let metrics_gauge = metrics.connections.clone();
     tracing::info!("edge listening");
     tokio::join!(https, http);
     // Listeners are closed; tell keep-alive connections to finish, then wait.
     let _ = drain_tx.send(true);
+    drain_token.cancel();
     tracker.close();
     let drained =
         tokio::time::timeout(Duration::from_secs(config.drain_seconds), tracker.wait()).await;
@@ -243,11 +263,13 @@ async fn serve_connection<A: ServerApp + Send + Sync + 'static>(
     while let Some(next) = app.process_new(stream, drain).await {
         stream = next;
     }
+    tracing::debug!("connection closed");
 }
 
 async fn accept_loop<F, Fut>(
     listener: TcpListener,
     limit: Arc<Semaphore>,
+    open: prometheus_client::metrics::gauge::Gauge,
     shutdown: CancellationToken,
     tracker: TaskTracker,
     handle: F,
@@ -275,8 +297,11 @@ async fn accept_loop<F, Fut>(
         };
         let _ = tcp.set_nodelay(true);
         let work = handle(tcp);
+        let open = open.clone();
         tracker.spawn(async move {
+            open.inc();
             work.await;
+            open.dec();
             drop(permit);
         });
     }
@@ -296,7 +321,10 @@ async fn health_checks(edge: Arc<Edge>, shutdown: CancellationToken) {
                 .set(i64::from(healthy));
         }
         tokio::select! {
-            () = shutdown.cancelled() => return,
+            () = shutdown.cancelled() => {
+                tracing::debug!("health checks stopped");
+                return;
+            }
             () = tokio::time::sleep(Duration::from_secs(2)) => {}
         }
     }

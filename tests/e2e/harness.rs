@@ -122,15 +122,22 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Polls `path` until it answers `status`, failing with the server log otherwise.
+    /// Polls `path` of the app until it answers `status`, failing with the server log otherwise.
     pub async fn wait_for(&mut self, path: &str, status: u16) -> reqwest::Response {
+        let url = format!("{}{path}", self.base);
+        self.wait_for_url(&url, status).await
+    }
+
+    /// Polls `url` until it answers `status`, failing with the server log otherwise.
+    pub async fn wait_for_url(&mut self, url: &str, status: u16) -> reqwest::Response {
+        let path = url;
         let client = reqwest::Client::new();
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if let Some(exit) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
                 panic!("server exited early ({exit}):\n{}", self.log());
             }
-            if let Ok(response) = client.get(format!("{}{path}", self.base)).send().await
+            if let Ok(response) = client.get(url).send().await
                 && response.status().as_u16() == status
             {
                 return response;

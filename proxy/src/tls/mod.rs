@@ -14,6 +14,7 @@ use rustls::{ServerConfig, version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::StartHandshake;
+use tokio_util::sync::CancellationToken;
 
 pub use stream::TlsConnection;
 
@@ -65,6 +66,7 @@ impl ResolvesServerCert for Picked {
 pub struct TlsAcceptor {
     resolver: Arc<dyn CertResolver>,
     handshake_timeout: Duration,
+    request_deadline: Duration,
     sessions: Arc<dyn rustls::server::StoresServerSessions>,
     ticketer: Arc<dyn rustls::server::ProducesTickets>,
 }
@@ -76,14 +78,17 @@ impl std::fmt::Debug for TlsAcceptor {
 }
 
 impl TlsAcceptor {
-    /// An acceptor resolving certificates through `resolver`.
+    /// An acceptor resolving certificates through `resolver`; a request must
+    /// arrive in full within `request_deadline` of its first byte.
     pub fn new(
         resolver: Arc<dyn CertResolver>,
         handshake_timeout: Duration,
+        request_deadline: Duration,
     ) -> Result<Self, rustls::Error> {
         Ok(Self {
             resolver,
             handshake_timeout,
+            request_deadline,
             // Shared across per-name configs so session resumption works for every name.
             sessions: rustls::server::ServerSessionMemoryCache::new(20_000),
             ticketer: rustls::crypto::ring::Ticketer::new()?,
@@ -102,8 +107,13 @@ impl TlsAcceptor {
         Ok(Arc::new(config))
     }
 
-    /// Runs the handshake on `tcp`; on success returns the decrypted connection.
-    pub async fn accept(&self, mut tcp: TcpStream) -> (Outcome, Option<TlsConnection>) {
+    /// Runs the handshake on `tcp`; on success returns the decrypted connection,
+    /// which closes between requests once `drain` is cancelled.
+    pub async fn accept(
+        &self,
+        mut tcp: TcpStream,
+        drain: CancellationToken,
+    ) -> (Outcome, Option<TlsConnection>) {
         let fd = tcp.as_raw_fd();
         let hello = tokio::time::timeout(self.handshake_timeout, read_client_hello(&mut tcp)).await;
         let accepted = match hello {
@@ -137,7 +147,10 @@ impl TlsAcceptor {
         };
         let start = StartHandshake::from_parts(accepted, tcp);
         match tokio::time::timeout(self.handshake_timeout, start.into_stream(config)).await {
-            Ok(Ok(stream)) => (Outcome::Ok, Some(TlsConnection::new(stream, fd))),
+            Ok(Ok(stream)) => (
+                Outcome::Ok,
+                Some(TlsConnection::new(stream, fd, self.request_deadline, drain)),
+            ),
             Ok(Err(_)) => (Outcome::Failed, None),
             Err(_) => (Outcome::Timeout, None),
         }

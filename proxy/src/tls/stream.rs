@@ -1,10 +1,12 @@
 //! A decrypted TLS connection dressed in Pingora's IO traits, so the HTTP
 //! proxy can run on a handshake we performed ourselves.
 
+use std::future::Future;
 use std::os::fd::RawFd;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use pingora_core::protocols::raw_connect::ProxyDigest;
@@ -15,13 +17,23 @@ use pingora_core::protocols::{
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 /// An established TLS connection.
+///
+/// It also bounds how long a client may keep sending without getting an
+/// answer: the clock starts at the first byte read after the last write, and
+/// once `request_deadline` has passed reads fail. A slowloris client trickling
+/// header bytes is cut off even though each byte arrives "in time".
 pub struct TlsConnection {
     inner: TlsStream<TcpStream>,
     fd: RawFd,
     alpn: Option<ALPN>,
     digest: Arc<SocketDigest>,
+    request_deadline: Duration,
+    reading_since: Option<Instant>,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    drain: Pin<Box<WaitForCancellationFutureOwned>>,
 }
 
 impl std::fmt::Debug for TlsConnection {
@@ -31,8 +43,16 @@ impl std::fmt::Debug for TlsConnection {
 }
 
 impl TlsConnection {
-    /// Wraps a finished handshake.
-    pub fn new(inner: TlsStream<TcpStream>, fd: RawFd) -> Self {
+    /// Wraps a finished handshake; a request must arrive within `request_deadline`.
+    /// Once `drain` is cancelled, an idle HTTP/1 connection reads end-of-stream,
+    /// so keep-alive connections close between requests instead of holding a
+    /// shutdown or upgrade until their idle timeout.
+    pub fn new(
+        inner: TlsStream<TcpStream>,
+        fd: RawFd,
+        request_deadline: Duration,
+        drain: CancellationToken,
+    ) -> Self {
         let alpn = match inner.get_ref().1.alpn_protocol() {
             Some(b"h2") => Some(ALPN::H2),
             _ => Some(ALPN::H1),
@@ -42,7 +62,20 @@ impl TlsConnection {
             fd,
             alpn,
             digest: Arc::new(SocketDigest::from_raw_fd(fd)),
+            request_deadline,
+            reading_since: None,
+            timer: None,
+            drain: Box::pin(drain.cancelled_owned()),
         }
+    }
+
+    fn too_slow() -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::TimedOut, "request not received in time")
+    }
+
+    fn answered(&mut self) {
+        self.reading_since = None;
+        self.timer = None;
     }
 }
 
@@ -52,7 +85,38 @@ impl AsyncRead for TlsConnection {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        if self
+            .reading_since
+            .is_some_and(|since| since.elapsed() >= self.request_deadline)
+        {
+            return Poll::Ready(Err(Self::too_slow()));
+        }
+        let idle_h1 = self.reading_since.is_none() && matches!(self.alpn, Some(ALPN::H1));
+        if idle_h1 && self.drain.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Ok(()));
+        }
+        let before = buf.filled().len();
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before && self.reading_since.is_none() {
+                    let now = Instant::now();
+                    self.reading_since = Some(now);
+                    let deadline = tokio::time::Instant::from_std(now + self.request_deadline);
+                    self.timer = Some(Box::pin(tokio::time::sleep_until(deadline)));
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => {
+                // Waiting for more of a request: wake up when its time is over.
+                if let Some(timer) = self.timer.as_mut()
+                    && timer.as_mut().poll(cx).is_ready()
+                {
+                    return Poll::Ready(Err(Self::too_slow()));
+                }
+                Poll::Pending
+            }
+            other => other,
+        }
     }
 }
 
@@ -62,6 +126,8 @@ impl AsyncWrite for TlsConnection {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
+        // An answer is going out: the client is being served, not stalling us.
+        self.answered();
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
@@ -78,6 +144,7 @@ impl AsyncWrite for TlsConnection {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
+        self.answered();
         Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
 
