@@ -34,12 +34,12 @@ pub struct GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run everything in one process (app, and the edge and prober as they land) on the embedded default.
-    Serve,
+    /// Run everything in one process (app and edge; the prober as it lands) on the embedded default.
+    Serve(RoleArgs),
     /// Run only the edge proxy (multi-node deployments on PostgreSQL).
-    Edge,
+    Edge(RoleArgs),
     /// Run only the API app (multi-node deployments on PostgreSQL).
-    App,
+    App(RoleArgs),
     /// Run only the prober (multi-node deployments on PostgreSQL).
     Prober,
     /// Apply pending database migrations; running it again changes nothing.
@@ -114,6 +114,15 @@ pub enum UsersCommand {
         #[arg(long)]
         revoke: bool,
     },
+}
+
+/// Options of the long-running roles.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct RoleArgs {
+    /// Take over the listening sockets of the running process (zero-downtime
+    /// upgrade): wait on `edge.upgrade_socket`, then send the old process SIGQUIT.
+    #[arg(long)]
+    pub upgrade: bool,
 }
 
 /// `statuswatch config …`

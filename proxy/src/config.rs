@@ -60,6 +60,9 @@ pub struct EdgeConfig {
     /// Answer `/health/` on the plain listener instead of redirecting (load balancers).
     #[serde(default = "default_true")]
     pub health_over_http: bool,
+    /// Unix socket a successor waits on during a binary upgrade; unset means `<data_dir>/upgrade.sock`.
+    #[serde(default)]
+    pub upgrade_socket: Option<PathBuf>,
     /// Seconds to wait for open connections on shutdown.
     #[serde(default = "default_drain")]
     pub drain_seconds: u64,

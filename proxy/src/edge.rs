@@ -71,6 +71,8 @@ pub struct Edge {
     pub metrics: EdgeMetrics,
     request_ids: AtomicU64,
     id_prefix: String,
+    /// Set on shutdown or upgrade: answers carry `Connection: close`.
+    pub draining: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Edge {
@@ -100,6 +102,7 @@ impl Edge {
             metrics,
             request_ids: AtomicU64::new(0),
             id_prefix: prefix,
+            draining: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -171,7 +174,12 @@ impl ProxyHttp for EdgeProxy {
         ctx.started = Some(Instant::now());
         let edge = &self.0;
         session.set_read_timeout(Some(edge.limits.read_timeout));
-        session.set_keepalive(Some(edge.limits.keepalive.as_secs()));
+        if edge.draining.load(Ordering::Relaxed) {
+            // Close after this answer, so the client does not reuse a connection about to end.
+            session.set_keepalive(None);
+        } else {
+            session.set_keepalive(Some(edge.limits.keepalive.as_secs()));
+        }
         ctx.request_id = session
             .req_header()
             .headers

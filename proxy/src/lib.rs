@@ -13,6 +13,7 @@ pub mod plain;
 pub mod server;
 pub mod site;
 pub mod tls;
+pub mod upgrade;
 
 use std::net::SocketAddr;
 

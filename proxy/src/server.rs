@@ -52,18 +52,46 @@ pub struct Listeners {
 }
 
 impl Listeners {
-    /// Binds every listener of `config`, naming the key of one that fails.
-    pub async fn bind(config: &EdgeConfig) -> Result<Self, EdgeError> {
-        let bind = |key: &'static str, addr: SocketAddr| async move {
-            TcpListener::bind(addr)
-                .await
-                .map_err(|source| EdgeError::Bind { key, addr, source })
-        };
+    /// Binds every listener of `config`, or adopts the one a predecessor
+    /// handed over under the same name (`https`, `http`, `admin`).
+    pub async fn bind_or_adopt(
+        config: &EdgeConfig,
+        inherited: &mut std::collections::HashMap<String, std::net::TcpListener>,
+    ) -> Result<Self, EdgeError> {
         Ok(Self {
-            https: bind("edge.https_listen", config.https_listen).await?,
-            http: bind("edge.http_listen", config.http_listen).await?,
-            admin: bind("edge.admin_listen", config.admin_listen).await?,
+            https: bind_or_adopt("https", "edge.https_listen", config.https_listen, inherited)
+                .await?,
+            http: bind_or_adopt("http", "edge.http_listen", config.http_listen, inherited).await?,
+            admin: bind_or_adopt("admin", "edge.admin_listen", config.admin_listen, inherited)
+                .await?,
         })
+    }
+
+    /// Raw descriptors to hand to a successor.
+    pub fn handover(&self) -> Vec<(&'static str, std::os::fd::RawFd)> {
+        use std::os::fd::AsRawFd;
+        vec![
+            ("https", self.https.as_raw_fd()),
+            ("http", self.http.as_raw_fd()),
+            ("admin", self.admin.as_raw_fd()),
+        ]
+    }
+}
+
+/// A listener adopted from `inherited` by `name`, else bound to `addr`.
+pub async fn bind_or_adopt(
+    name: &str,
+    key: &'static str,
+    addr: SocketAddr,
+    inherited: &mut std::collections::HashMap<String, std::net::TcpListener>,
+) -> Result<TcpListener, EdgeError> {
+    let bind_error = |source| EdgeError::Bind { key, addr, source };
+    match inherited.remove(name) {
+        Some(listener) => {
+            listener.set_nonblocking(true).map_err(bind_error)?;
+            TcpListener::from_std(listener).map_err(bind_error)
+        }
+        None => TcpListener::bind(addr).await.map_err(bind_error),
     }
 }
 
@@ -227,6 +255,8 @@ pub async fn run(
     tracing::info!("edge listening");
     tokio::join!(https, http);
     // Listeners are closed; tell keep-alive connections to finish, then wait.
+    edge.draining
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = drain_tx.send(true);
     drain_token.cancel();
     tracker.close();

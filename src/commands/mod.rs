@@ -23,11 +23,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         match cli.command {
             Command::Config(ConfigCommand::Check) => config_check::run(&cli.global),
             Command::Migrate => migrate::run(load_valid(&cli.global)?).await,
-            Command::Serve => roles::serve(load_valid(&cli.global)?).await,
-            Command::App => roles::app(load_valid(&cli.global)?).await,
+            Command::Serve(args) => roles::serve(load_valid(&cli.global)?, args).await,
+            Command::App(args) => roles::app(load_valid(&cli.global)?, args).await,
             Command::Tenants(command) => tenants::run(load_valid(&cli.global)?, command).await,
             Command::Users(command) => tenants::users(load_valid(&cli.global)?, command).await,
-            Command::Edge => roles::edge(load_valid(&cli.global)?).await,
+            Command::Edge(args) => roles::edge(load_valid(&cli.global)?, args).await,
             Command::Certs(CertsCommand::ExportCa) => {
                 let loaded = load_valid(&cli.global)?;
                 let ca = crate::local_ca::load_or_create(&loaded.settings.data_dir)?;

@@ -14,9 +14,9 @@ use app::{App, AppSettings};
 use prometheus_client::registry::Registry;
 use proxy::metrics::EdgeMetrics;
 use secrecy::ExposeSecret;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::cli::RoleArgs;
 use crate::settings::{self, Environment, Loaded, Sources, ensure_data_dir};
 
 /// Opens the configured database, creating the data directory for SQLite.
@@ -46,20 +46,30 @@ fn require_postgres(loaded: &Loaded, role: &str) -> anyhow::Result<()> {
 }
 
 /// `statuswatch serve`: the whole product in one process.
-pub async fn serve(loaded: Loaded) -> anyhow::Result<ExitCode> {
-    run_roles(loaded, true, true).await
+pub async fn serve(loaded: Loaded, args: RoleArgs) -> anyhow::Result<ExitCode> {
+    run_roles(loaded, true, true, args.upgrade).await
 }
 
 /// `statuswatch app`: the API alone, one of several nodes on PostgreSQL.
-pub async fn app(loaded: Loaded) -> anyhow::Result<ExitCode> {
+pub async fn app(loaded: Loaded, args: RoleArgs) -> anyhow::Result<ExitCode> {
     require_postgres(&loaded, "app")?;
-    run_roles(loaded, true, false).await
+    run_roles(loaded, true, false, args.upgrade).await
 }
 
 /// `statuswatch edge`: the edge alone, one of several nodes on PostgreSQL.
-pub async fn edge(loaded: Loaded) -> anyhow::Result<ExitCode> {
+pub async fn edge(loaded: Loaded, args: RoleArgs) -> anyhow::Result<ExitCode> {
     require_postgres(&loaded, "edge")?;
-    run_roles(loaded, false, true).await
+    run_roles(loaded, false, true, args.upgrade).await
+}
+
+/// Where a successor waits for this process's sockets.
+fn upgrade_socket(loaded: &Loaded) -> std::path::PathBuf {
+    let settings = &loaded.settings;
+    settings
+        .edge
+        .upgrade_socket
+        .clone()
+        .unwrap_or_else(|| settings.data_dir.join("upgrade.sock"))
 }
 
 /// Roles whose capability has not landed yet say so instead of pretending to run.
@@ -69,21 +79,48 @@ pub fn not_yet(role: &str, issue: &str) -> anyhow::Result<ExitCode> {
     )
 }
 
-async fn run_roles(loaded: Loaded, with_app: bool, with_edge: bool) -> anyhow::Result<ExitCode> {
+async fn run_roles(
+    loaded: Loaded,
+    with_app: bool,
+    with_edge: bool,
+    upgrade: bool,
+) -> anyhow::Result<ExitCode> {
     let settings = &loaded.settings;
-    // Bind first: a taken port fails before anything is created or migrated.
+    let socket = upgrade_socket(&loaded);
+    let mut inherited = std::collections::HashMap::new();
+    if upgrade {
+        if settings.database.dialect() == Some(Dialect::Sqlite) {
+            ensure_data_dir(&settings.data_dir).map_err(anyhow::Error::msg)?;
+        }
+        tracing::info!(socket = %socket.display(), "waiting for the running process's sockets; send it SIGQUIT");
+        let path = socket.clone();
+        let received = tokio::task::spawn_blocking(move || {
+            proxy::upgrade::receive(&path, Duration::from_secs(120))
+        })
+        .await
+        .context("upgrade task failed")??;
+        inherited.extend(received);
+    }
+    // Bind (or adopt) first: a taken port fails before anything is created or migrated.
     let app_listener = match with_app {
         true => Some(
-            TcpListener::bind(settings.app.listen)
+            proxy::server::bind_or_adopt("app", "app.listen", settings.app.listen, &mut inherited)
                 .await
-                .with_context(|| format!("cannot listen on app.listen {}", settings.app.listen))?,
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
         ),
         false => None,
     };
     let edge_listeners = match with_edge {
-        true => Some(proxy::Listeners::bind(&settings.edge).await?),
+        true => Some(proxy::Listeners::bind_or_adopt(&settings.edge, &mut inherited).await?),
         false => None,
     };
+    let mut handover = Vec::new();
+    if let Some(listener) = &app_listener {
+        handover.push(("app", std::os::fd::AsRawFd::as_raw_fd(listener)));
+    }
+    if let Some(listeners) = &edge_listeners {
+        handover.extend(listeners.handover());
+    }
     let db = connect(&loaded).await?;
     let migrations = db.migrations();
     if with_app && settings.database.migrate_on_start {
@@ -107,7 +144,7 @@ async fn run_roles(loaded: Loaded, with_app: bool, with_edge: bool) -> anyhow::R
     let edge_metrics = EdgeMetrics::register(&mut registry);
     let registry = Arc::new(registry);
     let shutdown = CancellationToken::new();
-    tokio::spawn(stop_on_signal(shutdown.clone()));
+    tokio::spawn(stop_on_signal(shutdown.clone(), handover, socket));
     let mut tasks = tokio::task::JoinSet::new();
 
     if let Some(listener) = app_listener {
@@ -252,8 +289,24 @@ fn app_upstreams(edge: &proxy::EdgeConfig, app_listen: std::net::SocketAddr) -> 
     ]
 }
 
-/// Cancels `shutdown` on SIGINT or SIGTERM.
-async fn stop_on_signal(shutdown: CancellationToken) {
+/// Cancels `shutdown` on SIGINT or SIGTERM; on SIGQUIT first hands the
+/// listening sockets to the successor waiting on `socket`.
+async fn stop_on_signal(
+    shutdown: CancellationToken,
+    handover: Vec<(&'static str, std::os::fd::RawFd)>,
+    socket: std::path::PathBuf,
+) {
+    #[cfg(unix)]
+    let quit = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::quit()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let quit = std::future::pending::<()>();
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     let terminate = async {
@@ -272,6 +325,16 @@ async fn stop_on_signal(shutdown: CancellationToken) {
     tokio::select! {
         _ = interrupt => {},
         _ = terminate => {},
+        () = quit => {
+            // The sockets stay open in the successor, so no connection is refused meanwhile.
+            match proxy::upgrade::send(&socket, &handover) {
+                Ok(()) => tracing::info!(socket = %socket.display(), "listening sockets handed to the successor"),
+                Err(err) => {
+                    tracing::error!(error = %err, "upgrade handover failed; still serving");
+                    return Box::pin(stop_on_signal(shutdown, handover, socket)).await;
+                }
+            }
+        }
     }
     tracing::info!("shutdown requested; draining");
     shutdown.cancel();

@@ -615,3 +615,89 @@ async fn edge_and_app_run_as_separate_nodes_on_postgres() {
     );
     assert!(app_node.stop().success(), "{}", app_node.log());
 }
+
+/// A client keeps requesting through the edge — on fresh connections and on
+/// a keep-alive one — while a new process takes over the listening sockets.
+///
+/// Ignored until fixed: about one run in three, one request on a connection
+/// of the old process hangs until its 10 s drain ends (see the Edge issue's
+/// closing note). Run it with `cargo nextest run --run-ignored all upgrade`.
+#[tokio::test]
+#[ignore = "one request in ~100 can hang on the old process during the handover; under investigation"]
+async fn a_binary_upgrade_drops_no_request() {
+    let edge = Edge::start(&[]).await;
+    let dir = edge._dir.path().to_owned();
+    let port = edge.server.https_port;
+    let ca = edge.ca_pem.clone();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let client_for = |keepalive: bool| {
+        let mut builder = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap())
+            .resolve("localhost", SocketAddr::from(([127, 0, 0, 1], port)))
+            .http1_only()
+            .timeout(Duration::from_secs(10));
+        if !keepalive {
+            builder = builder.pool_max_idle_per_host(0);
+        }
+        builder.build().unwrap()
+    };
+    let mut loads = Vec::new();
+    for keepalive in [true, false] {
+        let (client, stop) = (client_for(keepalive), stop.clone());
+        loads.push(tokio::spawn(async move {
+            let (mut ok, mut failed) = (0_u32, Vec::new());
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                match client
+                    .get(format!("https://localhost:{port}/health/ready/"))
+                    .send()
+                    .await
+                {
+                    Ok(response) if response.status() == 200 => ok += 1,
+                    Ok(response) => failed.push(format!("status {}", response.status())),
+                    Err(err) => failed.push(format!("keepalive={keepalive}: {err:?}")),
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            (ok, failed)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let mut old = edge.server;
+    let mut command = statuswatch(&dir);
+    command.env("STATUSWATCH__EDGE__STATIC_ROOT", dir.join("site"));
+    let mut new = old.successor(command, &dir);
+    // The successor waits on the upgrade socket; then the old process hands over.
+    crate::harness::wait_for_path(&dir.join("upgrade.sock")).await;
+    old.signal("QUIT");
+    let status = old.wait_exit(Duration::from_secs(15));
+    assert!(status.success(), "old process: {status}\n{}", old.log());
+    assert!(
+        old.log().contains("handed to the successor"),
+        "{}",
+        old.log()
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for load in loads {
+        let (ok, failed) = load.await.unwrap();
+        assert!(
+            failed.is_empty(),
+            "{} of {} requests failed across the upgrade: {failed:?}\nOLD:\n{}\nNEW:\n{}",
+            failed.len(),
+            ok as usize + failed.len(),
+            old.log(),
+            new.log()
+        );
+        assert!(ok > 20, "only {ok} requests made");
+    }
+    let after = reqwest::get(format!("http://127.0.0.1:{}/health", new.admin_port))
+        .await
+        .unwrap();
+    assert_eq!(
+        after.status(),
+        200,
+        "the successor serves the admin API on the same port"
+    );
+    assert!(new.stop().success(), "{}", new.log());
+}

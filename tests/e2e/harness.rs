@@ -81,14 +81,34 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `statuswatch <role>` with the app on a free port; does not wait.
-    pub fn start(mut command: Command, role: &str, log_dir: &Path) -> Self {
-        let port = free_port();
-        let (http_port, https_port, admin_port) = (free_port(), free_port(), free_port());
-        let log = log_dir.join(format!("{role}-{port}.log"));
+    /// Starts `statuswatch <role>` with the app and edge on free ports; does not wait.
+    pub fn start(command: Command, role: &str, log_dir: &Path) -> Self {
+        let ports = (free_port(), free_port(), free_port(), free_port());
+        Self::start_on(command, &[role], log_dir, ports)
+    }
+
+    /// Starts `statuswatch serve --upgrade` on this server's ports, to take over from it.
+    pub fn successor(&self, command: Command, log_dir: &Path) -> Self {
+        let port: u16 = self.base.rsplit(':').next().unwrap().parse().unwrap();
+        Self::start_on(
+            command,
+            &["serve", "--upgrade"],
+            log_dir,
+            (port, self.http_port, self.https_port, self.admin_port),
+        )
+    }
+
+    fn start_on(
+        mut command: Command,
+        args: &[&str],
+        log_dir: &Path,
+        ports: (u16, u16, u16, u16),
+    ) -> Self {
+        let (port, http_port, https_port, admin_port) = ports;
+        let log = log_dir.join(format!("{}-{port}-{}.log", args[0], args.len()));
         let log_file = std::fs::File::create(&log).unwrap();
         let child = command
-            .arg(role)
+            .args(args)
             .env("STATUSWATCH__APP__LISTEN", format!("127.0.0.1:{port}"))
             .env(
                 "STATUSWATCH__EDGE__HTTP_LISTEN",
@@ -114,6 +134,30 @@ impl Server {
             https_port,
             admin_port,
             log,
+        }
+    }
+
+    /// Sends a signal by name (`QUIT`, `TERM`).
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let _ = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status();
+    }
+
+    /// Waits up to `limit` for the process to exit by itself.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        let mut child = self.child.take().expect("server already stopped");
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("server did not exit:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
@@ -187,6 +231,17 @@ pub async fn wait_for_file(path: &Path) -> String {
             && !text.is_empty()
         {
             return text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{} never appeared", path.display());
+}
+
+/// Waits up to 10 s for a path (of any kind, e.g. a socket) to exist.
+pub async fn wait_for_path(path: &Path) {
+    for _ in 0..200 {
+        if path.exists() {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -34,7 +34,14 @@ pub struct TlsConnection {
     reading_since: Option<Instant>,
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
     drain: Pin<Box<WaitForCancellationFutureOwned>>,
+    last_io: Instant,
+    drain_timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
+
+/// How long an HTTP/1 connection must have been quiet before a drain closes it.
+/// A client that is about to send gets its answer with `Connection: close`
+/// instead, so no request is caught by the close.
+const DRAIN_IDLE: Duration = Duration::from_millis(500);
 
 impl std::fmt::Debug for TlsConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -66,6 +73,8 @@ impl TlsConnection {
             reading_since: None,
             timer: None,
             drain: Box::pin(drain.cancelled_owned()),
+            last_io: Instant::now(),
+            drain_timer: None,
         }
     }
 
@@ -76,6 +85,25 @@ impl TlsConnection {
     fn answered(&mut self) {
         self.reading_since = None;
         self.timer = None;
+        self.last_io = Instant::now();
+    }
+
+    /// Draining and quiet long enough: end the connection. Otherwise arm a
+    /// timer for when it will have been quiet long enough.
+    fn drained_and_idle(&mut self, cx: &mut Context<'_>) -> bool {
+        let idle_h1 = self.reading_since.is_none() && matches!(self.alpn, Some(ALPN::H1));
+        if !idle_h1 || self.drain.as_mut().poll(cx).is_pending() {
+            return false;
+        }
+        if self.last_io.elapsed() >= DRAIN_IDLE {
+            return true;
+        }
+        let at = tokio::time::Instant::from_std(self.last_io + DRAIN_IDLE);
+        let timer = self
+            .drain_timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+        timer.as_mut().reset(at);
+        timer.as_mut().poll(cx).is_ready()
     }
 }
 
@@ -91,13 +119,15 @@ impl AsyncRead for TlsConnection {
         {
             return Poll::Ready(Err(Self::too_slow()));
         }
-        let idle_h1 = self.reading_since.is_none() && matches!(self.alpn, Some(ALPN::H1));
-        if idle_h1 && self.drain.as_mut().poll(cx).is_ready() {
+        if self.drained_and_idle(cx) {
             return Poll::Ready(Ok(()));
         }
         let before = buf.filled().len();
         match Pin::new(&mut self.inner).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    self.last_io = Instant::now();
+                }
                 if buf.filled().len() > before && self.reading_since.is_none() {
                     let now = Instant::now();
                     self.reading_since = Some(now);

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# bench/edge: the StatusWatch edge side by side with Caddy 2 and nginx from
+# Debian, configured for the same job, in one run, on loopback only.
+#
+# Servers are pinned to CPU 0 (one worker/thread each); the load generator and
+# the shared upstream (a tiny nginx answering small JSON) to CPU 1. Prints a
+# markdown table; paste it into bench/README.md with the date and commit.
+#
+#   bench/edge/run.sh            # 10 s per row, 50 connections
+#   DURATION=5 CONNS=20 bench/edge/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/lib/setup.sh
+
+DURATION=${DURATION:-10}
+CONNS=${CONNS:-50}
+SERVER_CPU=0
+CLIENT_CPU=1
+
+ensure_commands "caddy:caddy" "nginx:nginx" "wrk:wrk" "h2load:nghttp2-client" "taskset:util-linux" "openssl:openssl"
+build_spa
+echo "==> building statuswatch (release)" >&2
+cargo build --release --locked --bin statuswatch >&2
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# The same files for everyone: the SPA build plus a 150 KB hashed asset.
+cp -r static/dist "$WORK/site"
+mkdir -p "$WORK/site/assets"
+head -c 112500 /dev/urandom | base64 -w0 > "$WORK/site/assets/bench-150k.js"
+
+# One certificate for localhost for Caddy and nginx (StatusWatch issues its own).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj /CN=localhost -addext subjectAltName=DNS:localhost \
+  -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+
+UP=127.0.0.1:18080
+SW_HTTPS=18443 CADDY_HTTPS=28443 NGINX_HTTPS=38443
+
+# Upstream: small JSON, keep-alive, on the client CPU.
+mkdir -p "$WORK/upstream"
+cat > "$WORK/upstream/nginx.conf" <<CONF
+worker_processes 1;
+error_log $WORK/upstream/error.log crit;
+pid $WORK/upstream/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server {
+    listen $UP reuseport;
+    location / { default_type application/json; return 200 '{"ok":true,"service":"bench"}'; }
+  }
+}
+CONF
+taskset -c $CLIENT_CPU nginx -c "$WORK/upstream/nginx.conf" -g 'daemon off;' &
+PIDS+=($!)
+
+# StatusWatch: the edge proxies /api/* to the upstream, serves the SPA.
+STATUSWATCH_ENV=development TOKIO_WORKER_THREADS=1 RUST_LOG=warn \
+STATUSWATCH__APP__LISTEN=127.0.0.1:18000 \
+STATUSWATCH__EDGE__HTTPS_LISTEN=127.0.0.1:$SW_HTTPS \
+STATUSWATCH__EDGE__HTTP_LISTEN=127.0.0.1:18081 \
+STATUSWATCH__EDGE__ADMIN_LISTEN=127.0.0.1:18019 \
+STATUSWATCH__EDGE__APP_UPSTREAMS=$UP \
+STATUSWATCH__EDGE__STATIC_ROOT="$WORK/site" \
+  taskset -c $SERVER_CPU ./target/release/statuswatch serve --data-dir "$WORK/sw" > "$WORK/sw.log" 2>&1 &
+PIDS+=($!)
+SW_PID=$!
+
+# Caddy 2: same routes, one OS thread for Go.
+cat > "$WORK/Caddyfile" <<CONF
+{
+  admin off
+  auto_https disable_redirects
+  log { output discard }
+}
+https://localhost:$CADDY_HTTPS {
+  tls $WORK/cert.pem $WORK/key.pem
+  handle /api/* { reverse_proxy $UP }
+  handle {
+    root * $WORK/site
+    try_files {path} /index.html
+    file_server
+  }
+}
+CONF
+GOMAXPROCS=1 taskset -c $SERVER_CPU caddy run --config "$WORK/Caddyfile" --adapter caddyfile > "$WORK/caddy.log" 2>&1 &
+PIDS+=($!)
+CADDY_PID=$!
+
+# nginx: one worker, keep-alive to the upstream.
+mkdir -p "$WORK/nginx"
+cat > "$WORK/nginx/nginx.conf" <<CONF
+worker_processes 1;
+error_log $WORK/nginx/error.log crit;
+pid $WORK/nginx/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  include /etc/nginx/mime.types;
+  upstream app { server $UP; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGINX_HTTPS ssl http2;
+    ssl_certificate $WORK/cert.pem;
+    ssl_certificate_key $WORK/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    keepalive_requests 1000000;
+    location /api/ { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    location / { root $WORK/site; try_files \$uri /index.html; }
+  }
+}
+CONF
+taskset -c $SERVER_CPU nginx -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
+PIDS+=($!)
+NGINX_PID=$!
+
+wait_https() {
+  for _ in $(seq 1 100); do
+    curl -ks -o /dev/null "https://localhost:$1/" && return 0
+    sleep 0.2
+  done
+  echo "server on :$1 did not start" >&2
+  cat "$WORK"/*.log >&2 || true
+  exit 1
+}
+wait_https $SW_HTTPS
+wait_https $CADDY_HTTPS
+wait_https $NGINX_HTTPS
+# Everyone proxies correctly before anything is measured.
+for port in $SW_HTTPS $CADDY_HTTPS $NGINX_HTTPS; do
+  body=$(curl -ks "https://localhost:$port/api/bench")
+  [ "$body" = '{"ok":true,"service":"bench"}' ] || { echo "port $port proxied: $body" >&2; exit 1; }
+done
+
+wrk_rps() { # port path [extra wrk args]
+  local port=$1 path=$2; shift 2
+  taskset -c $CLIENT_CPU wrk -t1 -c"$CONNS" -d"${DURATION}s" "$@" "https://localhost:$port$path" 2>/dev/null |
+    awk '/Requests\/sec/ { printf "%.0f", $2 }'
+}
+h2_rps() { # port path
+  taskset -c $CLIENT_CPU h2load -t1 -c"$CONNS" -m10 -D"$DURATION" "https://localhost:$1$2" 2>/dev/null |
+    awk '/^finished in/ { gsub(",", "", $4); printf "%.0f", $4 }'
+}
+rss_mb() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+declare -A R
+for server in sw caddy nginx; do
+  case $server in
+    sw) port=$SW_HTTPS ;; caddy) port=$CADDY_HTTPS ;; nginx) port=$NGINX_HTTPS ;;
+  esac
+  echo "==> $server" >&2
+  R[$server,proxy]=$(wrk_rps $port /api/bench)
+  R[$server,index]=$(wrk_rps $port /)
+  R[$server,asset]=$(wrk_rps $port /assets/bench-150k.js)
+  R[$server,handshake]=$(wrk_rps $port /api/bench -H "Connection: close")
+  R[$server,h2]=$(h2_rps $port /api/bench)
+done
+R[sw,rss]=$(rss_mb $SW_PID); R[caddy,rss]=$(rss_mb $CADDY_PID); R[nginx,rss]=$(rss_mb $NGINX_PID)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo
+echo "| row ($CONNS connections, ${DURATION}s, 1 server core) | StatusWatch | Caddy $(caddy version | cut -d' ' -f1) | nginx $(nginx -v 2>&1 | cut -d/ -f2) | SW / Caddy | SW / nginx |"
+echo "|---|---:|---:|---:|---:|---:|"
+for row in proxy:"HTTPS keep-alive, proxied small JSON (req/s)" index:"static index.html (req/s)" asset:"static 150 KB asset (req/s)" handshake:"new TLS handshake per request (req/s)" h2:"HTTP/2 proxied small JSON, 10 streams (req/s)"; do
+  key=${row%%:*}; label=${row#*:}
+  echo "| $label | ${R[sw,$key]} | ${R[caddy,$key]} | ${R[nginx,$key]} | $(ratio "${R[sw,$key]}" "${R[caddy,$key]}") | $(ratio "${R[sw,$key]}" "${R[nginx,$key]}") |"
+done
+echo "| RSS after the run (MB) | ${R[sw,rss]} | ${R[caddy,rss]} | ${R[nginx,rss]} | | |"
