@@ -4,6 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// The edge allocates small buffers per request; glibc malloc showed up as
+// ~16% of CPU time in the proxied-request profile (bench/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = statuswatch::cli::Cli::parse();
     // Several TLS stacks are linked in; pick one process-wide provider.

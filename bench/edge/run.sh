@@ -18,11 +18,13 @@ SERVER_CPU=0
 CLIENT_CPU=1
 
 ensure_commands "caddy:caddy" "nginx:nginx" "wrk:wrk" "h2load:nghttp2-client" "taskset:util-linux" "openssl:openssl"
-build_spa
+build_spa >&2
 echo "==> building statuswatch (release)" >&2
 cargo build --release --locked --bin statuswatch >&2
 
 WORK=$(mktemp -d)
+# nginx's workers run unprivileged: they must be able to read the site.
+chmod 755 "$WORK"
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -80,11 +82,15 @@ cat > "$WORK/Caddyfile" <<CONF
 {
   admin off
   auto_https disable_redirects
-  log { output discard }
+  log {
+    output discard
+  }
 }
 https://localhost:$CADDY_HTTPS {
   tls $WORK/cert.pem $WORK/key.pem
-  handle /api/* { reverse_proxy $UP }
+  handle /api/* {
+    reverse_proxy $UP
+  }
   handle {
     root * $WORK/site
     try_files {path} /index.html
@@ -151,18 +157,31 @@ h2_rps() { # port path
 }
 rss_mb() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
+SERVERS=${SERVERS:-sw caddy nginx}
+ROWS=${ROWS:-proxy index asset handshake h2}
 declare -A R
-for server in sw caddy nginx; do
+for server in $SERVERS; do
   case $server in
     sw) port=$SW_HTTPS ;; caddy) port=$CADDY_HTTPS ;; nginx) port=$NGINX_HTTPS ;;
   esac
   echo "==> $server" >&2
-  R[$server,proxy]=$(wrk_rps $port /api/bench)
-  R[$server,index]=$(wrk_rps $port /)
-  R[$server,asset]=$(wrk_rps $port /assets/bench-150k.js)
-  R[$server,handshake]=$(wrk_rps $port /api/bench -H "Connection: close")
-  R[$server,h2]=$(h2_rps $port /api/bench)
+  for row in $ROWS; do
+    case $row in
+      proxy) R[$server,proxy]=$(wrk_rps $port /api/bench) ;;
+      index) R[$server,index]=$(wrk_rps $port /) ;;
+      asset) R[$server,asset]=$(wrk_rps $port /assets/bench-150k.js) ;;
+      handshake) R[$server,handshake]=$(wrk_rps $port /api/bench -H "Connection: close") ;;
+      h2) R[$server,h2]=$(h2_rps $port /api/bench) ;;
+    esac
+  done
 done
+if [ -n "${PROFILE:-}" ]; then
+  # Where the edge spends its time on the proxied row.
+  perf record -F 999 -g -p "$SW_PID" -o "$WORK/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+  wrk_rps $SW_HTTPS /api/bench >/dev/null
+  wait $! || true
+  perf report -i "$WORK/perf.data" --children --sort symbol -g none --stdio 2>/dev/null | grep -v "^#" | grep "%" | head -150 > "$PROFILE" || true
+fi
 R[sw,rss]=$(rss_mb $SW_PID); R[caddy,rss]=$(rss_mb $CADDY_PID); R[nginx,rss]=$(rss_mb $NGINX_PID)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -171,6 +190,7 @@ echo "| row ($CONNS connections, ${DURATION}s, 1 server core) | StatusWatch | Ca
 echo "|---|---:|---:|---:|---:|---:|"
 for row in proxy:"HTTPS keep-alive, proxied small JSON (req/s)" index:"static index.html (req/s)" asset:"static 150 KB asset (req/s)" handshake:"new TLS handshake per request (req/s)" h2:"HTTP/2 proxied small JSON, 10 streams (req/s)"; do
   key=${row%%:*}; label=${row#*:}
-  echo "| $label | ${R[sw,$key]} | ${R[caddy,$key]} | ${R[nginx,$key]} | $(ratio "${R[sw,$key]}" "${R[caddy,$key]}") | $(ratio "${R[sw,$key]}" "${R[nginx,$key]}") |"
+  [ -n "${R[sw,$key]:-}" ] || continue
+  echo "| $label | ${R[sw,$key]} | ${R[caddy,$key]:-} | ${R[nginx,$key]:-} | $(ratio "${R[sw,$key]}" "${R[caddy,$key]:-0}") | $(ratio "${R[sw,$key]}" "${R[nginx,$key]:-0}") |"
 done
 echo "| RSS after the run (MB) | ${R[sw,rss]} | ${R[caddy,rss]} | ${R[nginx,rss]} | | |"

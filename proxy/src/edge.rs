@@ -187,7 +187,9 @@ impl ProxyHttp for EdgeProxy {
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
             .map_or_else(|| edge.next_request_id(), str::to_owned);
-        let header_bytes: usize = session.req_header().uri.to_string().len()
+        let uri = &session.req_header().uri;
+        let header_bytes: usize = uri.path_and_query().map_or(0, |pq| pq.as_str().len())
+            + uri.authority().map_or(0, |a| a.as_str().len())
             + session
                 .req_header()
                 .headers

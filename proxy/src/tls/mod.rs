@@ -145,7 +145,8 @@ impl TlsAcceptor {
                 return (Outcome::Failed, None);
             }
         };
-        let start = StartHandshake::from_parts(accepted, tcp);
+        let transport: pingora_core::protocols::l4::stream::Stream = tcp.into();
+        let start = StartHandshake::from_parts(accepted, transport);
         match tokio::time::timeout(self.handshake_timeout, start.into_stream(config)).await {
             Ok(Ok(stream)) => (
                 Outcome::Ok,

@@ -9,13 +9,13 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use pingora_core::protocols::l4::stream::Stream as L4Stream;
 use pingora_core::protocols::raw_connect::ProxyDigest;
 use pingora_core::protocols::{
     ALPN, GetProxyDigest, GetSocketDigest, GetTimingDigest, Peek, Shutdown, SocketDigest, Ssl,
     TimingDigest, UniqueID, UniqueIDType,
 };
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
@@ -26,13 +26,16 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 /// once `request_deadline` has passed reads fail. A slowloris client trickling
 /// header bytes is cut off even though each byte arrives "in time".
 pub struct TlsConnection {
-    inner: TlsStream<TcpStream>,
+    // Pingora's L4 stream buffers writes until a flush, so a response's TLS
+    // records leave in one syscall instead of one per record.
+    inner: TlsStream<L4Stream>,
     fd: RawFd,
     alpn: Option<ALPN>,
     digest: Arc<SocketDigest>,
     request_deadline: Duration,
     reading_since: Option<Instant>,
-    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    // One timer per connection, re-armed per request: no allocation per request.
+    timer: Pin<Box<tokio::time::Sleep>>,
     drain: Pin<Box<WaitForCancellationFutureOwned>>,
     last_io: Instant,
     drain_timer: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -55,7 +58,9 @@ impl TlsConnection {
     /// so keep-alive connections close between requests instead of holding a
     /// shutdown or upgrade until their idle timeout.
     pub fn new(
-        inner: TlsStream<TcpStream>,
+        // Pingora's L4 stream buffers writes until a flush, so a response's TLS
+        // records leave in one syscall instead of one per record.
+        inner: TlsStream<L4Stream>,
         fd: RawFd,
         request_deadline: Duration,
         drain: CancellationToken,
@@ -71,7 +76,7 @@ impl TlsConnection {
             digest: Arc::new(SocketDigest::from_raw_fd(fd)),
             request_deadline,
             reading_since: None,
-            timer: None,
+            timer: Box::pin(tokio::time::sleep(request_deadline)),
             drain: Box::pin(drain.cancelled_owned()),
             last_io: Instant::now(),
             drain_timer: None,
@@ -84,7 +89,6 @@ impl TlsConnection {
 
     fn answered(&mut self) {
         self.reading_since = None;
-        self.timer = None;
         self.last_io = Instant::now();
     }
 
@@ -132,15 +136,13 @@ impl AsyncRead for TlsConnection {
                     let now = Instant::now();
                     self.reading_since = Some(now);
                     let deadline = tokio::time::Instant::from_std(now + self.request_deadline);
-                    self.timer = Some(Box::pin(tokio::time::sleep_until(deadline)));
+                    self.timer.as_mut().reset(deadline);
                 }
                 Poll::Ready(Ok(()))
             }
             Poll::Pending => {
                 // Waiting for more of a request: wake up when its time is over.
-                if let Some(timer) = self.timer.as_mut()
-                    && timer.as_mut().poll(cx).is_ready()
-                {
+                if self.reading_since.is_some() && self.timer.as_mut().poll(cx).is_ready() {
                     return Poll::Ready(Err(Self::too_slow()));
                 }
                 Poll::Pending
