@@ -127,6 +127,19 @@ impl Mailer {
     }
 }
 
+impl Mailer {
+    /// Sends without making the caller wait; a failure is logged, since the
+    /// user can ask for the mail again.
+    pub fn send_in_background(&self, mail: Mail, what: &'static str) {
+        let mailer = self.clone();
+        tokio::spawn(async move {
+            if let Err(err) = mailer.send(mail).await {
+                tracing::error!(error = %err, mail = what, "mail not sent");
+            }
+        });
+    }
+}
+
 /// Escapes text for HTML bodies.
 pub fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;")

@@ -64,12 +64,8 @@ pub async fn create(
     audit::record(
         &state.db,
         Entry {
-            tenant_id: Some(tenant),
-            actor_id: p.user_id.as_deref(),
-            action: "api_key.create",
-            target: Some(&key.id),
-            ip: Some(ip.to_string()),
             details: Some(serde_json::json!({ "scope": form.scope, "prefix": key.prefix })),
+            ..Entry::by(&p, ip, "api_key.create", &key.id)
         },
     )
     .await;
@@ -90,17 +86,6 @@ pub async fn revoke(
     if !api_key::revoke(&state.db, tenant, &id).await? {
         return Err(AppError::NotFound);
     }
-    audit::record(
-        &state.db,
-        Entry {
-            tenant_id: Some(tenant),
-            actor_id: p.user_id.as_deref(),
-            action: "api_key.revoke",
-            target: Some(&id),
-            ip: Some(ip.to_string()),
-            details: None,
-        },
-    )
-    .await;
+    audit::record(&state.db, Entry::by(&p, ip, "api_key.revoke", &id)).await;
     Ok(StatusCode::NO_CONTENT)
 }

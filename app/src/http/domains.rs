@@ -78,14 +78,7 @@ pub async fn add(
         .map_err(domain_error)?;
     audit::record(
         &state.db,
-        Entry {
-            tenant_id: Some(tenant),
-            actor_id: p.user_id.as_deref(),
-            action: "domain.add",
-            target: Some(hostname.as_str()),
-            ip: Some(ip.to_string()),
-            details: None,
-        },
+        Entry::by(&p, ip, "domain.add", hostname.as_str()),
     )
     .await;
     Ok((StatusCode::CREATED, Json(domain)))
@@ -107,14 +100,7 @@ pub async fn verify(
         .map_err(domain_error)?;
     audit::record(
         &state.db,
-        Entry {
-            tenant_id: Some(tenant),
-            actor_id: p.user_id.as_deref(),
-            action: "domain.verify",
-            target: Some(&domain.hostname),
-            ip: Some(ip.to_string()),
-            details: None,
-        },
+        Entry::by(&p, ip, "domain.verify", &domain.hostname),
     )
     .await;
     Ok(Json(domain))
@@ -134,17 +120,6 @@ pub async fn remove(
     domains::remove(&state.db, tenant, &id)
         .await
         .map_err(domain_error)?;
-    audit::record(
-        &state.db,
-        Entry {
-            tenant_id: Some(tenant),
-            actor_id: p.user_id.as_deref(),
-            action: "domain.remove",
-            target: Some(&id),
-            ip: Some(ip.to_string()),
-            details: None,
-        },
-    )
-    .await;
+    audit::record(&state.db, Entry::by(&p, ip, "domain.remove", &id)).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -89,21 +89,12 @@ pub async fn create(
             escape_html(&url)
         ),
     };
-    let mailer = state.mailer.clone();
-    tokio::spawn(async move {
-        if let Err(err) = mailer.send(mail).await {
-            tracing::error!(error = %err, "invitation mail not sent");
-        }
-    });
+    state.mailer.send_in_background(mail, "invitation");
     audit::record(
         &state.db,
         Entry {
-            tenant_id: Some(tenant),
-            actor_id: p.user_id.as_deref(),
-            action: "member.invite",
-            target: Some(email.as_str()),
-            ip: Some(ip.to_string()),
             details: Some(serde_json::json!({ "role": form.role })),
+            ..Entry::by(&p, ip, "member.invite", email.as_str())
         },
     )
     .await;

@@ -63,12 +63,8 @@ pub async fn update(
     audit::record(
         &state.db,
         Entry {
-            tenant_id: Some(tenant),
-            actor_id: p.user_id.as_deref(),
-            action: "member.role",
-            target: Some(&user_id),
-            ip: Some(ip.to_string()),
             details: Some(serde_json::json!({ "role": change.role })),
+            ..Entry::by(&p, ip, "member.role", &user_id)
         },
     )
     .await;
@@ -89,17 +85,6 @@ pub async fn remove(
     members::remove(&state.db, tenant, &user_id, p.role.unwrap_or(Role::Viewer))
         .await
         .map_err(member_error)?;
-    audit::record(
-        &state.db,
-        Entry {
-            tenant_id: Some(tenant),
-            actor_id: p.user_id.as_deref(),
-            action: "member.remove",
-            target: Some(&user_id),
-            ip: Some(ip.to_string()),
-            details: None,
-        },
-    )
-    .await;
+    audit::record(&state.db, Entry::by(&p, ip, "member.remove", &user_id)).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -57,10 +57,7 @@ pub async fn login(
         auth.login_per_ip_per_minute,
         Duration::from_secs(60),
     )?;
-    let email = form.email.trim().to_lowercase();
-    if email.is_empty() || email.len() > 254 {
-        return Err(AppError::invalid("email", "must be an email address"));
-    }
+    let email = super::typed_email(&form.email)?;
     limit(
         &state,
         "login",

@@ -34,6 +34,16 @@ pub(crate) fn limit(
         })
 }
 
+/// An email as typed at login or reset: trimmed and lowercased, with only a
+/// length check, since refusing odd but stored addresses would lock people out.
+pub(crate) fn typed_email(value: &str) -> Result<String, AppError> {
+    let email = value.trim().to_lowercase();
+    if email.is_empty() || email.len() > 254 {
+        return Err(AppError::invalid("email", "must be an email address"));
+    }
+    Ok(email)
+}
+
 /// The IP of the request, as a rate-limit key.
 pub(crate) fn ip_key(ip: IpAddr) -> String {
     ip.to_string()

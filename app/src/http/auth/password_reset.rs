@@ -45,10 +45,7 @@ pub async fn request(
         per_hour,
         Duration::from_secs(3600),
     )?;
-    let email = form.email.trim().to_lowercase();
-    if email.is_empty() || email.len() > 254 {
-        return Err(AppError::invalid("email", "must be an email address"));
-    }
+    let email = super::typed_email(&form.email)?;
     limit(
         &state,
         "password reset",
@@ -70,12 +67,7 @@ pub async fn request(
                 escape_html(&url)
             ),
         };
-        let mailer = state.mailer.clone();
-        tokio::spawn(async move {
-            if let Err(err) = mailer.send(mail).await {
-                tracing::error!(error = %err, "password reset mail not sent");
-            }
-        });
+        state.mailer.send_in_background(mail, "password reset");
         audit::record(
             &state.db,
             Entry {

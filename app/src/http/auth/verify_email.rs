@@ -31,12 +31,7 @@ pub(crate) fn send_verification(state: &AppState, user_id: &str, email: &str) {
             escape_html(&url)
         ),
     };
-    let mailer = state.mailer.clone();
-    tokio::spawn(async move {
-        if let Err(err) = mailer.send(mail).await {
-            tracing::error!(error = %err, "verification mail not sent");
-        }
-    });
+    state.mailer.send_in_background(mail, "verification");
 }
 
 /// A verification token from the mailed link.
