@@ -698,3 +698,62 @@ async fn a_binary_upgrade_drops_no_request() {
     );
     assert!(new.stop().success(), "{}", new.log());
 }
+
+#[tokio::test]
+async fn hostile_tls_input_and_a_bad_reload_change_nothing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let token = "an-admin-token-long-enough-123";
+    let edge = Edge::start(&[("STATUSWATCH__EDGE__ADMIN_TOKEN", token.to_owned())]).await;
+    // Plain HTTP and random bytes on the TLS port get an alert or a close, never an answer.
+    for junk in [
+        &b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"[..],
+        &[0x16, 0x03, 0x01, 0xff, 0xff, 0x00, 0x00][..],
+    ] {
+        let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", edge.server.https_port))
+            .await
+            .unwrap();
+        tcp.write_all(junk).await.unwrap();
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut buf)).await;
+        assert!(read.is_ok(), "the edge kept a junk connection open");
+        assert!(
+            !String::from_utf8_lossy(&buf).contains("HTTP/1.1"),
+            "answered junk: {buf:?}"
+        );
+    }
+    let admin = format!("http://127.0.0.1:{}", edge.server.admin_port);
+    let metrics = reqwest::Client::new()
+        .get(format!("{admin}/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"edge_tls_handshakes_total{outcome="malformed"}"#),
+        "{metrics}"
+    );
+
+    // A reload that cannot read the new static root keeps serving the old site.
+    let site = edge._dir.path().join("site");
+    std::fs::rename(&site, edge._dir.path().join("moved")).unwrap();
+    let reload = reqwest::Client::new()
+        .post(format!("{admin}/reload"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reload.status(), 422);
+    let body: Value = reload.json().await.unwrap();
+    assert_eq!(body["code"], "static_root", "{body}");
+    let page = edge
+        .client(&["localhost"])
+        .get(edge.url("localhost", "/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<p>spa</p>"));
+}
