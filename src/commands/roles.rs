@@ -237,7 +237,7 @@ fn edge_parts(
     let upstreams = app_upstreams(&settings.edge, settings.app.listen);
     let sources = Sources::from_process(None, None);
     let reload_sources = Sources {
-        config_file: loaded_config_file(),
+        config_file: loaded.config_file.clone(),
         data_dir: Some(settings.data_dir.clone()),
         ..sources
     };
@@ -259,13 +259,6 @@ fn edge_parts(
         registry,
         reload,
     })
-}
-
-/// The `--config` file of this process, re-read on reload.
-fn loaded_config_file() -> Option<std::path::PathBuf> {
-    let mut args = std::env::args_os().skip_while(|a| a != "--config");
-    args.next()?;
-    args.next().map(std::path::PathBuf::from)
 }
 
 /// Configured app nodes, or this process's own app.

@@ -200,6 +200,8 @@ impl std::error::Error for ConfigError {}
 pub struct Loaded {
     /// Development or production.
     pub environment: Environment,
+    /// The `--config` file it was read with, for reloads.
+    pub config_file: Option<PathBuf>,
     /// The effective settings.
     pub settings: Settings,
 }
@@ -273,6 +275,7 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         .map_err(|err| ConfigError::Source(describe_error(&layers, &err)))?;
     Ok(Loaded {
         environment,
+        config_file: sources.config_file.clone(),
         settings,
     })
 }
