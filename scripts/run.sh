@@ -11,4 +11,4 @@ build_spa
 echo "==> building statuswatch (release)"
 cargo build --release --locked --bin statuswatch
 echo "==> statuswatch serve (app on http://127.0.0.1:8000, readiness at /health/ready/)"
-exec ./target/release/statuswatch serve "$@"
+exec "${CARGO_TARGET_DIR:-target}/release/statuswatch" serve "$@"
