@@ -87,12 +87,8 @@ impl Edge {
         format!("https://{host}:{}{path}", self.server.https_port)
     }
 
-    /// The certificate chain a raw TLS client gets for `sni`, or the TLS error.
-    async fn handshake(
-        &self,
-        sni: &str,
-        alpn: &[&[u8]],
-    ) -> Result<(Vec<u8>, Option<Vec<u8>>), rustls::Error> {
+    /// A raw TLS client trusting the edge's local CA, offering `alpn`.
+    fn tls_connector(&self, alpn: &[&[u8]]) -> tokio_rustls::TlsConnector {
         let mut roots = rustls::RootCertStore::empty();
         for cert in rustls::pki_types::CertificateDer::pem_slice_iter(self.ca_pem.as_bytes()) {
             roots.add(cert.unwrap()).unwrap();
@@ -105,7 +101,16 @@ impl Edge {
         .with_root_certificates(roots)
         .with_no_client_auth();
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        tokio_rustls::TlsConnector::from(Arc::new(config))
+    }
+
+    /// The certificate chain a raw TLS client gets for `sni`, or the TLS error.
+    async fn handshake(
+        &self,
+        sni: &str,
+        alpn: &[&[u8]],
+    ) -> Result<(Vec<u8>, Option<Vec<u8>>), rustls::Error> {
+        let connector = self.tls_connector(alpn);
         let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.server.https_port))
             .await
             .unwrap();
@@ -485,25 +490,11 @@ async fn the_admin_api_needs_its_token_when_one_is_set() {
 async fn a_slowloris_client_is_cut_off() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let edge = Edge::start(&[("STATUSWATCH__EDGE__READ_TIMEOUT_SECONDS", "2".to_owned())]).await;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(edge.ca_pem.as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", edge.server.https_port))
         .await
         .unwrap();
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(name, tcp)
-        .await
-        .unwrap();
+    let mut tls = edge.tls_connector(&[]).connect(name, tcp).await.unwrap();
     tls.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n")
         .await
         .unwrap();

@@ -9,7 +9,7 @@ use app::http::routes::{Access, RouteInfo};
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::api::{Api, PASSWORD, Session};
+use crate::api::{Api, Session};
 use crate::helpers::{TestDb, state};
 
 fn routes(api: &Api) -> Vec<RouteInfo> {
@@ -214,27 +214,8 @@ async fn every_role_rule_is_enforced() {
     let mut sessions = Vec::new();
     for role in [Role::Viewer, Role::Member, Role::Admin] {
         let email = format!("{}@alpha.example", role.as_str());
-        let invite = api
-            .post(
-                "/api/invitations",
-                Some(&owner.access),
-                json!({ "email": email, "role": role }),
-            )
-            .await;
-        assert_eq!(invite.status, StatusCode::CREATED);
-        let token = issue_invite_token(&api, &email).await;
-        let joined = api
-            .post(
-                "/api/invitations/accept",
-                None,
-                json!({ "token": token, "password": PASSWORD }),
-            )
-            .await;
-        assert_eq!(joined.status, StatusCode::OK, "{:?}", joined.body);
-        sessions.push((
-            role,
-            joined.body["access_token"].as_str().unwrap().to_owned(),
-        ));
+        let (_, access) = api.join(&owner.access, &email, role.as_str()).await;
+        sessions.push((role, access));
     }
     for scope in ["read", "write"] {
         let key = api
@@ -281,18 +262,6 @@ async fn every_role_rule_is_enforced() {
         }
     }
     assert!(refused > 20, "only {refused} refusals checked");
-}
-
-/// Invitation tokens are only mailed; tests mint a fresh one for the invitation row.
-pub async fn issue_invite_token(api: &Api, email: &str) -> String {
-    let token = app::auth::session::random_secret();
-    sqlx::query("UPDATE invitations SET token_hash = $1 WHERE email = $2 AND accepted_at IS NULL")
-        .bind(app::auth::session::hash_secret(&token))
-        .bind(email)
-        .execute(api.state.db.pool())
-        .await
-        .unwrap();
-    token
 }
 
 #[tokio::test]

@@ -144,5 +144,46 @@ impl Api {
     }
 }
 
+impl Api {
+    /// Invites `email` as `role` with `owner`'s token and accepts; returns (user id, access token).
+    pub async fn join(&self, owner: &str, email: &str, role: &str) -> (String, String) {
+        let invite = self
+            .post(
+                "/api/invitations",
+                Some(owner),
+                json!({ "email": email, "role": role }),
+            )
+            .await;
+        assert_eq!(invite.status, StatusCode::CREATED, "{:?}", invite.body);
+        let token = self.invite_token(email).await;
+        let joined = self
+            .post(
+                "/api/invitations/accept",
+                None,
+                json!({ "token": token, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(joined.status, StatusCode::OK, "{:?}", joined.body);
+        (
+            joined.body["user"]["id"].as_str().unwrap().to_owned(),
+            joined.body["access_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Invitation tokens are only mailed; tests mint a fresh one for the pending invitation.
+    pub async fn invite_token(&self, email: &str) -> String {
+        let token = app::auth::session::random_secret();
+        sqlx::query(
+            "UPDATE invitations SET token_hash = $1 WHERE email = $2 AND accepted_at IS NULL",
+        )
+        .bind(app::auth::session::hash_secret(&token))
+        .bind(email)
+        .execute(self.state.db.pool())
+        .await
+        .unwrap();
+        token
+    }
+}
+
 /// A password the policy accepts.
 pub const PASSWORD: &str = "tangerine-umbrella-42";

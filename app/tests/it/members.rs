@@ -3,32 +3,8 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::access::issue_invite_token;
-use crate::api::{Api, PASSWORD};
+use crate::api::Api;
 use crate::helpers::{TestDb, state};
-
-async fn join(api: &Api, owner: &str, email: &str, role: &str) -> (String, String) {
-    let invite = api
-        .post(
-            "/api/invitations",
-            Some(owner),
-            json!({ "email": email, "role": role }),
-        )
-        .await;
-    assert_eq!(invite.status, StatusCode::CREATED, "{:?}", invite.body);
-    let token = issue_invite_token(api, email).await;
-    let joined = api
-        .post(
-            "/api/invitations/accept",
-            None,
-            json!({ "token": token, "password": PASSWORD }),
-        )
-        .await;
-    (
-        joined.body["user"]["id"].as_str().unwrap().to_owned(),
-        joined.body["access_token"].as_str().unwrap().to_owned(),
-    )
-}
 
 #[tokio::test]
 async fn the_last_owner_cannot_leave_or_be_demoted() {
@@ -51,7 +27,7 @@ async fn the_last_owner_cannot_leave_or_be_demoted() {
             .await;
         assert_eq!(remove.code(), "last_owner");
 
-        let (admin_id, admin_token) = join(&api, &owner.access, "adam@acme.example", "admin").await;
+        let (admin_id, admin_token) = api.join(&owner.access, "adam@acme.example", "admin").await;
         // Admins cannot touch owners or make owners.
         assert_eq!(
             api.call(Method::DELETE, &me, Some(&admin_token), None)
@@ -107,7 +83,7 @@ async fn removed_members_lose_access_at_once() {
     test_db.db().migrations().run().await.unwrap();
     let api = Api::new(state(test_db.db()));
     let owner = api.signup("acme", "ann@acme.example").await;
-    let (member_id, member_token) = join(&api, &owner.access, "mo@acme.example", "member").await;
+    let (member_id, member_token) = api.join(&owner.access, "mo@acme.example", "member").await;
     assert_eq!(
         api.get("/api/members", Some(&member_token)).await.status,
         StatusCode::OK

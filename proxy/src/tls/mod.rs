@@ -69,6 +69,7 @@ pub struct TlsAcceptor {
     request_deadline: Duration,
     sessions: Arc<dyn rustls::server::StoresServerSessions>,
     ticketer: Arc<dyn rustls::server::ProducesTickets>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
 }
 
 impl std::fmt::Debug for TlsAcceptor {
@@ -92,12 +93,12 @@ impl TlsAcceptor {
             // Shared across per-name configs so session resumption works for every name.
             sessions: rustls::server::ServerSessionMemoryCache::new(20_000),
             ticketer: rustls::crypto::ring::Ticketer::new()?,
+            provider: Arc::new(rustls::crypto::ring::default_provider()),
         })
     }
 
     fn config_for(&self, key: Arc<CertifiedKey>) -> Result<Arc<ServerConfig>, rustls::Error> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = ServerConfig::builder_with_provider(provider)
+        let mut config = ServerConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&[&version::TLS13, &version::TLS12])?
             .with_no_client_auth()
             .with_cert_resolver(Arc::new(Picked(key)));

@@ -49,6 +49,40 @@ pub(crate) fn ip_key(ip: IpAddr) -> String {
     ip.to_string()
 }
 
+/// A 400 for a mailed link that cannot be used.
+pub(crate) fn invalid_link(message: &str) -> AppError {
+    AppError::BadRequest {
+        status: axum::http::StatusCode::BAD_REQUEST,
+        code: "invalid_link",
+        message: message.to_owned(),
+    }
+}
+
+/// Checks a mailed link's token for `purpose` and loads the user it names.
+pub(crate) async fn link_user(
+    state: &AppState,
+    token: &str,
+    purpose: &str,
+) -> Result<
+    (
+        crate::auth::links::LinkClaims,
+        crate::tenancy::store::UserRow,
+    ),
+    AppError,
+> {
+    let claims =
+        crate::auth::links::verify(&state.keys, token, purpose).map_err(|err| match err {
+            crate::auth::token::TokenError::Expired => {
+                invalid_link("this link has expired; ask for a new one")
+            }
+            _ => invalid_link("this link is invalid"),
+        })?;
+    let user = crate::tenancy::store::user_by_id(&state.db, &claims.sub)
+        .await?
+        .ok_or_else(|| invalid_link("this link is invalid"))?;
+    Ok((claims, user))
+}
+
 /// Links in mails point here.
 pub(crate) fn link(state: &AppState, path: &str, token: &str) -> String {
     format!(

@@ -12,14 +12,13 @@ use utoipa::ToSchema;
 use super::{ip_key, limit, link};
 use crate::AppState;
 use crate::auth::links::{self, RESET_PASSWORD};
-use crate::auth::token::TokenError;
 use crate::auth::{password, session};
 use crate::clock::now_ms;
 use crate::http::client_ip::ClientIp;
 use crate::http::{ApiJson, AppError};
 use crate::mail::{Mail, escape_html};
 use crate::tenancy::audit::{self, Entry};
-use crate::tenancy::store::{user_by_email, user_by_id};
+use crate::tenancy::store::user_by_email;
 
 /// Reset request.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -108,21 +107,9 @@ pub async fn confirm(
     ClientIp(ip): ClientIp,
     ApiJson(form): ApiJson<ConfirmRequest>,
 ) -> Result<Json<ConfirmResponse>, AppError> {
-    let bad = |message: &str| AppError::BadRequest {
-        status: StatusCode::BAD_REQUEST,
-        code: "invalid_link",
-        message: message.to_owned(),
-    };
-    let claims =
-        links::verify(&state.keys, &form.token, RESET_PASSWORD).map_err(|err| match err {
-            TokenError::Expired => bad("this link has expired; ask for a new one"),
-            _ => bad("this link is invalid"),
-        })?;
-    let user = user_by_id(&state.db, &claims.sub)
-        .await?
-        .ok_or_else(|| bad("this link is invalid"))?;
+    let (claims, user) = super::link_user(&state, &form.token, RESET_PASSWORD).await?;
     if claims.stamp != Some(user.password_changed_at) {
-        return Err(bad(
+        return Err(super::invalid_link(
             "this link was already used or replaced; ask for a new one",
         ));
     }
@@ -147,7 +134,7 @@ pub async fn confirm(
     .execute(state.db.pool())
     .await?;
     if changed.rows_affected() != 1 {
-        return Err(bad(
+        return Err(super::invalid_link(
             "this link was already used or replaced; ask for a new one",
         ));
     }

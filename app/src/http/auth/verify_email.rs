@@ -10,7 +10,6 @@ use super::link;
 use crate::AppState;
 use crate::auth::Principal;
 use crate::auth::links::{self, VERIFY_EMAIL};
-use crate::auth::token::TokenError;
 use crate::clock::now_ms;
 use crate::http::{ApiJson, AppError};
 use crate::mail::{Mail, escape_html};
@@ -56,21 +55,11 @@ pub async fn verify(
     State(state): State<AppState>,
     ApiJson(form): ApiJson<VerifyRequest>,
 ) -> Result<Json<VerifyResponse>, AppError> {
-    let bad = |message: &str| AppError::BadRequest {
-        status: StatusCode::BAD_REQUEST,
-        code: "invalid_link",
-        message: message.to_owned(),
-    };
-    let claims =
-        links::verify(&state.keys, &form.token, VERIFY_EMAIL).map_err(|err| match err {
-            TokenError::Expired => bad("this link has expired; ask for a new one"),
-            _ => bad("this link is invalid"),
-        })?;
-    let user = user_by_id(&state.db, &claims.sub)
-        .await?
-        .ok_or_else(|| bad("this link is invalid"))?;
+    let (claims, user) = super::link_user(&state, &form.token, VERIFY_EMAIL).await?;
     if claims.email.as_deref() != Some(user.email.as_str()) {
-        return Err(bad("this link was for another email address"));
+        return Err(super::invalid_link(
+            "this link was for another email address",
+        ));
     }
     sqlx::query(
         "UPDATE users SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL",
