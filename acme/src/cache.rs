@@ -1,5 +1,5 @@
-//! In-memory answers for SNI names: ready certificates, and short-lived
-//! refusals so a flood of unknown names costs no repeated policy queries.
+//! In-memory answers for SNI names: ready-to-use certificates, and
+//! short-lived refusals so a flood of unknown names costs no repeated queries.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -14,10 +14,11 @@ pub enum Cached {
     Ready {
         /// Chain and key.
         key: Arc<CertifiedKey>,
-        /// When it expires.
+        /// When it expires: past this it is never served.
         not_after: SystemTime,
-        /// When it should be replaced.
-        renew_after: SystemTime,
+        /// When to look again (authorisation re-check, renewal): the
+        /// certificate is still served meanwhile.
+        next_check: Instant,
     },
     /// The name was refused; ask again after this instant.
     Refused {
@@ -47,43 +48,48 @@ impl CertCache {
         }
     }
 
-    /// The live answer for `name`: a certificate not yet due for renewal, or a current refusal.
+    /// The live answer for `name`: an unexpired certificate, or a current refusal.
     pub fn get(&self, name: &str) -> Option<Cached> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
         match entries.get(name)? {
-            Cached::Ready { renew_after, .. } if *renew_after <= SystemTime::now() => None,
+            Cached::Ready { not_after, .. } if *not_after <= SystemTime::now() => None,
             Cached::Refused { until } if *until <= Instant::now() => None,
             answer => Some(answer.clone()),
         }
     }
 
-    /// A certificate still valid, even if due for renewal (served while renewal fails).
+    /// A certificate still valid (served while the policy or store is down).
     pub fn get_valid(&self, name: &str) -> Option<Arc<CertifiedKey>> {
-        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        match entries.get(name)? {
-            Cached::Ready { key, not_after, .. } if *not_after > SystemTime::now() => {
-                Some(key.clone())
-            }
-            _ => None,
+        match self.get(name)? {
+            Cached::Ready { key, .. } => Some(key),
+            Cached::Refused { .. } => None,
         }
     }
 
-    /// Stores a certificate.
+    /// Stores a certificate, to be looked at again at `next_check`.
     pub fn insert_ready(
         &self,
         name: &str,
         key: Arc<CertifiedKey>,
         not_after: SystemTime,
-        renew_after: SystemTime,
+        next_check: Instant,
     ) {
         self.insert(
             name,
             Cached::Ready {
                 key,
                 not_after,
-                renew_after,
+                next_check,
             },
         );
+    }
+
+    /// Moves the next look at `name` to `next_check` (after a check that changed nothing).
+    pub fn postpone(&self, name: &str, next: Instant) {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(Cached::Ready { next_check, .. }) = entries.get_mut(name) {
+            *next_check = next;
+        }
     }
 
     /// Stores a refusal for `ttl`.
@@ -134,7 +140,8 @@ impl CertCache {
                 Cached::Refused { until } => *until > now,
                 Cached::Ready { not_after, .. } => *not_after > wall,
             });
-            // Still full: refusals go first, they are cheap to learn again.
+            // Still full: refusals go first, they are cheap to learn again;
+            // an evicted certificate is reloaded from the store on demand.
             if entries.len() >= self.capacity {
                 let victim = entries
                     .iter()
@@ -168,9 +175,12 @@ mod tests {
             .issue("c.localhost")
             .unwrap();
         let later = SystemTime::now() + Duration::from_secs(3600);
-        cache.insert_ready("c", key.clone(), later, later);
-        cache.insert_ready("d", key, later, later);
+        cache.insert_ready("c", key.clone(), later, Instant::now());
+        cache.insert_ready("d", key.clone(), later, Instant::now());
         assert!(cache.len() <= 2);
         assert!(matches!(cache.get("d"), Some(Cached::Ready { .. })));
+        let past = SystemTime::now() - Duration::from_secs(1);
+        cache.insert_ready("e", key, past, Instant::now());
+        assert!(cache.get("e").is_none(), "an expired certificate is never served");
     }
 }

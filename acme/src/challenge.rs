@@ -1,4 +1,4 @@
-//! ACME challenge answers the edge serves (HTTP-01 on :80).
+//! ACME challenge answers the edge serves (HTTP-01 on :80, DNS-01 from its responder).
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -10,6 +10,11 @@ use async_trait::async_trait;
 pub trait ChallengeStore: Send + Sync + 'static {
     /// The key authorisation for `token`, if a challenge is pending.
     async fn http01(&self, token: &str) -> Option<String>;
+
+    /// TXT values to answer for `_acme-challenge.` `name` (DNS-01).
+    async fn dns01(&self, _name: &str) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Challenges kept in this process (single node; the database store serves clusters).

@@ -11,7 +11,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer as RcgenIssuer, KeyPair, KeyUsagePurpose,
 };
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::CertificateDer;
 use rustls::sign::CertifiedKey;
 
 use crate::{Error, Result};
@@ -100,6 +100,11 @@ impl LocalCa {
         })
     }
 
+    /// The root certificate, DER.
+    pub fn root_der(&self) -> &CertificateDer<'static> {
+        &self.root_der
+    }
+
     /// The root certificate, PEM.
     pub fn root_pem(&self) -> &str {
         &self.root_pem
@@ -107,6 +112,12 @@ impl LocalCa {
 
     /// Signs a leaf for `name`, returning the chain (leaf, root) and its key.
     pub fn issue(&self, name: &str) -> Result<Arc<CertifiedKey>> {
+        let (chain, key) = self.issue_pem(name)?;
+        crate::certs::certified_key(name, &chain, &key)
+    }
+
+    /// Signs a leaf for `name`: PEM chain (leaf, root) and PEM private key.
+    pub fn issue_pem(&self, name: &str) -> Result<(String, String)> {
         let fail = |e: &dyn std::fmt::Display| Error::Issue {
             name: name.to_owned(),
             message: e.to_string(),
@@ -123,25 +134,11 @@ impl LocalCa {
         params.not_before = (now - Duration::from_secs(3600)).into();
         params.not_after = (now + Duration::from_secs(LEAF_DAYS * 86_400)).into();
         let leaf = params.signed_by(&key, &self.issuer).map_err(|e| fail(&e))?;
-        let private = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        let signing_key = rustls::crypto::ring::default_provider()
-            .key_provider
-            .load_private_key(private)
-            .map_err(|e| fail(&e))?;
-        Ok(Arc::new(CertifiedKey::new(
-            vec![leaf.der().clone(), self.root_der.clone()],
-            signing_key,
-        )))
+        Ok((format!("{}{}", leaf.pem(), self.root_pem), key.serialize_pem()))
     }
 }
 
-/// DER certificates in a PEM text.
-fn pem_certificates(pem: &str) -> Vec<CertificateDer<'static>> {
-    use rustls::pki_types::pem::PemObject;
-    CertificateDer::pem_slice_iter(pem.as_bytes())
-        .filter_map(std::result::Result::ok)
-        .collect()
-}
+use crate::certs::pem_certificates;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,295 @@
+//! Orders certificates from an ACME directory with instant-acme.
+//!
+//! One account per directory, created on first use and stored sealed, so
+//! every edge node and every restart uses the same one. Challenge answers go
+//! to the shared store, so whichever node the validator reaches can answer.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use instant_acme::{
+    Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, NewAccount,
+    NewOrder, OrderStatus, RetryPolicy,
+};
+
+use crate::manager::{Issued, Issuer};
+use crate::seal::Sealer;
+use crate::store::{CertStore, ChallengeKind};
+use crate::{Error, Result, time};
+
+/// Which challenge proves control of a plain (non-wildcard) name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    /// TLS-ALPN-01, answered inside the edge's TLS accept on :443.
+    TlsAlpn01,
+    /// HTTP-01, answered on :80.
+    Http01,
+}
+
+/// Settings of the ACME client.
+#[derive(Debug, Clone)]
+pub struct AcmeOptions {
+    /// Directory URL.
+    pub directory_url: String,
+    /// Contact address for the account.
+    pub contact_email: Option<String>,
+    /// Extra trusted root (PEM file) for the directory's own TLS.
+    pub extra_root_pem: Option<PathBuf>,
+    /// Challenge for plain names.
+    pub challenge: Challenge,
+    /// First wait before polling an order.
+    pub poll_initial: Duration,
+    /// Longest an order may take.
+    pub order_timeout: Duration,
+}
+
+/// An [`Issuer`] backed by an ACME directory.
+pub struct AcmeIssuer {
+    options: AcmeOptions,
+    store: Arc<dyn CertStore>,
+    sealer: Arc<Sealer>,
+    account: tokio::sync::OnceCell<Account>,
+}
+
+impl std::fmt::Debug for AcmeIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AcmeIssuer({})", self.options.directory_url)
+    }
+}
+
+/// How long a published challenge answer stays valid.
+const CHALLENGE_TTL_MS: i64 = 10 * 60 * 1000;
+
+impl AcmeIssuer {
+    /// An issuer for `options`, keeping its account and challenges in `store`.
+    pub fn new(options: AcmeOptions, store: Arc<dyn CertStore>, sealer: Arc<Sealer>) -> Self {
+        Self {
+            options,
+            store,
+            sealer,
+            account: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    fn account_error(&self, message: impl std::fmt::Display) -> Error {
+        Error::Account {
+            directory: self.options.directory_url.clone(),
+            message: message.to_string(),
+        }
+    }
+
+    fn builder(&self) -> Result<instant_acme::AccountBuilder> {
+        match &self.options.extra_root_pem {
+            Some(path) => Account::builder_with_root(path).map_err(|e| {
+                self.account_error(format!(
+                    "acme.extra_root_pem `{}` unusable: {e}",
+                    path.display()
+                ))
+            }),
+            None => Account::builder().map_err(|e| self.account_error(e)),
+        }
+    }
+
+    /// The account: loaded from the store, or created once and stored.
+    pub async fn account(&self) -> Result<&Account> {
+        self.account
+            .get_or_try_init(|| async {
+                let directory = self.options.directory_url.as_str();
+                if let Some(sealed) = self.store.load_account(directory).await? {
+                    return self.restore(&sealed).await;
+                }
+                let contact = self
+                    .options
+                    .contact_email
+                    .as_ref()
+                    .map(|email| format!("mailto:{email}"));
+                let contacts: Vec<&str> = contact.iter().map(String::as_str).collect();
+                let (account, credentials) = self
+                    .builder()?
+                    .create(
+                        &NewAccount {
+                            contact: &contacts,
+                            terms_of_service_agreed: true,
+                            only_return_existing: false,
+                        },
+                        directory.to_owned(),
+                        None,
+                    )
+                    .await
+                    .map_err(|e| self.account_error(e))?;
+                let json = serde_json::to_vec(&credentials).map_err(|e| self.account_error(e))?;
+                let sealed = self.sealer.seal(directory, &json)?;
+                // Another node may have stored its account first: use that one, so
+                // the whole cluster orders as one account.
+                let stored = self.store.save_account(directory, &sealed).await?;
+                if stored == sealed {
+                    tracing::info!(directory, "ACME account created");
+                    Ok(account)
+                } else {
+                    self.restore(&stored).await
+                }
+            })
+            .await
+    }
+
+    async fn restore(&self, sealed: &[u8]) -> Result<Account> {
+        let json = self.sealer.open(&self.options.directory_url, sealed)?;
+        let credentials: AccountCredentials = serde_json::from_slice(&json)
+            .map_err(|e| self.account_error(format!("stored credentials: {e}")))?;
+        self.builder()?
+            .from_credentials(credentials)
+            .await
+            .map_err(|e| self.account_error(e))
+    }
+
+    fn retry(&self) -> RetryPolicy {
+        RetryPolicy::new()
+            .initial_delay(self.options.poll_initial)
+            .backoff(1.5)
+            .timeout(self.options.order_timeout)
+    }
+
+    async fn order(&self, name: &str) -> Result<Issued> {
+        let fail = |message: String| Error::Issue {
+            name: name.to_owned(),
+            message,
+        };
+        let account = self.account().await?;
+        let identifiers: Vec<Identifier> = match name.strip_prefix("*.") {
+            Some(base) => vec![
+                Identifier::Dns(name.to_owned()),
+                Identifier::Dns(base.to_owned()),
+            ],
+            None => vec![Identifier::Dns(name.to_owned())],
+        };
+        let mut order = account
+            .new_order(&NewOrder::new(&identifiers))
+            .await
+            .map_err(|e| fail(format!("new order: {e}")))?;
+        let mut published: Vec<(ChallengeKind, String, String)> = Vec::new();
+        let outcome = async {
+            let mut authorizations = order.authorizations();
+            while let Some(authz) = authorizations.next().await {
+                let mut authz = authz.map_err(|e| fail(format!("authorization: {e}")))?;
+                if authz.status == AuthorizationStatus::Valid {
+                    continue;
+                }
+                let wildcard = authz.wildcard;
+                let host = match authz.identifier().identifier {
+                    Identifier::Dns(dns) => dns.clone(),
+                    other => return Err(fail(format!("unexpected identifier {other:?}"))),
+                };
+                let kind = match (wildcard, self.options.challenge) {
+                    (true, _) => ChallengeType::Dns01,
+                    // The wildcard order's apex shares the DNS-01 name.
+                    (false, _) if name.starts_with("*.") => ChallengeType::Dns01,
+                    (false, Challenge::TlsAlpn01) => ChallengeType::TlsAlpn01,
+                    (false, Challenge::Http01) => ChallengeType::Http01,
+                };
+                let mut challenge = authz
+                    .challenge(kind.clone())
+                    .ok_or_else(|| fail(format!("the CA offers no {kind:?} challenge")))?;
+                let key_auth = challenge.key_authorization();
+                let (store_kind, key, value) = match kind {
+                    ChallengeType::Http01 => (
+                        ChallengeKind::Http01,
+                        challenge.token.clone(),
+                        key_auth.as_str().to_owned(),
+                    ),
+                    ChallengeType::TlsAlpn01 => (
+                        ChallengeKind::TlsAlpn01,
+                        host.clone(),
+                        key_auth.as_str().to_owned(),
+                    ),
+                    _ => (
+                        ChallengeKind::Dns01,
+                        format!("_acme-challenge.{host}"),
+                        key_auth.dns_value(),
+                    ),
+                };
+                self.store
+                    .put_challenge(store_kind, &key, &value, time::now_ms() + CHALLENGE_TTL_MS)
+                    .await?;
+                published.push((store_kind, key, value));
+                challenge
+                    .set_ready()
+                    .await
+                    .map_err(|e| fail(format!("challenge ready: {e}")))?;
+            }
+            let status = order
+                .poll_ready(&self.retry())
+                .await
+                .map_err(|e| fail(format!("waiting for validation: {e}")))?;
+            if status != OrderStatus::Ready {
+                return Err(fail(self.why_invalid(&mut order).await));
+            }
+            let key_pem = order
+                .finalize()
+                .await
+                .map_err(|e| fail(format!("finalize: {e}")))?;
+            let chain_pem = order
+                .poll_certificate(&self.retry())
+                .await
+                .map_err(|e| fail(format!("certificate: {e}")))?;
+            Ok(Issued { chain_pem, key_pem })
+        }
+        .await;
+        for (kind, key, value) in published {
+            if let Err(err) = self.store.delete_challenge(kind, &key, &value).await {
+                tracing::warn!(error = %err, "challenge answer not withdrawn; it expires on its own");
+            }
+        }
+        outcome
+    }
+
+    /// The validator's complaint, for the error message and `last_error`.
+    async fn why_invalid(&self, order: &mut instant_acme::Order) -> String {
+        let mut reasons = Vec::new();
+        let mut authorizations = order.authorizations();
+        while let Some(Ok(mut authz)) = authorizations.next().await {
+            if let Ok(state) = authz.refresh().await {
+                for challenge in &state.challenges {
+                    if let Some(problem) = &challenge.error {
+                        reasons.push(problem.detail.clone().unwrap_or_default());
+                    }
+                }
+            }
+        }
+        if reasons.is_empty() {
+            "the order became invalid".to_owned()
+        } else {
+            format!("validation failed: {}", reasons.join("; "))
+        }
+    }
+}
+
+#[async_trait]
+impl Issuer for AcmeIssuer {
+    fn kind(&self) -> &'static str {
+        "acme"
+    }
+
+    async fn issue(&self, name: &str) -> Result<Issued> {
+        self.order(name).await
+    }
+
+    async fn renewal_window(&self, chain_pem: &str) -> Option<(i64, i64)> {
+        let leaf = crate::certs::pem_certificates(chain_pem).into_iter().next()?;
+        let id = instant_acme::CertificateIdentifier::try_from(&leaf).ok()?;
+        let account = self.account().await.ok()?;
+        match account.renewal_info(&id).await {
+            Ok((info, _)) => {
+                let start = info.suggested_window.start.unix_timestamp() * 1000;
+                let end = info.suggested_window.end.unix_timestamp() * 1000;
+                Some((start, end.max(start)))
+            }
+            Err(instant_acme::Error::Unsupported(_)) => None,
+            Err(err) => {
+                tracing::debug!(error = %err, "ARI unavailable; renewing at one third of the lifetime");
+                None
+            }
+        }
+    }
+}

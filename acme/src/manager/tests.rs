@@ -1,0 +1,272 @@
+use std::sync::atomic::AtomicBool;
+
+use super::*;
+use crate::policy::StaticPolicy;
+use crate::store::MemoryStore;
+
+/// The local CA, counting orders, optionally slow or failing.
+struct Counting {
+    ca: LocalCa,
+    calls: AtomicU64,
+    fail: AtomicBool,
+    delay: Duration,
+}
+
+#[async_trait]
+impl Issuer for Counting {
+    fn kind(&self) -> &'static str {
+        "test"
+    }
+
+    async fn issue(&self, name: &str) -> Result<Issued> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(Error::Issue {
+                name: name.to_owned(),
+                message: "CA unreachable".to_owned(),
+            });
+        }
+        Issuer::issue(&self.ca, name).await
+    }
+}
+
+fn issuer(delay_ms: u64) -> Arc<Counting> {
+    Arc::new(Counting {
+        ca: LocalCa::generate().unwrap().ca,
+        calls: AtomicU64::new(0),
+        fail: AtomicBool::new(false),
+        delay: Duration::from_millis(delay_ms),
+    })
+}
+
+fn manager_with(
+    store: Arc<MemoryStore>,
+    issuer: Arc<Counting>,
+    options: ManagerOptions,
+) -> Arc<CertManager> {
+    CertManager::new(
+        Arc::new(StaticPolicy(vec![
+            "acme.localhost".into(),
+            "b.localhost".into(),
+            "c.localhost".into(),
+            "t1.status.test".into(),
+        ])),
+        issuer,
+        store,
+        Arc::new(Sealer::derive(b"test secret").unwrap()),
+        options,
+    )
+}
+
+fn serial(key: &CertifiedKey) -> Vec<u8> {
+    let (_, cert) = x509_parser::parse_x509_certificate(key.cert[0].as_ref()).unwrap();
+    cert.raw_serial().to_vec()
+}
+
+#[tokio::test]
+async fn authorised_names_get_one_certificate_unknown_names_one_query() {
+    let store = Arc::new(MemoryStore::default());
+    let issuer = issuer(50);
+    let manager = manager_with(store.clone(), issuer.clone(), ManagerOptions::default());
+    let mut waiting = Vec::new();
+    for _ in 0..50 {
+        let manager = manager.clone();
+        waiting.push(tokio::spawn(async move {
+            manager.resolve("ACME.localhost.").await.unwrap().is_some()
+        }));
+    }
+    for handle in waiting {
+        assert!(handle.await.unwrap());
+    }
+    assert_eq!(issuer.calls.load(Ordering::SeqCst), 1, "single flight");
+    for _ in 0..100 {
+        assert!(manager.resolve("evil.localhost").await.unwrap().is_none());
+    }
+    assert_eq!(manager.policy_queries(), 2, "one query per name, refusals cached");
+    assert!(manager.resolve("127.0.0.1").await.unwrap().is_none());
+    assert!(manager.resolve("").await.unwrap().is_none());
+    assert_eq!(manager.policy_queries(), 2, "junk names never reach the policy");
+    assert_eq!(store.orders_since(0, None).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_restart_serves_from_the_store_and_keys_are_sealed() {
+    let store = Arc::new(MemoryStore::default());
+    let first = issuer(0);
+    let manager = manager_with(store.clone(), first.clone(), ManagerOptions::default());
+    let before = manager.resolve("acme.localhost").await.unwrap().unwrap();
+    let stored = store.load_cert("acme.localhost").await.unwrap().unwrap();
+    assert!(
+        !stored.key_sealed.windows(11).any(|w| w == b"PRIVATE KEY"),
+        "the store holds the key sealed"
+    );
+    drop(manager);
+
+    let second = issuer(0);
+    let restarted = manager_with(store.clone(), second.clone(), ManagerOptions::default());
+    let after = restarted.resolve("acme.localhost").await.unwrap().unwrap();
+    assert_eq!(second.calls.load(Ordering::SeqCst), 0, "no new order");
+    assert_eq!(serial(&before), serial(&after));
+
+    // A different secret cannot open the stored key: a clear error, no order.
+    let wrong = CertManager::new(
+        Arc::new(StaticPolicy(vec!["acme.localhost".into()])),
+        second.clone(),
+        store,
+        Arc::new(Sealer::derive(b"another secret").unwrap()),
+        ManagerOptions::default(),
+    );
+    let err = wrong.resolve("acme.localhost").await.unwrap_err();
+    assert!(err.to_string().contains("secret_key"), "{err}");
+    assert_eq!(second.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn two_nodes_on_one_store_place_one_order() {
+    let store = Arc::new(MemoryStore::default());
+    let (a_issuer, b_issuer) = (issuer(300), issuer(300));
+    let node = |issuer: Arc<Counting>, id: &str| {
+        manager_with(
+            store.clone(),
+            issuer,
+            ManagerOptions {
+                node_id: id.to_owned(),
+                ..ManagerOptions::default()
+            },
+        )
+    };
+    let (a, b) = (node(a_issuer.clone(), "a"), node(b_issuer.clone(), "b"));
+    let (ka, kb) = tokio::join!(a.resolve("acme.localhost"), b.resolve("acme.localhost"));
+    let (ka, kb) = (ka.unwrap().unwrap(), kb.unwrap().unwrap());
+    let calls = a_issuer.calls.load(Ordering::SeqCst) + b_issuer.calls.load(Ordering::SeqCst);
+    assert_eq!(calls, 1, "the lease lets one node order");
+    assert_eq!(serial(&ka), serial(&kb), "both serve the stored certificate");
+}
+
+#[tokio::test]
+async fn failures_back_off_and_held_certificates_keep_serving() {
+    let store = Arc::new(MemoryStore::default());
+    let issuer = issuer(0);
+    issuer.fail.store(true, Ordering::SeqCst);
+    let manager = manager_with(
+        store.clone(),
+        issuer.clone(),
+        ManagerOptions {
+            retry_min: Duration::from_secs(60),
+            ..ManagerOptions::default()
+        },
+    );
+    let err = manager.resolve("b.localhost").await.unwrap_err();
+    assert!(err.to_string().contains("CA unreachable"), "{err}");
+    let again = manager.resolve("b.localhost").await.unwrap_err();
+    assert!(again.to_string().contains("failed recently"), "{again}");
+    assert_eq!(issuer.calls.load(Ordering::SeqCst), 1, "no order during the backoff");
+    let detail = manager.detail("b.localhost").await.unwrap();
+    assert_eq!(detail.state, "backoff");
+    assert!(detail.last_error.unwrap().contains("CA unreachable"));
+    let queue = manager.queue().await.unwrap();
+    assert_eq!(queue.backoff.len(), 1);
+
+    // An operator's renew ignores the backoff.
+    issuer.fail.store(false, Ordering::SeqCst);
+    let renewed = manager.renew_now("b.localhost").await.unwrap();
+    assert_eq!(renewed.state, "ready");
+    assert!(manager.resolve("b.localhost").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn the_order_budget_is_enforced() {
+    let store = Arc::new(MemoryStore::default());
+    let issuer = issuer(0);
+    let manager = manager_with(
+        store,
+        issuer.clone(),
+        ManagerOptions {
+            orders_per_hour: 2,
+            ..ManagerOptions::default()
+        },
+    );
+    assert!(manager.resolve("acme.localhost").await.unwrap().is_some());
+    assert!(manager.resolve("b.localhost").await.unwrap().is_some());
+    let err = manager.resolve("c.localhost").await.unwrap_err();
+    assert!(err.to_string().contains("budget"), "{err}");
+    assert_eq!(issuer.calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn due_certificates_are_renewed_in_the_background_and_swapped_in() {
+    let store = Arc::new(MemoryStore::default());
+    let issuer = issuer(0);
+    let manager = manager_with(store.clone(), issuer.clone(), ManagerOptions::default());
+    let first = manager.resolve("acme.localhost").await.unwrap().unwrap();
+    // Make it due, as time would.
+    let mut stored = store.load_cert("acme.localhost").await.unwrap().unwrap();
+    stored.renew_after_ms = 0;
+    let fence = store.try_lease("acme.localhost", "test", 1000).await.unwrap().unwrap();
+    assert!(store.save_cert(&stored, "test", fence).await.unwrap());
+    store.release_lease("acme.localhost", "test").await.unwrap();
+
+    manager.sweep().await;
+    assert_eq!(issuer.calls.load(Ordering::SeqCst), 2, "renewed once");
+    let second = manager.resolve("acme.localhost").await.unwrap().unwrap();
+    assert_ne!(serial(&first), serial(&second), "the new certificate is served");
+    let stored = store.load_cert("acme.localhost").await.unwrap().unwrap();
+    assert!(stored.renew_after_ms > time::now_ms());
+    // Nothing due: a second sweep orders nothing.
+    manager.sweep().await;
+    assert_eq!(issuer.calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn queued_names_are_issued_ahead_of_their_first_handshake() {
+    let store = Arc::new(MemoryStore::default());
+    let issuer = issuer(0);
+    let manager = manager_with(store.clone(), issuer.clone(), ManagerOptions::default());
+    store.enqueue("c.localhost", "domain verified").await.unwrap();
+    store.enqueue("nope.localhost", "domain verified").await.unwrap();
+    manager.sweep().await;
+    assert!(store.load_cert("c.localhost").await.unwrap().is_some());
+    assert!(store.queue().await.unwrap().is_empty(), "{:?}", store.queue().await);
+    assert_eq!(issuer.calls.load(Ordering::SeqCst), 1, "the refused name costs no order");
+}
+
+#[tokio::test]
+async fn tenant_subdomains_share_the_wildcard() {
+    let store = Arc::new(MemoryStore::default());
+    let issuer = issuer(0);
+    let manager = manager_with(
+        store.clone(),
+        issuer.clone(),
+        ManagerOptions {
+            wildcard_suffix: Some("status.test".to_owned()),
+            ..ManagerOptions::default()
+        },
+    );
+    assert_eq!(manager.cert_name("t1.status.test"), "*.status.test");
+    assert_eq!(manager.cert_name("status.test"), "*.status.test");
+    assert_eq!(manager.cert_name("a.b.status.test"), "a.b.status.test");
+    assert_eq!(manager.cert_name("acme.localhost"), "acme.localhost");
+    assert!(manager.resolve("t1.status.test").await.unwrap().is_some());
+    assert!(store.load_cert("*.status.test").await.unwrap().is_some());
+    assert!(manager.resolve("t2.status.test").await.unwrap().is_none(), "policy still decides");
+}
+
+#[tokio::test]
+async fn challenge_answers_come_from_the_store() {
+    let store = Arc::new(MemoryStore::default());
+    let manager = manager_with(store.clone(), issuer(0), ManagerOptions::default());
+    let far = time::now_ms() + 60_000;
+    store
+        .put_challenge(ChallengeKind::Http01, "tok", "tok.thumb", far)
+        .await
+        .unwrap();
+    store
+        .put_challenge(ChallengeKind::TlsAlpn01, "acme.localhost", "k.thumb", far)
+        .await
+        .unwrap();
+    assert_eq!(manager.http01("tok").await.as_deref(), Some("tok.thumb"));
+    assert_eq!(manager.http01("other").await, None);
+    assert!(manager.challenge_cert("ACME.localhost").await.is_some());
+    assert!(manager.challenge_cert("b.localhost").await.is_none());
+}
