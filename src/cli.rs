@@ -63,6 +63,22 @@ pub enum Command {
 pub enum CertsCommand {
     /// Print the local CA's root certificate (PEM) so browsers and curl can trust it.
     ExportCa,
+    /// List stored certificates and names queued for issuance.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Renew a name's certificate now (the edges pick it up at their next re-check).
+    Renew {
+        /// The hostname.
+        name: String,
+    },
+    /// Explain which rule allows or refuses a certificate for a name, and what is stored.
+    Why {
+        /// The hostname.
+        name: String,
+    },
 }
 
 /// `statuswatch tenants …`

@@ -181,6 +181,9 @@ mod tests {
         assert!(matches!(cache.get("d"), Some(Cached::Ready { .. })));
         let past = SystemTime::now() - Duration::from_secs(1);
         cache.insert_ready("e", key, past, Instant::now());
-        assert!(cache.get("e").is_none(), "an expired certificate is never served");
+        assert!(
+            cache.get("e").is_none(),
+            "an expired certificate is never served"
+        );
     }
 }

@@ -276,7 +276,9 @@ impl Issuer for AcmeIssuer {
     }
 
     async fn renewal_window(&self, chain_pem: &str) -> Option<(i64, i64)> {
-        let leaf = crate::certs::pem_certificates(chain_pem).into_iter().next()?;
+        let leaf = crate::certs::pem_certificates(chain_pem)
+            .into_iter()
+            .next()?;
         let id = instant_acme::CertificateIdentifier::try_from(&leaf).ok()?;
         let account = self.account().await.ok()?;
         match account.renewal_info(&id).await {

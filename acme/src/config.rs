@@ -1,5 +1,6 @@
 //! `[acme]` configuration: which ACME directory to order from, and as whom.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -8,8 +9,20 @@ use url::Url;
 /// Hosts whose ACME directories issue untrusted test certificates.
 const TEST_DIRECTORY_MARKERS: &[&str] = &["staging", "pebble", "localhost", "127.0.0.1", "[::1]"];
 
+/// Challenge used for plain names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub enum ChallengeChoice {
+    /// TLS-ALPN-01 on :443 (no :80 needed).
+    #[default]
+    #[serde(rename = "tls-alpn-01")]
+    TlsAlpn01,
+    /// HTTP-01 on :80.
+    #[serde(rename = "http-01")]
+    Http01,
+}
+
 /// How the edge obtains certificates.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AcmeConfig {
     /// ACME directory URL; unset means the embedded local CA issues certificates.
@@ -20,6 +33,53 @@ pub struct AcmeConfig {
     pub extra_root_pem: Option<PathBuf>,
     /// Allow a staging or test directory in production (certificates browsers do not trust).
     pub allow_test_directory: bool,
+    /// Challenge for plain names: `tls-alpn-01` or `http-01`.
+    pub challenge: ChallengeChoice,
+    /// Longest a handshake waits for a new certificate.
+    pub issue_timeout_seconds: u64,
+    /// New orders per hour across the cluster (Let's Encrypt allows 300 per 3 hours).
+    pub orders_per_hour: u32,
+    /// New orders per tenant per day.
+    pub tenant_orders_per_day: u32,
+    /// First wait after a failed issuance; doubles per failure.
+    pub retry_min_seconds: u64,
+    /// Longest wait between failed issuances.
+    pub retry_max_seconds: u64,
+    /// How often renewals and queued names are looked at.
+    pub renew_check_seconds: u64,
+    /// Order certificates as soon as a name is authorised, before its first handshake.
+    pub preissue: bool,
+    /// How long an authorisation is trusted before a background re-check.
+    pub positive_ttl_seconds: u64,
+    /// How long a refusal is remembered.
+    pub negative_ttl_seconds: u64,
+    /// Serve tenant subdomains from one `*.<suffix>` certificate (DNS-01 with ACME).
+    pub wildcard: bool,
+    /// Where the DNS-01 responder for `_acme-challenge.<suffix>` listens (UDP and TCP).
+    pub dns_listen: Option<SocketAddr>,
+}
+
+impl Default for AcmeConfig {
+    fn default() -> Self {
+        Self {
+            directory_url: None,
+            contact_email: None,
+            extra_root_pem: None,
+            allow_test_directory: false,
+            challenge: ChallengeChoice::TlsAlpn01,
+            issue_timeout_seconds: 10,
+            orders_per_hour: 30,
+            tenant_orders_per_day: 20,
+            retry_min_seconds: 60,
+            retry_max_seconds: 6 * 3600,
+            renew_check_seconds: 60,
+            preissue: true,
+            positive_ttl_seconds: 300,
+            negative_ttl_seconds: 60,
+            wildcard: false,
+            dns_listen: None,
+        }
+    }
 }
 
 impl AcmeConfig {
@@ -49,6 +109,41 @@ impl AcmeConfig {
             problems.push(format!(
                 "acme.contact_email: `{email}` is not an email address"
             ));
+        }
+        if let Some(path) = &self.extra_root_pem
+            && !path.is_file()
+        {
+            problems.push(format!(
+                "acme.extra_root_pem: `{}` is not a readable file",
+                path.display()
+            ));
+        }
+        for (key, value) in [
+            ("acme.issue_timeout_seconds", self.issue_timeout_seconds),
+            ("acme.renew_check_seconds", self.renew_check_seconds),
+            ("acme.retry_min_seconds", self.retry_min_seconds),
+        ] {
+            if value == 0 {
+                problems.push(format!("{key}: must be at least 1"));
+            }
+        }
+        if self.retry_max_seconds < self.retry_min_seconds {
+            problems.push(format!(
+                "acme.retry_max_seconds: {} is below acme.retry_min_seconds ({})",
+                self.retry_max_seconds, self.retry_min_seconds
+            ));
+        }
+        if self.orders_per_hour == 0 || self.orders_per_hour > 100 {
+            problems.push(format!(
+                "acme.orders_per_hour: {} must be 1–100 (Let's Encrypt allows 300 new orders per 3 hours per account)",
+                self.orders_per_hour
+            ));
+        }
+        if self.wildcard && self.directory_url.is_some() && self.dns_listen.is_none() {
+            problems.push(
+                "acme.dns_listen: required with acme.wildcard and an ACME directory (the wildcard is proven through DNS-01 answered by the edge)"
+                    .to_owned(),
+            );
         }
         if !production {
             return;

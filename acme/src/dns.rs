@@ -31,7 +31,10 @@ impl DnsResponder {
     /// A responder authoritative for `_acme-challenge.<suffix>`.
     pub fn new(suffix: &str, answers: Arc<dyn ChallengeStore>) -> Self {
         Self {
-            zone: format!("_acme-challenge.{}", suffix.trim_matches('.').to_ascii_lowercase()),
+            zone: format!(
+                "_acme-challenge.{}",
+                suffix.trim_matches('.').to_ascii_lowercase()
+            ),
             answers,
         }
     }
@@ -74,7 +77,11 @@ impl DnsResponder {
         if matches!(question.query_type(), RecordType::TXT | RecordType::ANY) {
             for value in self.answers.dns01(&qname).await {
                 let name = Name::from_ascii(format!("{qname}.")).ok()?;
-                response.add_answer(Record::from_rdata(name, 0, RData::TXT(TXT::new(vec![value]))));
+                response.add_answer(Record::from_rdata(
+                    name,
+                    0,
+                    RData::TXT(TXT::new(vec![value])),
+                ));
             }
         }
         response.set_response_code(ResponseCode::NoError);
@@ -184,7 +191,12 @@ mod tests {
         let far = crate::time::now_ms() + 60_000;
         for value in ["one", "two"] {
             store
-                .put_challenge(ChallengeKind::Dns01, "_acme-challenge.status.test", value, far)
+                .put_challenge(
+                    ChallengeKind::Dns01,
+                    "_acme-challenge.status.test",
+                    value,
+                    far,
+                )
                 .await
                 .unwrap();
         }
@@ -208,7 +220,10 @@ mod tests {
             .answer(&query("www.example.com.", RecordType::A))
             .await
             .unwrap();
-        assert_eq!(Message::from_vec(&other).unwrap().response_code(), ResponseCode::Refused);
+        assert_eq!(
+            Message::from_vec(&other).unwrap().response_code(),
+            ResponseCode::Refused
+        );
         assert!(responder.answer(b"garbage").await.is_none());
     }
 }

@@ -134,7 +134,10 @@ impl LocalCa {
         params.not_before = (now - Duration::from_secs(3600)).into();
         params.not_after = (now + Duration::from_secs(LEAF_DAYS * 86_400)).into();
         let leaf = params.signed_by(&key, &self.issuer).map_err(|e| fail(&e))?;
-        Ok((format!("{}{}", leaf.pem(), self.root_pem), key.serialize_pem()))
+        Ok((
+            format!("{}{}", leaf.pem(), self.root_pem),
+            key.serialize_pem(),
+        ))
     }
 }
 

@@ -331,11 +331,9 @@ impl CertManager {
             None => {}
         }
         let mut flight = self.join_flight(name);
-        let waited = tokio::time::timeout(
-            self.options.issue_timeout,
-            flight.wait_for(Option::is_some),
-        )
-        .await;
+        let waited =
+            tokio::time::timeout(self.options.issue_timeout, flight.wait_for(Option::is_some))
+                .await;
         match waited {
             Err(_) => Err(Error::Timeout(name.to_owned())),
             Ok(Err(_)) => Err(Error::Issue {
@@ -556,7 +554,11 @@ impl CertManager {
                 "the issuance lease on {cert_name} passed to another node; its certificate wins"
             )));
         }
-        tracing::info!(name = cert_name, issuer = self.issuer.kind(), "certificate issued");
+        tracing::info!(
+            name = cert_name,
+            issuer = self.issuer.kind(),
+            "certificate issued"
+        );
         Ok(stored)
     }
 
@@ -596,7 +598,11 @@ impl CertManager {
         let tenant = match self.policy.check(name).await {
             Ok(Verdict::Allowed { tenant, .. }) => tenant,
             Ok(Verdict::Refused { reason }) => {
-                tracing::info!(name, reason, "name no longer authorised; its certificate is dropped");
+                tracing::info!(
+                    name,
+                    reason,
+                    "name no longer authorised; its certificate is dropped"
+                );
                 self.cache.insert_refused(name, self.options.negative_ttl);
                 return;
             }
@@ -671,9 +677,12 @@ impl CertManager {
         let name = name::normalize(name).unwrap_or_else(|| name.to_owned());
         let cert_name = self.cert_name(&name);
         let policy = self.policy.check(&name).await.ok();
-        let stored = self.store.list_certs().await.ok().and_then(|all| {
-            all.into_iter().find(|c| c.name == cert_name)
-        });
+        let stored = self
+            .store
+            .list_certs()
+            .await
+            .ok()
+            .and_then(|all| all.into_iter().find(|c| c.name == cert_name));
         let retry_in_seconds = lock(&self.backoff)
             .get(&cert_name)
             .filter(|b| b.until > Instant::now())
@@ -722,7 +731,12 @@ impl CertManager {
         let mut backoff: Vec<(String, u64)> = lock(&self.backoff)
             .iter()
             .filter(|(_, b)| b.until > now)
-            .map(|(n, b)| (n.clone(), b.until.saturating_duration_since(now).as_secs() + 1))
+            .map(|(n, b)| {
+                (
+                    n.clone(),
+                    b.until.saturating_duration_since(now).as_secs() + 1,
+                )
+            })
             .collect();
         backoff.sort();
         Ok(QueueView {
@@ -778,7 +792,11 @@ impl CertManager {
             match self.policy.check(cert_name).await {
                 Ok(Verdict::Allowed { tenant, .. }) => Some(tenant),
                 Ok(Verdict::Refused { reason }) => {
-                    tracing::info!(name = cert_name, reason, "not renewing: no longer authorised");
+                    tracing::info!(
+                        name = cert_name,
+                        reason,
+                        "not renewing: no longer authorised"
+                    );
                     let _ = self.store.delete_cert(cert_name).await;
                     self.cache.remove(cert_name);
                     None
@@ -800,14 +818,20 @@ impl CertManager {
 
     async fn issue_queued(&self, queued: &QueuedName) {
         let mut flight = self.join_flight(&queued.name);
-        let outcome = flight.wait_for(Option::is_some).await.ok().and_then(|r| r.clone());
+        let outcome = flight
+            .wait_for(Option::is_some)
+            .await
+            .ok()
+            .and_then(|r| r.clone());
         let result = match outcome {
             Some(Ok(_)) => self.store.dequeue(&queued.name).await,
             Some(Err(err)) => {
                 let delay = self
                     .options
                     .retry_min
-                    .saturating_mul(2_u32.saturating_pow(u32::try_from(queued.attempts).unwrap_or(20).min(20)))
+                    .saturating_mul(
+                        2_u32.saturating_pow(u32::try_from(queued.attempts).unwrap_or(20).min(20)),
+                    )
                     .min(self.options.retry_max);
                 let next = time::now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
                 self.store.queue_retry(&queued.name, next, &err).await

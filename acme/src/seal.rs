@@ -97,8 +97,13 @@ mod tests {
     #[test]
     fn round_trip_bound_to_context_and_secret() {
         let sealer = Sealer::derive(b"secret one").unwrap();
-        let sealed = sealer.seal("a.example", b"-----BEGIN PRIVATE KEY-----").unwrap();
-        assert!(!sealed.windows(5).any(|w| w == b"BEGIN"), "plaintext leaked");
+        let sealed = sealer
+            .seal("a.example", b"-----BEGIN PRIVATE KEY-----")
+            .unwrap();
+        assert!(
+            !sealed.windows(5).any(|w| w == b"BEGIN"),
+            "plaintext leaked"
+        );
         assert_eq!(
             sealer.open("a.example", &sealed).unwrap(),
             b"-----BEGIN PRIVATE KEY-----"

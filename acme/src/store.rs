@@ -317,14 +317,16 @@ impl CertStore for MemoryStore {
     async fn enqueue(&self, name: &str, reason: &str) -> Result<()> {
         let now = now_ms();
         self.with(|m| {
-            m.queue.entry(name.to_owned()).or_insert_with(|| QueuedName {
-                name: name.to_owned(),
-                reason: reason.to_owned(),
-                queued_ms: now,
-                attempts: 0,
-                next_attempt_ms: now,
-                last_error: None,
-            });
+            m.queue
+                .entry(name.to_owned())
+                .or_insert_with(|| QueuedName {
+                    name: name.to_owned(),
+                    reason: reason.to_owned(),
+                    queued_ms: now,
+                    attempts: 0,
+                    next_attempt_ms: now,
+                    last_error: None,
+                });
         });
         Ok(())
     }

@@ -40,7 +40,10 @@ pub fn challenge_cert(name: &str, key_authorization: &str) -> Result<Arc<Certifi
         .key_provider
         .load_private_key(private)
         .map_err(|e| fail(&e))?;
-    Ok(Arc::new(CertifiedKey::new(vec![cert.der().clone()], signing)))
+    Ok(Arc::new(CertifiedKey::new(
+        vec![cert.der().clone()],
+        signing,
+    )))
 }
 
 #[cfg(test)]

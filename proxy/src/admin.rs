@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -41,6 +41,9 @@ pub async fn serve(listener: TcpListener, state: AdminState, shutdown: Cancellat
         .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
         .route("/metrics", get(metrics))
         .route("/certs", get(certs))
+        .route("/certs/{name}", get(cert_detail).delete(cert_delete))
+        .route("/certs/{name}/renew", post(cert_renew))
+        .route("/acme/queue", get(acme_queue))
         .route("/upstreams", get(upstreams))
         .route("/reload", post(reload))
         .layer(axum::middleware::from_fn_with_state(
@@ -99,6 +102,8 @@ async fn metrics(State(state): State<AdminState>) -> Response {
     }
     let queries = i64::try_from(state.certs.policy_queries()).unwrap_or(i64::MAX);
     state.edge.metrics.policy_queries.set(queries);
+    let orders = i64::try_from(state.certs.orders()).unwrap_or(i64::MAX);
+    state.edge.metrics.acme_orders.set(orders);
     let mut text = String::new();
     if prometheus_client::encoding::text::encode(&mut text, &state.registry).is_err() {
         return error(
@@ -119,6 +124,73 @@ async fn metrics(State(state): State<AdminState>) -> Response {
 
 async fn certs(State(state): State<AdminState>) -> Json<Vec<acme::CertStatus>> {
     Json(state.certs.statuses())
+}
+
+/// The 422 for a path segment that is not a DNS name.
+fn invalid_name(name: &str) -> Response {
+    error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_name",
+        &format!("`{name}` is not a DNS name"),
+    )
+}
+
+fn acme_error(err: &acme::Error) -> Response {
+    let (status, code) = match err {
+        acme::Error::Policy(_) | acme::Error::Store(_) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable")
+        }
+        acme::Error::RateLimited(_) | acme::Error::Backoff { .. } => {
+            (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+        }
+        acme::Error::Issue { message, .. } if message.starts_with("not authorised") => {
+            (StatusCode::FORBIDDEN, "not_authorised")
+        }
+        _ => (StatusCode::BAD_GATEWAY, "issue_failed"),
+    };
+    error(status, code, &err.to_string())
+}
+
+async fn cert_detail(State(state): State<AdminState>, Path(name): Path<String>) -> Response {
+    let Some(name) = acme::name::normalize(&name) else {
+        return invalid_name(&name);
+    };
+    match state.certs.detail(&name).await {
+        Ok(detail) => Json(detail).into_response(),
+        Err(err) => acme_error(&err),
+    }
+}
+
+async fn cert_renew(State(state): State<AdminState>, Path(name): Path<String>) -> Response {
+    let Some(name) = acme::name::normalize(&name) else {
+        return invalid_name(&name);
+    };
+    match state.certs.renew_now(&name).await {
+        Ok(detail) => Json(detail).into_response(),
+        Err(err) => acme_error(&err),
+    }
+}
+
+async fn cert_delete(State(state): State<AdminState>, Path(name): Path<String>) -> Response {
+    let Some(name) = acme::name::normalize(&name) else {
+        return invalid_name(&name);
+    };
+    match state.certs.delete(&name).await {
+        Ok(true) => Json(json!({ "deleted": name })).into_response(),
+        Ok(false) => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("no stored certificate serves `{name}`"),
+        ),
+        Err(err) => acme_error(&err),
+    }
+}
+
+async fn acme_queue(State(state): State<AdminState>) -> Response {
+    match state.certs.queue().await {
+        Ok(queue) => Json(queue).into_response(),
+        Err(err) => acme_error(&err),
+    }
 }
 
 async fn upstreams(State(state): State<AdminState>) -> Json<serde_json::Value> {

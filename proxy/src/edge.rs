@@ -209,7 +209,9 @@ impl ProxyHttp for EdgeProxy {
             return Ok(true);
         }
         let path = session.req_header().uri.path().to_owned();
-        if path == "/metrics" || path.starts_with("/metrics/") {
+        // The app's metrics and its Caddy-compatible ask hook are for operators, not the internet.
+        if path == "/metrics" || path.starts_with("/metrics/") || path.starts_with("/api/internal/")
+        {
             ctx.route = Route::Refused;
             respond_plain(session, &edge.headers, 404, "not found", &ctx.request_id).await?;
             return Ok(true);

@@ -60,6 +60,8 @@ pub struct EdgeMetrics {
     pub certificates: Family<CertLabels, Gauge>,
     /// `edge_cert_policy_queries`: domain-policy queries made (the negative cache keeps it low).
     pub policy_queries: Gauge,
+    /// `edge_acme_orders`: certificate orders this node placed.
+    pub acme_orders: Gauge,
 }
 
 /// Labels of the certificate count.
@@ -80,6 +82,7 @@ impl EdgeMetrics {
             upstream_healthy: Family::default(),
             certificates: Family::default(),
             policy_queries: Gauge::default(),
+            acme_orders: Gauge::default(),
         };
         let edge = registry.sub_registry_with_prefix("edge");
         edge.register(
@@ -116,6 +119,11 @@ impl EdgeMetrics {
             "cert_policy_queries",
             "Domain-policy queries made so far",
             metrics.policy_queries.clone(),
+        );
+        edge.register(
+            "acme_orders",
+            "Certificate orders this node placed",
+            metrics.acme_orders.clone(),
         );
         metrics
     }

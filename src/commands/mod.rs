@@ -1,5 +1,6 @@
 //! One module per command; each returns the process exit code.
 
+mod certs;
 mod config_check;
 mod migrate;
 mod roles;
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print!("{}", ca.root_pem());
                 Ok(ExitCode::SUCCESS)
             }
+            Command::Certs(command) => certs::run(load_valid(&cli.global)?, command).await,
             Command::Prober => roles::not_yet("prober", "the Monitoring engine issue"),
         }
     })

@@ -4,12 +4,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use acme::{CertManager, MemoryChallenges};
+use acme::config::ChallengeChoice;
+use acme::{
+    AcmeIssuer, AcmeOptions, CertManager, CertStore, Challenge, Issuer, ManagerOptions, Sealer,
+};
 use anyhow::{Context, bail};
+use app::certs::{DbCertStore, DbDomainPolicy};
 use app::db::{Database, Dialect, PoolSettings, redact_url};
 use app::mail::Mailer;
 use app::metrics::AppMetrics;
-use app::tenancy::cert_policy::DbDomainPolicy;
 use app::{App, AppSettings};
 use prometheus_client::registry::Registry;
 use proxy::metrics::EdgeMetrics;
@@ -159,6 +162,8 @@ async fn run_roles(
     }
     if let Some(listeners) = edge_listeners {
         let parts = edge_parts(&loaded, &db, edge_metrics, registry.clone())?;
+        dns_responder(&loaded, &parts.certs, &shutdown).await?;
+        tokio::spawn(parts.certs.clone().run_background(shutdown.clone()));
         tracing::info!(
             https = %listeners.https.local_addr()?,
             http = %listeners.http.local_addr()?,
@@ -215,6 +220,98 @@ fn app_state(
     ))
 }
 
+/// This node's name in issuance leases: host name and process id.
+fn node_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "node".to_owned());
+    format!("{host}-{}", std::process::id())
+}
+
+/// The certificate manager: ACME when `acme.directory_url` is set, else the
+/// local CA; certificates, accounts and challenges in the database.
+pub fn cert_manager(loaded: &Loaded, db: &Database) -> anyhow::Result<Arc<CertManager>> {
+    let settings = &loaded.settings;
+    let acme_config = &settings.acme;
+    let secret = settings
+        .secret_key
+        .as_ref()
+        .map(|k| k.expose_secret().as_bytes().to_vec())
+        .context("secret_key is not set")?;
+    let sealer = Arc::new(Sealer::derive(&secret).context("deriving the key-sealing key")?);
+    let store: Arc<dyn CertStore> = Arc::new(DbCertStore::new(db.clone()));
+    let issuer: Arc<dyn Issuer> = match &acme_config.directory_url {
+        Some(url) => {
+            tracing::info!(directory = %url, challenge = ?acme_config.challenge, "certificates from ACME");
+            Arc::new(AcmeIssuer::new(
+                AcmeOptions {
+                    directory_url: url.to_string(),
+                    contact_email: acme_config.contact_email.clone(),
+                    extra_root_pem: acme_config.extra_root_pem.clone(),
+                    challenge: match acme_config.challenge {
+                        ChallengeChoice::TlsAlpn01 => Challenge::TlsAlpn01,
+                        ChallengeChoice::Http01 => Challenge::Http01,
+                    },
+                    // A fast CA answers in tens of ms: poll early, back off gently.
+                    poll_initial: Duration::from_millis(20),
+                    order_timeout: Duration::from_secs(90),
+                },
+                store.clone(),
+                sealer.clone(),
+            ))
+        }
+        None => Arc::new(crate::local_ca::load_or_create(&settings.data_dir)?),
+    };
+    let suffix = settings.tenancy.normalized_suffix();
+    let policy = DbDomainPolicy::new(db.clone(), &suffix);
+    let options = ManagerOptions {
+        negative_ttl: Duration::from_secs(acme_config.negative_ttl_seconds),
+        positive_ttl: Duration::from_secs(acme_config.positive_ttl_seconds),
+        issue_timeout: Duration::from_secs(acme_config.issue_timeout_seconds),
+        retry_min: Duration::from_secs(acme_config.retry_min_seconds),
+        retry_max: Duration::from_secs(acme_config.retry_max_seconds),
+        orders_per_hour: acme_config.orders_per_hour,
+        tenant_orders_per_day: acme_config.tenant_orders_per_day,
+        wildcard_suffix: acme_config.wildcard.then(|| suffix.clone()),
+        sweep_interval: Duration::from_secs(acme_config.renew_check_seconds),
+        preissue: acme_config.preissue,
+        node_id: node_id(),
+        ..ManagerOptions::default()
+    };
+    Ok(CertManager::new(
+        Arc::new(policy),
+        issuer,
+        store,
+        sealer,
+        options,
+    ))
+}
+
+/// Starts the DNS-01 responder when the wildcard is configured with a listen address.
+async fn dns_responder(
+    loaded: &Loaded,
+    certs: &Arc<CertManager>,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let acme_config = &loaded.settings.acme;
+    let (true, Some(addr)) = (acme_config.wildcard, acme_config.dns_listen) else {
+        return Ok(());
+    };
+    let udp = tokio::net::UdpSocket::bind(addr)
+        .await
+        .with_context(|| format!("acme.dns_listen: cannot bind UDP {addr}"))?;
+    let tcp = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("acme.dns_listen: cannot bind TCP {addr}"))?;
+    let responder = Arc::new(acme::dns::DnsResponder::new(
+        &loaded.settings.tenancy.normalized_suffix(),
+        certs.clone(),
+    ));
+    tracing::info!(address = %addr, zone = responder.zone(), "DNS-01 responder listening");
+    tokio::spawn(responder.serve(udp, tcp, shutdown.clone()));
+    Ok(())
+}
+
 fn edge_parts(
     loaded: &Loaded,
     db: &Database,
@@ -222,18 +319,7 @@ fn edge_parts(
     registry: Arc<Registry>,
 ) -> anyhow::Result<proxy::EdgeParts> {
     let settings = &loaded.settings;
-    if settings.acme.directory_url.is_some() {
-        tracing::warn!(
-            "acme.directory_url is set, but ACME issuance arrives with the On-demand ACME issue; the local CA issues for now"
-        );
-    }
-    let ca = crate::local_ca::load_or_create(&settings.data_dir)?;
-    let policy = DbDomainPolicy::new(db.clone(), &settings.tenancy.normalized_suffix());
-    let certs = Arc::new(CertManager::new(
-        Arc::new(policy),
-        Arc::new(ca),
-        acme::manager::ManagerOptions::default(),
-    ));
+    let certs = cert_manager(loaded, db)?;
     let upstreams = app_upstreams(&settings.edge, settings.app.listen);
     let sources = Sources::from_process(None, None);
     let reload_sources = Sources {
@@ -252,8 +338,8 @@ fn edge_parts(
     });
     Ok(proxy::EdgeParts {
         config: settings.edge.clone(),
+        challenges: certs.clone(),
         certs,
-        challenges: Arc::new(MemoryChallenges::default()),
         app_upstreams: upstreams,
         metrics,
         registry,

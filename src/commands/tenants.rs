@@ -79,7 +79,7 @@ pub async fn users(loaded: Loaded, command: UsersCommand) -> anyhow::Result<Exit
 }
 
 /// Commands that write refuse a database whose schema is not this binary's.
-async fn require_current_schema(db: &Database) -> anyhow::Result<()> {
+pub async fn require_current_schema(db: &Database) -> anyhow::Result<()> {
     let status = db.migrations().status().await?;
     if !status.is_current() {
         bail!("{}", status.describe());

@@ -46,6 +46,11 @@ pub fn problems(settings: &Settings, environment: Environment) -> Vec<String> {
     settings.tenancy.validate(production, &mut problems);
     settings.auth.validate(production, &mut problems);
     settings.acme.validate(production, &mut problems);
+    if settings.acme.wildcard && settings.tenancy.normalized_suffix().is_empty() {
+        problems.push(
+            "acme.wildcard: needs tenancy.domain_suffix (the wildcard is `*.<suffix>`)".to_owned(),
+        );
+    }
     settings.billing.validate(production, &mut problems);
     settings.email.validate(production, &mut problems);
     settings.prober.validate(production, &mut problems);

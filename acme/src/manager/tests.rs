@@ -83,10 +83,18 @@ async fn authorised_names_get_one_certificate_unknown_names_one_query() {
     for _ in 0..100 {
         assert!(manager.resolve("evil.localhost").await.unwrap().is_none());
     }
-    assert_eq!(manager.policy_queries(), 2, "one query per name, refusals cached");
+    assert_eq!(
+        manager.policy_queries(),
+        2,
+        "one query per name, refusals cached"
+    );
     assert!(manager.resolve("127.0.0.1").await.unwrap().is_none());
     assert!(manager.resolve("").await.unwrap().is_none());
-    assert_eq!(manager.policy_queries(), 2, "junk names never reach the policy");
+    assert_eq!(
+        manager.policy_queries(),
+        2,
+        "junk names never reach the policy"
+    );
     assert_eq!(store.orders_since(0, None).await.unwrap(), 1);
 }
 
@@ -141,7 +149,11 @@ async fn two_nodes_on_one_store_place_one_order() {
     let (ka, kb) = (ka.unwrap().unwrap(), kb.unwrap().unwrap());
     let calls = a_issuer.calls.load(Ordering::SeqCst) + b_issuer.calls.load(Ordering::SeqCst);
     assert_eq!(calls, 1, "the lease lets one node order");
-    assert_eq!(serial(&ka), serial(&kb), "both serve the stored certificate");
+    assert_eq!(
+        serial(&ka),
+        serial(&kb),
+        "both serve the stored certificate"
+    );
 }
 
 #[tokio::test]
@@ -161,7 +173,11 @@ async fn failures_back_off_and_held_certificates_keep_serving() {
     assert!(err.to_string().contains("CA unreachable"), "{err}");
     let again = manager.resolve("b.localhost").await.unwrap_err();
     assert!(again.to_string().contains("failed recently"), "{again}");
-    assert_eq!(issuer.calls.load(Ordering::SeqCst), 1, "no order during the backoff");
+    assert_eq!(
+        issuer.calls.load(Ordering::SeqCst),
+        1,
+        "no order during the backoff"
+    );
     let detail = manager.detail("b.localhost").await.unwrap();
     assert_eq!(detail.state, "backoff");
     assert!(detail.last_error.unwrap().contains("CA unreachable"));
@@ -203,14 +219,22 @@ async fn due_certificates_are_renewed_in_the_background_and_swapped_in() {
     // Make it due, as time would.
     let mut stored = store.load_cert("acme.localhost").await.unwrap().unwrap();
     stored.renew_after_ms = 0;
-    let fence = store.try_lease("acme.localhost", "test", 1000).await.unwrap().unwrap();
+    let fence = store
+        .try_lease("acme.localhost", "test", 1000)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(store.save_cert(&stored, "test", fence).await.unwrap());
     store.release_lease("acme.localhost", "test").await.unwrap();
 
     manager.sweep().await;
     assert_eq!(issuer.calls.load(Ordering::SeqCst), 2, "renewed once");
     let second = manager.resolve("acme.localhost").await.unwrap().unwrap();
-    assert_ne!(serial(&first), serial(&second), "the new certificate is served");
+    assert_ne!(
+        serial(&first),
+        serial(&second),
+        "the new certificate is served"
+    );
     let stored = store.load_cert("acme.localhost").await.unwrap().unwrap();
     assert!(stored.renew_after_ms > time::now_ms());
     // Nothing due: a second sweep orders nothing.
@@ -223,12 +247,26 @@ async fn queued_names_are_issued_ahead_of_their_first_handshake() {
     let store = Arc::new(MemoryStore::default());
     let issuer = issuer(0);
     let manager = manager_with(store.clone(), issuer.clone(), ManagerOptions::default());
-    store.enqueue("c.localhost", "domain verified").await.unwrap();
-    store.enqueue("nope.localhost", "domain verified").await.unwrap();
+    store
+        .enqueue("c.localhost", "domain verified")
+        .await
+        .unwrap();
+    store
+        .enqueue("nope.localhost", "domain verified")
+        .await
+        .unwrap();
     manager.sweep().await;
     assert!(store.load_cert("c.localhost").await.unwrap().is_some());
-    assert!(store.queue().await.unwrap().is_empty(), "{:?}", store.queue().await);
-    assert_eq!(issuer.calls.load(Ordering::SeqCst), 1, "the refused name costs no order");
+    assert!(
+        store.queue().await.unwrap().is_empty(),
+        "{:?}",
+        store.queue().await
+    );
+    assert_eq!(
+        issuer.calls.load(Ordering::SeqCst),
+        1,
+        "the refused name costs no order"
+    );
 }
 
 #[tokio::test]
@@ -249,7 +287,10 @@ async fn tenant_subdomains_share_the_wildcard() {
     assert_eq!(manager.cert_name("acme.localhost"), "acme.localhost");
     assert!(manager.resolve("t1.status.test").await.unwrap().is_some());
     assert!(store.load_cert("*.status.test").await.unwrap().is_some());
-    assert!(manager.resolve("t2.status.test").await.unwrap().is_none(), "policy still decides");
+    assert!(
+        manager.resolve("t2.status.test").await.unwrap().is_none(),
+        "policy still decides"
+    );
 }
 
 #[tokio::test]

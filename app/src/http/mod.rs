@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod api_keys;
 pub mod auth;
+pub mod certs;
 pub mod client_ip;
 pub mod domains;
 pub mod error;
@@ -127,6 +128,13 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             "/api/domains/{id}/verify",
             Tenant(Admin),
             domains::verify,
+        )
+        // Caddy's `ask` hook, for migrations from Caddy.
+        .add(
+            M::GET,
+            "/api/internal/validate-domain/",
+            Public,
+            certs::validate_domain,
         )
         // Platform administration.
         .add(M::GET, "/admin/api/tenants", Superuser, admin::list)

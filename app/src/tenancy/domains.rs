@@ -170,11 +170,15 @@ pub async fn remove(db: &Database, tenant_id: &str, id: &str) -> Result<(), Doma
     if found.kind == "subdomain" {
         return Err(DomainError::Subdomain);
     }
+    let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM domains WHERE id = $1 AND tenant_id = $2")
         .bind(id)
         .bind(tenant_id)
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await?;
+    // No certificate outlives its domain: edges drop it at their next re-check.
+    crate::certs::store::forget_in(&mut tx, &found.hostname).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -218,11 +222,15 @@ pub async fn verify(
             seen(&txt)
         )));
     }
+    let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE domains SET verified_at = $1 WHERE id = $2 AND tenant_id = $3")
         .bind(now_ms())
         .bind(id)
         .bind(tenant_id)
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await?;
+    // Ordered in the background at once; handshake-time issuance stays the fallback.
+    crate::certs::store::enqueue_in(&mut tx, &found.hostname, "domain verified").await?;
+    tx.commit().await?;
     get(db, tenant_id, id).await
 }

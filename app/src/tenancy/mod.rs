@@ -3,7 +3,6 @@
 
 pub mod admin;
 pub mod audit;
-pub mod cert_policy;
 pub mod dns;
 pub mod domains;
 pub mod email;

@@ -139,6 +139,8 @@ pub async fn create_tenant(
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        // The edge orders its certificate now, so the first visitor finds it ready.
+        crate::certs::store::enqueue_in(&mut tx, &domain, "tenant created").await?;
         Ok::<_, sqlx::Error>(())
     }
     .await;

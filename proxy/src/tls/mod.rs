@@ -36,6 +36,8 @@ pub enum Outcome {
     IssueFailed,
     /// The connection failed during the handshake.
     Failed,
+    /// An ACME TLS-ALPN-01 validator was answered (and the connection closed).
+    AcmeChallenge,
 }
 
 impl Outcome {
@@ -48,6 +50,7 @@ impl Outcome {
             Self::Timeout => "timeout",
             Self::IssueFailed => "issue_failed",
             Self::Failed => "failed",
+            Self::AcmeChallenge => "acme_challenge",
         }
     }
 }
@@ -127,6 +130,13 @@ impl TlsAcceptor {
             .server_name()
             .map(str::to_owned)
             .unwrap_or_default();
+        let validator = accepted
+            .client_hello()
+            .alpn()
+            .is_some_and(|mut offered| offered.any(|p| p == acme::tls_alpn::ACME_TLS_ALPN));
+        if validator {
+            return (self.answer_validator(tcp, accepted, &sni).await, None);
+        }
         let key = match self.resolver.resolve(&sni).await {
             Ok(Some(key)) => key,
             Ok(None) => {
@@ -155,6 +165,43 @@ impl TlsAcceptor {
             ),
             Ok(Err(_)) => (Outcome::Failed, None),
             Err(_) => (Outcome::Timeout, None),
+        }
+    }
+}
+
+impl TlsAcceptor {
+    /// TLS-ALPN-01: present the challenge certificate for `sni`, finish the
+    /// handshake so the validator can read it, and close.
+    async fn answer_validator(
+        &self,
+        mut tcp: TcpStream,
+        accepted: rustls::server::Accepted,
+        sni: &str,
+    ) -> Outcome {
+        let Some(cert) = self.resolver.challenge_cert(sni).await else {
+            let _ = tcp.write_all(&UNRECOGNIZED_NAME).await;
+            return Outcome::UnknownName;
+        };
+        let config = ServerConfig::builder_with_provider(self.provider.clone())
+            .with_protocol_versions(&[&version::TLS13, &version::TLS12])
+            .map(|b| {
+                b.with_no_client_auth()
+                    .with_cert_resolver(Arc::new(Picked(cert)))
+            });
+        let Ok(mut config) = config else {
+            return Outcome::Failed;
+        };
+        config.alpn_protocols = vec![acme::tls_alpn::ACME_TLS_ALPN.to_vec()];
+        let start = StartHandshake::from_parts(accepted, tcp);
+        match tokio::time::timeout(self.handshake_timeout, start.into_stream(Arc::new(config)))
+            .await
+        {
+            Ok(Ok(mut stream)) => {
+                let _ = stream.shutdown().await;
+                Outcome::AcmeChallenge
+            }
+            Ok(Err(_)) => Outcome::Failed,
+            Err(_) => Outcome::Timeout,
         }
     }
 }
