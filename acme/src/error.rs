@@ -50,6 +50,9 @@ pub enum Error {
         /// Seconds until the next attempt.
         seconds: u64,
     },
+    /// The shared look-up this handshake waited on failed (message already complete).
+    #[error("{0}")]
+    Flight(String),
     /// The global or per-tenant issuance budget is spent.
     #[error("issuance budget spent ({0}); try again later")]
     RateLimited(String),

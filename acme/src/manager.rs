@@ -342,10 +342,7 @@ impl CertManager {
             }),
             Ok(Ok(result)) => match result.clone() {
                 Some(Ok(answer)) => Ok(answer),
-                Some(Err(message)) => Err(Error::Issue {
-                    name: name.to_owned(),
-                    message,
-                }),
+                Some(Err(message)) => Err(Error::Flight(message)),
                 None => Ok(None),
             },
         }
@@ -492,7 +489,7 @@ impl CertManager {
         let Some(fence) = self.store.try_lease(cert_name, node, lease_ms).await? else {
             return self.wait_for_other(cert_name, newer_than_ms).await;
         };
-        let result = self.order_fenced(cert_name, tenant, fence).await;
+        let result = self.order_fenced(cert_name, tenant, fence, forced).await;
         if let Err(err) = self.store.release_lease(cert_name, node).await {
             tracing::warn!(name = cert_name, error = %err, "lease not released; it expires on its own");
         }
@@ -520,10 +517,12 @@ impl CertManager {
         cert_name: &str,
         tenant: Option<&str>,
         fence: i64,
+        forced: bool,
     ) -> Result<StoredCert> {
         let node = self.options.node_id.as_str();
         // A node that lost a race may find the winner's certificate already stored.
-        if let Some(stored) = self.store.load_cert(cert_name).await?
+        if !forced
+            && let Some(stored) = self.store.load_cert(cert_name).await?
             && stored.renew_after_ms > time::now_ms()
         {
             return Ok(stored);

@@ -67,6 +67,10 @@ impl ProxyHttp for PlainProxy {
             } else {
                 self.challenges.http01(token).await
             };
+            tracing::info!(
+                answered = answer.is_some(),
+                "ACME HTTP-01 challenge request"
+            );
             let (status, body) = match answer {
                 Some(key_authorization) => (200, Bytes::from(key_authorization)),
                 None => (404, Bytes::from_static(b"no such challenge")),

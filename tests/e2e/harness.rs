@@ -98,7 +98,8 @@ impl Server {
         )
     }
 
-    fn start_on(
+    /// Starts `statuswatch <args>` on the given (app, http, https, admin) ports.
+    pub fn start_on(
         mut command: Command,
         args: &[&str],
         log_dir: &Path,

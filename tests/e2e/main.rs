@@ -4,8 +4,10 @@
 // Test helpers outside #[test] functions may unwrap: a failure is the test failing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod acme;
 mod cli;
 mod edge;
 mod harness;
+mod pebble;
 mod serve;
 mod tenants;

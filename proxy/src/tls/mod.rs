@@ -197,6 +197,7 @@ impl TlsAcceptor {
             .await
         {
             Ok(Ok(mut stream)) => {
+                tracing::info!(sni, "ACME TLS-ALPN-01 challenge answered");
                 let _ = stream.shutdown().await;
                 Outcome::AcmeChallenge
             }

@@ -1,0 +1,242 @@
+//! Debian's `pebble` ACME server (and `pebble-challtestsrv` as its DNS),
+//! started per test on free ports, validating against the edge's ports.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+
+use crate::harness::free_port;
+
+/// A running pebble.
+pub struct Pebble {
+    child: Option<Child>,
+    /// Directory URL.
+    pub directory: String,
+    /// PEM of the CA that signed pebble's own HTTPS certificate (acme.extra_root_pem).
+    pub listener_ca: PathBuf,
+    log: PathBuf,
+    management: SocketAddr,
+    _dns: Option<ChallTestSrv>,
+}
+
+/// `pebble-challtestsrv` as a DNS server answering 127.0.0.1 (and no IPv6)
+/// for every name, so pebble's validator reaches the edge on loopback.
+struct ChallTestSrv(Child);
+
+impl ChallTestSrv {
+    fn start() -> (Self, SocketAddr) {
+        let dns: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+        let management: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+        let child = Command::new("pebble-challtestsrv")
+            .args([
+                "-dns01",
+                &dns.to_string(),
+                "-management",
+                &management.to_string(),
+            ])
+            .args(["-http01", "", "-https01", "", "-tlsalpn01", ""])
+            .args(["-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("pebble-challtestsrv (Debian package pebble) must be installed");
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(management).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        (Self(child), dns)
+    }
+}
+
+impl Drop for ChallTestSrv {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Pebble {
+    /// Starts pebble validating HTTP-01 on `http_port` and TLS-ALPN-01 on
+    /// `tls_port` of 127.0.0.1; `dns` is where it resolves names (None: a
+    /// challtestsrv answering 127.0.0.1 for everything).
+    pub fn start(dir: &Path, http_port: u16, tls_port: u16, dns: Option<SocketAddr>) -> Self {
+        let (listener_ca, cert, key) = listener_certificate(dir);
+        let (listen, management): (SocketAddr, SocketAddr) = (
+            ([127, 0, 0, 1], free_port()).into(),
+            ([127, 0, 0, 1], free_port()).into(),
+        );
+        let config = dir.join("pebble.json");
+        std::fs::write(
+            &config,
+            serde_json::json!({ "pebble": {
+                "listenAddress": listen.to_string(),
+                "managementListenAddress": management.to_string(),
+                "certificate": cert, "privateKey": key,
+                "httpPort": http_port, "tlsPort": tls_port,
+                "ocspResponderURL": "", "externalAccountBindingRequired": false,
+            }})
+            .to_string(),
+        )
+        .unwrap();
+        let (chall, dns) = match dns {
+            Some(dns) => (None, dns),
+            None => {
+                let (chall, dns) = ChallTestSrv::start();
+                (Some(chall), dns)
+            }
+        };
+        let log = dir.join("pebble.log");
+        let child = Command::new("pebble")
+            .arg("-config")
+            .arg(&config)
+            .arg("-dnsserver")
+            .arg(dns.to_string())
+            // Deterministic: no validation sleeps, no rejected nonces, every order validated.
+            .env("PEBBLE_VA_NOSLEEP", "1")
+            .env("PEBBLE_WFE_NONCEREJECT", "0")
+            .env("PEBBLE_AUTHZREUSE", "0")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("pebble (Debian package pebble) must be installed");
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(listen).is_ok()
+                && std::net::TcpStream::connect(management).is_ok()
+            {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        Self {
+            child: Some(child),
+            directory: format!("https://{listen}/dir"),
+            listener_ca,
+            log,
+            management,
+            _dns: chall,
+        }
+    }
+
+    /// Orders pebble has received so far (its log has one line per new-order request).
+    pub fn orders(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("POST /order-plz"))
+            .count()
+    }
+
+    /// Pebble's issuing root (new on every launch), PEM.
+    pub async fn root_pem(&self) -> String {
+        let ca = std::fs::read(&self.listener_ca).unwrap();
+        let client = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+            .build()
+            .unwrap();
+        client
+            .get(format!("https://{}/roots/0", self.management))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Stops pebble (to show what fails fast and what keeps working).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The ACME environment variables pointing `statuswatch` at this pebble.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("STATUSWATCH__ACME__DIRECTORY_URL", self.directory.clone()),
+            (
+                "STATUSWATCH__ACME__EXTRA_ROOT_PEM",
+                self.listener_ca.display().to_string(),
+            ),
+        ]
+    }
+}
+
+impl Drop for Pebble {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A CA and a `localhost`/`127.0.0.1` certificate it signed, for pebble's HTTPS.
+fn listener_certificate(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "pebble listener test CA");
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let params = CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let paths = (
+        dir.join("pebble-ca.pem"),
+        dir.join("pebble-cert.pem"),
+        dir.join("pebble-key.pem"),
+    );
+    std::fs::write(&paths.0, ca_cert.pem()).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    paths
+}
+
+/// A TLS client trusting `root_pem`, offering `alpn`.
+pub fn connector(root_pem: &str, alpn: &[&[u8]]) -> tokio_rustls::TlsConnector {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(root_pem.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+/// A verified TLS connection to `port` for `sni`.
+pub async fn connect(
+    root_pem: &str,
+    port: u16,
+    sni: &str,
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, String> {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = rustls::pki_types::ServerName::try_from(sni.to_owned()).unwrap();
+    connector(root_pem, &[b"http/1.1"])
+        .connect(name, tcp)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The leaf certificate (DER) a verified handshake for `sni` presents.
+pub async fn leaf(root_pem: &str, port: u16, sni: &str) -> Result<Vec<u8>, String> {
+    let stream = connect(root_pem, port, sni).await?;
+    let (_, conn) = stream.get_ref();
+    Ok(conn.peer_certificates().unwrap()[0].to_vec())
+}
