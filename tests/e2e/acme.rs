@@ -199,7 +199,10 @@ async fn tls_alpn_issuance_single_flight_restart_renewal_and_ca_outage() {
         queue["backoff"].to_string().contains("gamma.status.test"),
         "{queue}"
     );
-    assert!(!server.log().contains("PRIVATE KEY"), "a key reached the log");
+    assert!(
+        !server.log().contains("PRIVATE KEY"),
+        "a key reached the log"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -313,4 +316,70 @@ async fn two_edges_on_one_postgres_place_one_order() {
         "both edges serve the stored certificate"
     );
     assert_eq!(pebble.orders(), 1, "one order across the cluster");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorised_names_are_ordered_before_their_first_visitor() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = ports();
+    let pebble = Pebble::start(dir.path(), ports.1, ports.2, None);
+    let root = pebble.root_pem().await;
+    let extra = [
+        ("STATUSWATCH__ACME__PREISSUE", "true".to_owned()),
+        ("STATUSWATCH__ACME__RENEW_CHECK_SECONDS", "1".to_owned()),
+    ];
+    let mut server = Server::start_on(
+        command(dir.path(), &pebble, &extra),
+        &["serve"],
+        dir.path(),
+        ports,
+    );
+    server.wait_for("/health/ready/", 200).await;
+    signup(&server, "early").await;
+    // No handshake yet: the background queue orders the certificate.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, stdout, _) =
+            output(command(dir.path(), &pebble, &[]).args(["certs", "list", "--json"]));
+        assert!(status.success());
+        let listed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        if listed["certificates"]
+            .to_string()
+            .contains("early.status.test")
+        {
+            assert_eq!(listed["queue"], json!([]), "dequeued once issued");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never pre-issued:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let orders = pebble.orders();
+    assert_eq!(orders, 1);
+    leaf(&root, ports.2, "early.status.test").await.unwrap();
+    assert_eq!(pebble.orders(), orders, "the first visitor found it ready");
+
+    // `certs why` names the rule either way.
+    let (status, stdout, _) =
+        output(command(dir.path(), &pebble, &[]).args(["certs", "why", "early.status.test"]));
+    assert!(status.success(), "{stdout}");
+    assert!(
+        stdout.contains("allowed") && stdout.contains("subdomain of tenant `early`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("issued by acme"), "{stdout}");
+    let (status, stdout, _) =
+        output(command(dir.path(), &pebble, &[]).args(["certs", "why", "nobody.status.test"]));
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        stdout.contains("refused") && stdout.contains("no tenant has the subdomain"),
+        "{stdout}"
+    );
+    let (status, stdout, _) =
+        output(command(dir.path(), &pebble, &[]).args(["certs", "why", "10.0.0.1"]));
+    assert_eq!(status.code(), Some(1));
+    assert!(stdout.contains("not a DNS name"), "{stdout}");
 }

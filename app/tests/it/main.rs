@@ -7,6 +7,7 @@ mod access;
 mod admin;
 mod api;
 mod auth_sessions;
+mod certs;
 mod domains;
 mod helpers;
 mod http_health;
