@@ -161,7 +161,7 @@ async fn the_policy_names_its_rule_and_the_ask_hook_follows_it() {
             .into_iter()
             .map(|q| q.name)
             .collect();
-        assert_eq!(queued, [owner.domain.clone()]);
+        assert_eq!(queued, std::slice::from_ref(&owner.domain));
 
         let added = api
             .post(
