@@ -133,7 +133,13 @@ impl AcmeConfig {
                 self.retry_max_seconds, self.retry_min_seconds
             ));
         }
-        if self.orders_per_hour == 0 || self.orders_per_hour > 100 {
+        // A real CA's limits bind; a local test CA (pebble) may be driven harder.
+        let cap = if self.is_test_directory() && !production {
+            u32::MAX
+        } else {
+            100
+        };
+        if self.orders_per_hour == 0 || self.orders_per_hour > cap {
             problems.push(format!(
                 "acme.orders_per_hour: {} must be 1–100 (Let's Encrypt allows 300 new orders per 3 hours per account)",
                 self.orders_per_hour
@@ -232,6 +238,45 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].starts_with("acme.directory_url:"));
         assert!(problems[1].starts_with("acme.contact_email:"));
+    }
+
+    #[test]
+    fn issuance_limits_are_checked() {
+        let mut problems = Vec::new();
+        let config = parse(
+            r#"directory_url = "https://acme-v02.api.letsencrypt.org/directory"
+               orders_per_hour = 500
+               retry_min_seconds = 600
+               retry_max_seconds = 60
+               wildcard = true"#,
+        );
+        config.validate(false, &mut problems);
+        let keys: Vec<&str> = problems
+            .iter()
+            .map(|p| p.split(':').next().unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "acme.retry_max_seconds",
+                "acme.orders_per_hour",
+                "acme.dns_listen"
+            ],
+            "{problems:?}"
+        );
+        // Against a local test CA in development, the budget may be raised for benchmarks.
+        let pebble = parse(
+            r#"directory_url = "https://127.0.0.1:14000/dir"
+               orders_per_hour = 100000"#,
+        );
+        problems.clear();
+        pebble.validate(false, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        let bad_challenge = toml::from_str::<AcmeConfig>(r#"challenge = "dns-02""#).unwrap_err();
+        assert!(
+            bad_challenge.to_string().contains("dns-02"),
+            "{bad_challenge}"
+        );
     }
 
     #[test]

@@ -382,4 +382,16 @@ async fn authorised_names_are_ordered_before_their_first_visitor() {
         output(command(dir.path(), &pebble, &[]).args(["certs", "why", "10.0.0.1"]));
     assert_eq!(status.code(), Some(1));
     assert!(stdout.contains("not a DNS name"), "{stdout}");
+
+    // `certs renew` orders from the command line; the challenge is answered
+    // by the running edge from the shared database.
+    let (status, stdout, stderr) =
+        output(command(dir.path(), &pebble, &[]).args(["certs", "renew", "early.status.test"]));
+    assert!(status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("renewed early.status.test"), "{stdout}");
+    assert_eq!(pebble.orders(), orders + 1);
+    let (status, _, stderr) =
+        output(command(dir.path(), &pebble, &[]).args(["certs", "renew", "nobody.status.test"]));
+    assert_eq!(status.code(), Some(1));
+    assert!(stderr.contains("not authorised"), "{stderr}");
 }

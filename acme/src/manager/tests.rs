@@ -311,3 +311,84 @@ async fn challenge_answers_come_from_the_store() {
     assert!(manager.challenge_cert("ACME.localhost").await.is_some());
     assert!(manager.challenge_cert("b.localhost").await.is_none());
 }
+
+/// A policy that can be switched off, as when the database is down.
+struct Flaky {
+    inner: StaticPolicy,
+    down: AtomicBool,
+}
+
+#[async_trait]
+impl DomainPolicy for Flaky {
+    async fn check(&self, name: &str) -> Result<Verdict> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(Error::Policy("database unreachable".to_owned()));
+        }
+        self.inner.check(name).await
+    }
+}
+
+#[tokio::test]
+async fn held_certificates_are_served_while_the_database_is_down() {
+    let policy = Arc::new(Flaky {
+        inner: StaticPolicy(vec!["acme.localhost".into(), "b.localhost".into()]),
+        down: AtomicBool::new(false),
+    });
+    let issuer = issuer(0);
+    let manager = CertManager::new(
+        policy.clone(),
+        issuer.clone(),
+        Arc::new(MemoryStore::default()),
+        Arc::new(Sealer::derive(b"test secret").unwrap()),
+        ManagerOptions {
+            // Every handshake would trigger a background re-check.
+            positive_ttl: Duration::ZERO,
+            ..ManagerOptions::default()
+        },
+    );
+    let held = manager.resolve("acme.localhost").await.unwrap().unwrap();
+    policy.down.store(true, Ordering::SeqCst);
+    for _ in 0..5 {
+        let served = manager.resolve("acme.localhost").await.unwrap().unwrap();
+        assert_eq!(serial(&served), serial(&held));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let err = manager.resolve("b.localhost").await.unwrap_err();
+    assert!(err.to_string().contains("unreachable"), "{err}");
+    assert_eq!(issuer.calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn each_tenant_has_its_own_budget() {
+    struct Tenants;
+    #[async_trait]
+    impl DomainPolicy for Tenants {
+        async fn check(&self, name: &str) -> Result<Verdict> {
+            Ok(Verdict::Allowed {
+                rule: "test".to_owned(),
+                tenant: Some(name.split('.').nth(1).unwrap_or_default().to_owned()),
+            })
+        }
+    }
+    let issuer = issuer(0);
+    let manager = CertManager::new(
+        Arc::new(Tenants),
+        issuer.clone(),
+        Arc::new(MemoryStore::default()),
+        Arc::new(Sealer::derive(b"test secret").unwrap()),
+        ManagerOptions {
+            tenant_orders_per_day: 2,
+            ..ManagerOptions::default()
+        },
+    );
+    // Tenant "greedy" owns a.greedy.test, b.greedy.test, c.greedy.test.
+    assert!(manager.resolve("a.greedy.test").await.unwrap().is_some());
+    assert!(manager.resolve("b.greedy.test").await.unwrap().is_some());
+    let err = manager.resolve("c.greedy.test").await.unwrap_err();
+    assert!(err.to_string().contains("per tenant"), "{err}");
+    assert!(
+        manager.resolve("a.modest.test").await.unwrap().is_some(),
+        "others unaffected"
+    );
+    assert_eq!(issuer.calls.load(Ordering::SeqCst), 3);
+}
