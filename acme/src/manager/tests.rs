@@ -392,3 +392,35 @@ async fn each_tenant_has_its_own_budget() {
     );
     assert_eq!(issuer.calls.load(Ordering::SeqCst), 3);
 }
+
+#[tokio::test]
+async fn the_ca_s_renewal_window_sets_the_renewal_time() {
+    struct WithWindow(LocalCa);
+    #[async_trait]
+    impl Issuer for WithWindow {
+        fn kind(&self) -> &'static str {
+            "ari"
+        }
+        async fn issue(&self, name: &str) -> Result<Issued> {
+            Issuer::issue(&self.0, name).await
+        }
+        async fn renewal_window(&self, _chain_pem: &str) -> Option<(i64, i64)> {
+            Some((4_000_000_000_000, 4_000_000_600_000))
+        }
+    }
+    let store = Arc::new(MemoryStore::default());
+    let manager = CertManager::new(
+        Arc::new(StaticPolicy(vec!["acme.localhost".into()])),
+        Arc::new(WithWindow(LocalCa::generate().unwrap().ca)),
+        store.clone(),
+        Arc::new(Sealer::derive(b"test secret").unwrap()),
+        ManagerOptions::default(),
+    );
+    manager.resolve("acme.localhost").await.unwrap().unwrap();
+    let stored = store.load_cert("acme.localhost").await.unwrap().unwrap();
+    assert!(
+        (4_000_000_000_000..4_000_000_600_000).contains(&stored.renew_after_ms),
+        "renewal inside the ARI window, not at one third: {}",
+        stored.renew_after_ms
+    );
+}
