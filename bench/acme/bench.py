@@ -134,7 +134,7 @@ def seed_tenants(db_path):
     con.close()
 
 
-def start_statuswatch(data_dir, acme):
+def start_statuswatch(data_dir, acme, fresh=True):
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATUSWATCH")}
     env.update({
         "STATUSWATCH_ENV": "development", "RUST_LOG": "warn",
@@ -153,9 +153,10 @@ def start_statuswatch(data_dir, acme):
         env["STATUSWATCH__ACME__DIRECTORY_URL"] = "https://127.0.0.1:14000/dir"
         env["STATUSWATCH__ACME__EXTRA_ROOT_PEM"] = os.path.join(WORK, "pebble-ca.pem")
     os.makedirs(data_dir, exist_ok=True)
-    subprocess.run([BINARY, "--data-dir", data_dir, "migrate"], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    seed_tenants(os.path.join(data_dir, "statuswatch.db"))
+    if fresh:
+        subprocess.run([BINARY, "--data-dir", data_dir, "migrate"], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seed_tenants(os.path.join(data_dir, "statuswatch.db"))
     proc = subprocess.Popen(
         ["taskset", "-c", SERVER_CPU, BINARY, "--data-dir", data_dir, "serve"],
         env=dict(env, TOKIO_WORKER_THREADS="1"),
@@ -165,7 +166,7 @@ def start_statuswatch(data_dir, acme):
     return proc
 
 
-def start_caddy(data_dir, acme):
+def start_caddy(data_dir, acme, fresh=True):
     os.makedirs(data_dir, exist_ok=True)
     issuer = "" if acme else "internal"
     caddyfile = os.path.join(data_dir, "Caddyfile")
@@ -277,11 +278,27 @@ def run(server):
         pebble.terminate()
         chall.terminate()
     # Memory: each server's own CA, names it has not seen.
+    start = start_statuswatch if server == "statuswatch" else start_caddy
     data = os.path.join(WORK, f"{server}-local")
-    proc = (start_statuswatch if server == "statuswatch" else start_caddy)(data, False)
+    proc = start(data, False)
+    context = ssl._create_unverified_context()  # local roots differ per server; TTFB above is verified
     try:
-        context = ssl._create_unverified_context()  # local roots differ per server; TTFB above is verified
         result["memory"] = memory_phase(server, proc, context, names[SEQUENTIAL + BURST:])
+    finally:
+        proc.terminate()
+        proc.wait()
+    # Restart with everything stored: time until an old name is served again.
+    began = time.perf_counter()
+    proc = start(data, False, fresh=False)
+    try:
+        listening = time.perf_counter() - began
+        elapsed, error = first_byte(names[SEQUENTIAL + BURST], context)
+        result["restart"] = {
+            "stored": max(MEMORY_STEPS),
+            "listening_ms": round(listening * 1000),
+            "first_byte_ms": round((time.perf_counter() - began) * 1000) if error is None else error,
+        }
+        log(f"  {server} restart: {result['restart']}")
     finally:
         proc.terminate()
         proc.wait()
