@@ -226,4 +226,56 @@ mod tests {
         );
         assert!(responder.answer(b"garbage").await.is_none());
     }
+
+    #[tokio::test]
+    async fn serves_udp_and_tcp() {
+        let store = Arc::new(MemoryStore::default());
+        store
+            .put_challenge(
+                ChallengeKind::Dns01,
+                "_acme-challenge.status.test",
+                "token-value",
+                crate::time::now_ms() + 60_000,
+            )
+            .await
+            .unwrap();
+        let responder = Arc::new(DnsResponder::new(
+            "status.test",
+            Arc::new(StoreAnswers(store)),
+        ));
+        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = udp.local_addr().unwrap();
+        let tcp = TcpListener::bind(addr).await.unwrap();
+        let shutdown = CancellationToken::new();
+        let served = tokio::spawn(responder.serve(udp, tcp, shutdown.clone()));
+        let query = query("_acme-challenge.status.test.", RecordType::TXT);
+
+        let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        client.send_to(&query, addr).await.unwrap();
+        let mut buf = [0_u8; 1024];
+        let n = client.recv(&mut buf).await.unwrap();
+        let reply = Message::from_vec(&buf[..n]).unwrap();
+        assert_eq!(reply.answers().len(), 1);
+
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_u16(u16::try_from(query.len()).unwrap())
+            .await
+            .unwrap();
+        stream.write_all(&query).await.unwrap();
+        let len = usize::from(stream.read_u16().await.unwrap());
+        let mut answer = vec![0_u8; len];
+        stream.read_exact(&mut answer).await.unwrap();
+        let reply = Message::from_vec(&answer).unwrap();
+        assert_eq!(
+            reply.answers()[0].data().unwrap().to_string(),
+            "token-value"
+        );
+
+        shutdown.cancel();
+        tokio::time::timeout(std::time::Duration::from_secs(5), served)
+            .await
+            .expect("stops on shutdown")
+            .unwrap();
+    }
 }
