@@ -137,8 +137,8 @@ def seed_tenants(db_path):
 def start_statuswatch(data_dir, acme, fresh=True):
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATUSWATCH")}
     env.update({
-        "STATUSWATCH_ENV": "development", "RUST_LOG": "warn",
-        "STATUSWATCH__LOG__LEVEL": "warn",
+        "STATUSWATCH_ENV": "development", "RUST_LOG": os.environ.get("SW_LOG", "warn"),
+        "STATUSWATCH__LOG__LEVEL": os.environ.get("SW_LOG", "warn"),
         "STATUSWATCH__APP__LISTEN": f"127.0.0.1:{APP_PORT}",
         "STATUSWATCH__EDGE__HTTP_LISTEN": f"127.0.0.1:{HTTP_PORT}",
         "STATUSWATCH__EDGE__HTTPS_LISTEN": f"127.0.0.1:{HTTPS_PORT}",
@@ -146,10 +146,9 @@ def start_statuswatch(data_dir, acme, fresh=True):
         "STATUSWATCH__EDGE__STATIC_ROOT": os.path.join(WORK, "site"),
         "STATUSWATCH__TENANCY__DOMAIN_SUFFIX": SUFFIX,
         "STATUSWATCH__ACME__PREISSUE": "false",
-        "STATUSWATCH__ACME__ORDERS_PER_HOUR": "1000000",
-        "STATUSWATCH__ACME__TENANT_ORDERS_PER_DAY": "1000",
     })
     if acme:
+        env["STATUSWATCH__ACME__ORDERS_PER_HOUR"] = "1000000"
         env["STATUSWATCH__ACME__DIRECTORY_URL"] = "https://127.0.0.1:14000/dir"
         env["STATUSWATCH__ACME__EXTRA_ROOT_PEM"] = os.path.join(WORK, "pebble-ca.pem")
     os.makedirs(data_dir, exist_ok=True)
@@ -246,7 +245,7 @@ def ttfb_phase(server, context, names):
 def memory_phase(server, proc, context, names):
     time.sleep(1)
     base = rss_kib(proc.pid)
-    done, out = 0, {"baseline_kib": base}
+    done, prev, out = 0, 0, {"baseline_kib": base}
     with ThreadPoolExecutor(max_workers=8) as pool:
         for step in MEMORY_STEPS:
             results = list(pool.map(lambda n: first_byte(n, context), names[done:step]))
@@ -254,8 +253,11 @@ def memory_phase(server, proc, context, names):
             done = step
             time.sleep(2)
             rss = rss_kib(proc.pid)
+            previous = out.get(str(prev), {}).get("rss_kib", base)
             out[str(step)] = {"rss_kib": rss, "failed": failed,
-                              "per_cert_bytes": round((rss - base) * 1024 / step)}
+                              "per_cert_bytes": round((rss - base) * 1024 / step),
+                              "marginal_bytes": round((rss - previous) * 1024 / (step - prev))}
+            prev = step
             log(f"  {server} after {step}: rss {rss} KiB ({out[str(step)]['per_cert_bytes']} B/cert), {failed} failed")
     return out
 
