@@ -35,8 +35,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 WORK = os.environ["WORK"]
 BINARY = os.environ["SW_BINARY"]
 SERVER_CPU, CLIENT_CPU = "0", "1"
-HTTP_PORT, HTTPS_PORT, ADMIN_PORT, APP_PORT = 19080, 19443, 19019, 19000
-ASK_PORT = 19999
+HTTP_PORT, HTTPS_PORT, ADMIN_PORT, APP_PORT = 24080, 24443, 24019, 24000
+ASK_PORT = 24999
 SUFFIX = "bench.test"
 SEQUENTIAL, BURST = int(os.environ.get("SEQUENTIAL", "20")), int(os.environ.get("BURST", "50"))
 MEMORY_STEPS = [int(n) for n in os.environ.get("MEMORY_STEPS", "1000,10000").split(",")]
@@ -69,7 +69,7 @@ def rss_kib(pid):
 # ---- the CA side: challtestsrv + pebble -------------------------------------
 
 def start_challtestsrv():
-    dns, mgmt = 19053, 19055
+    dns, mgmt = 24053, 24055
     proc = subprocess.Popen(
         ["taskset", "-c", CLIENT_CPU, "pebble-challtestsrv", "-dns01", f"127.0.0.1:{dns}",
          "-management", f"127.0.0.1:{mgmt}", "-http01", "", "-https01", "", "-tlsalpn01", "",
@@ -83,7 +83,7 @@ def start_pebble(dns_port):
     config = os.path.join(WORK, "pebble.json")
     with open(config, "w") as f:
         json.dump({"pebble": {
-            "listenAddress": "127.0.0.1:14000", "managementListenAddress": "127.0.0.1:15000",
+            "listenAddress": "127.0.0.1:24140", "managementListenAddress": "127.0.0.1:24150",
             "certificate": os.path.join(WORK, "pebble-cert.pem"),
             "privateKey": os.path.join(WORK, "pebble-key.pem"),
             "httpPort": HTTP_PORT, "tlsPort": HTTPS_PORT,
@@ -92,10 +92,10 @@ def start_pebble(dns_port):
     proc = subprocess.Popen(
         ["taskset", "-c", CLIENT_CPU, "pebble", "-config", config, "-dnsserver", f"127.0.0.1:{dns_port}"],
         stdout=open(os.path.join(WORK, "pebble.log"), "w"), stderr=subprocess.STDOUT, env=env)
-    wait_port(14000, "pebble")
-    wait_port(15000, "pebble management")
+    wait_port(24140, "pebble")
+    wait_port(24150, "pebble management")
     ctx = ssl.create_default_context(cafile=os.path.join(WORK, "pebble-ca.pem"))
-    root = urllib.request.urlopen("https://127.0.0.1:15000/roots/0", context=ctx).read().decode()
+    root = urllib.request.urlopen("https://127.0.0.1:24150/roots/0", context=ctx).read().decode()
     root_path = os.path.join(WORK, "pebble-root.pem")
     with open(root_path, "w") as f:
         f.write(root)
@@ -149,7 +149,7 @@ def start_statuswatch(data_dir, acme, fresh=True):
     })
     if acme:
         env["STATUSWATCH__ACME__ORDERS_PER_HOUR"] = "1000000"
-        env["STATUSWATCH__ACME__DIRECTORY_URL"] = "https://127.0.0.1:14000/dir"
+        env["STATUSWATCH__ACME__DIRECTORY_URL"] = "https://127.0.0.1:24140/dir"
         env["STATUSWATCH__ACME__EXTRA_ROOT_PEM"] = os.path.join(WORK, "pebble-ca.pem")
     os.makedirs(data_dir, exist_ok=True)
     if fresh:
@@ -174,7 +174,7 @@ def start_caddy(data_dir, acme, fresh=True):
   admin off
   http_port {HTTP_PORT}
   https_port {HTTPS_PORT}
-  acme_ca https://127.0.0.1:14000/dir
+  acme_ca https://127.0.0.1:24140/dir
   acme_ca_root {WORK}/pebble-ca.pem
   storage file_system {{
     root {data_dir}/storage

@@ -424,3 +424,25 @@ async fn the_ca_s_renewal_window_sets_the_renewal_time() {
         stored.renew_after_ms
     );
 }
+
+#[tokio::test]
+async fn a_slow_order_fails_the_handshake_cleanly_and_finishes_for_the_next() {
+    let store = Arc::new(MemoryStore::default());
+    let issuer = issuer(400);
+    let manager = manager_with(
+        store,
+        issuer.clone(),
+        ManagerOptions {
+            issue_timeout: Duration::from_millis(50),
+            ..ManagerOptions::default()
+        },
+    );
+    let began = Instant::now();
+    let err = manager.resolve("acme.localhost").await.unwrap_err();
+    assert!(matches!(err, Error::Timeout(_)), "{err}");
+    assert!(began.elapsed() < Duration::from_millis(300), "bounded wait");
+    // The order was not abandoned: a later handshake finds the certificate.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(manager.resolve("acme.localhost").await.unwrap().is_some());
+    assert_eq!(issuer.calls.load(Ordering::SeqCst), 1);
+}
