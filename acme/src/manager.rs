@@ -394,7 +394,10 @@ impl CertManager {
         let cert_name = self.cert_name(name);
         let stored = self.store.load_cert(&cert_name).await?;
         let now = time::now_ms();
-        if let Some(stored) = stored.filter(|s| s.not_after_ms > now) {
+        // A certificate from another issuer (the local CA before ACME was
+        // configured) is replaced, not served.
+        let kind = self.issuer.kind();
+        if let Some(stored) = stored.filter(|s| s.not_after_ms > now && s.issuer == kind) {
             let key = self.install(name, &stored)?;
             if stored.renew_after_ms <= now {
                 self.spawn_refresh(name);
@@ -534,6 +537,7 @@ impl CertManager {
         if !forced
             && let Some(stored) = self.store.load_cert(cert_name).await?
             && stored.renew_after_ms > time::now_ms()
+            && stored.issuer == self.issuer.kind()
         {
             return Ok(stored);
         }
@@ -632,7 +636,9 @@ impl CertManager {
             }
         };
         let fresh = match stored {
-            Some(stored) if stored.renew_after_ms > now => Ok(stored),
+            Some(stored) if stored.renew_after_ms > now && stored.issuer == self.issuer.kind() => {
+                Ok(stored)
+            }
             other => {
                 let newer_than = other.map_or(0, |s| s.updated_ms);
                 self.issue_and_store(&cert_name, tenant.as_deref(), newer_than, false)

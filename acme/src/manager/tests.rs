@@ -446,3 +446,49 @@ async fn a_slow_order_fails_the_handshake_cleanly_and_finishes_for_the_next() {
     assert!(manager.resolve("acme.localhost").await.unwrap().is_some());
     assert_eq!(issuer.calls.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn certificates_of_another_issuer_are_replaced() {
+    let store = Arc::new(MemoryStore::default());
+    let sealer = Arc::new(Sealer::derive(b"test secret").unwrap());
+    let policy = Arc::new(StaticPolicy(vec!["acme.localhost".into()]));
+    // Development: the local CA issued it.
+    let local = CertManager::new(
+        policy.clone(),
+        Arc::new(LocalCa::generate().unwrap().ca),
+        store.clone(),
+        sealer.clone(),
+        ManagerOptions::default(),
+    );
+    let old = local.resolve("acme.localhost").await.unwrap().unwrap();
+    assert_eq!(
+        store
+            .load_cert("acme.localhost")
+            .await
+            .unwrap()
+            .unwrap()
+            .issuer,
+        "local"
+    );
+    // Then a real CA is configured: the next process orders instead of serving the local one.
+    let issuer = issuer(0);
+    let real = CertManager::new(
+        policy,
+        issuer.clone(),
+        store.clone(),
+        sealer,
+        ManagerOptions::default(),
+    );
+    let new = real.resolve("acme.localhost").await.unwrap().unwrap();
+    assert_eq!(issuer.calls.load(Ordering::SeqCst), 1);
+    assert_ne!(serial(&old), serial(&new));
+    assert_eq!(
+        store
+            .load_cert("acme.localhost")
+            .await
+            .unwrap()
+            .unwrap()
+            .issuer,
+        "test"
+    );
+}
