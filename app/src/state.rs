@@ -6,7 +6,7 @@ use prometheus_client::registry::Registry;
 
 use crate::auth::Keys;
 use crate::auth::rate_limit::RateLimiter;
-use crate::config::{AuthConfig, TenancyConfig};
+use crate::config::{AuthConfig, ProberConfig, TenancyConfig};
 use crate::db::Database;
 use crate::mail::Mailer;
 use crate::metrics::AppMetrics;
@@ -21,6 +21,8 @@ pub struct AppSettings {
     pub auth: AuthConfig,
     /// Tenant hostnames and links.
     pub tenancy: TenancyConfig,
+    /// Probing: plan limits, targets allowed, retention.
+    pub prober: ProberConfig,
 }
 
 /// Everything a request may need; built once at start.

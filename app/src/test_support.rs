@@ -133,6 +133,9 @@ pub fn app_settings(production: bool) -> crate::AppSettings {
         tenancy: section("tenancy")
             .try_into()
             .unwrap_or_else(|e| panic!("[tenancy]: {e}")),
+        prober: section("prober")
+            .try_into()
+            .unwrap_or_else(|e| panic!("[prober]: {e}")),
     }
 }
 

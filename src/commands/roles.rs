@@ -209,6 +209,7 @@ fn app_state(
             production,
             auth: settings.auth.clone(),
             tenancy: settings.tenancy.clone(),
+            prober: settings.prober.clone(),
         },
         &secret,
         mailer,

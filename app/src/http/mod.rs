@@ -7,9 +7,11 @@ pub mod client_ip;
 pub mod domains;
 pub mod error;
 mod health;
+pub mod heartbeat;
 pub mod invitations;
 mod json;
 pub mod members;
+pub mod monitors;
 mod observe;
 pub mod openapi;
 pub mod routes;
@@ -33,7 +35,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
     use Access::{Public, Session, Superuser, Tenant};
     use Method as M;
-    use Role::{Admin, Viewer};
+    use Role::{Admin, Member, Viewer};
     Routes::new(state)
         .add(M::GET, "/health/", Public, health::live)
         .add(M::GET, "/health/ready/", Public, health::ready)
@@ -127,6 +129,29 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             "/api/domains/{id}/verify",
             Tenant(Admin),
             domains::verify,
+        )
+        // Monitors.
+        .add(M::GET, "/api/monitors", Tenant(Viewer), monitors::list)
+        .add(M::POST, "/api/monitors", Tenant(Member), monitors::create)
+        .add(M::GET, "/api/monitors/{id}", Tenant(Viewer), monitors::get)
+        .add(
+            M::PATCH,
+            "/api/monitors/{id}",
+            Tenant(Member),
+            monitors::update,
+        )
+        .add(
+            M::DELETE,
+            "/api/monitors/{id}",
+            Tenant(Member),
+            monitors::delete,
+        )
+        .add(M::POST, "/api/heartbeat/{token}", Public, heartbeat::ping)
+        .add(
+            M::GET,
+            "/api/heartbeat/{token}",
+            Public,
+            heartbeat::ping_get,
         )
         // Platform administration.
         .add(M::GET, "/admin/api/tenants", Superuser, admin::list)

@@ -4,7 +4,10 @@ use axum::Json;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{admin, api_keys, auth, domains, health, invitations, members, observe, site};
+use super::{
+    admin, api_keys, auth, domains, health, heartbeat, invitations, members, monitors, observe,
+    site,
+};
 
 /// The document; a test checks that every route of the route table is in it.
 #[derive(OpenApi)]
@@ -19,6 +22,8 @@ use super::{admin, api_keys, auth, domains, health, invitations, members, observ
         invitations::list, invitations::create, invitations::revoke, invitations::accept,
         api_keys::list, api_keys::create, api_keys::revoke,
         domains::list, domains::get, domains::add, domains::verify, domains::remove,
+        monitors::list, monitors::get, monitors::create, monitors::update, monitors::delete,
+        heartbeat::ping, heartbeat::ping_get,
         admin::list, admin::get, admin::suspend, admin::resume, admin::audit_log,
     ),
     modifiers(&BearerAuth),

@@ -13,4 +13,5 @@ mod http_health;
 mod mail_links;
 mod members;
 mod migrations;
+mod monitor_api;
 mod tenancy_signup;
