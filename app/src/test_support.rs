@@ -347,6 +347,19 @@ impl ChallTestSrv {
         );
     }
 
+    /// Answers A queries for `host` with `addresses` (unset names answer 127.0.0.1).
+    pub fn set_a(&self, host: &str, addresses: &[&str]) {
+        let list = addresses
+            .iter()
+            .map(|a| format!("\"{a}\""))
+            .collect::<Vec<_>>()
+            .join(",");
+        self.post(
+            "/add-a",
+            &format!(r#"{{"host":"{host}.","addresses":[{list}]}}"#),
+        );
+    }
+
     /// Answers TXT queries for `host` with `value`.
     pub fn set_txt(&self, host: &str, value: &str) {
         self.post(

@@ -14,4 +14,5 @@ mod mail_links;
 mod members;
 mod migrations;
 mod monitor_api;
+mod monitor_probes;
 mod tenancy_signup;
