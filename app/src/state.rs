@@ -44,6 +44,8 @@ pub struct App {
     pub mailer: Mailer,
     /// DNS look-ups for custom-domain verification.
     pub dns: DnsChecker,
+    /// Guarded outbound HTTP (test alerts); `None` when the client could not be built (logged).
+    pub probes: Option<crate::monitor::probe::Probes>,
 }
 
 /// Cheap-to-clone handle on [`App`] for axum's `State`.
@@ -69,6 +71,9 @@ impl App {
         mailer: Mailer,
     ) -> AppState {
         let dns = DnsChecker::new(settings.tenancy.dns_server);
+        let probes = crate::monitor::probe::Probes::new(&settings.prober)
+            .inspect_err(|err| tracing::error!(error = %err, "test alerts are unavailable"))
+            .ok();
         AppState(Arc::new(Self {
             db,
             metrics,
@@ -77,6 +82,7 @@ impl App {
             limiter: RateLimiter::default(),
             mailer,
             dns,
+            probes,
             settings,
         }))
     }

@@ -1,6 +1,7 @@
 //! The HTTP surface: the route table, errors, and per-request instrumentation.
 
 pub mod admin;
+pub mod alert_channels;
 pub mod api_keys;
 pub mod auth;
 pub mod client_ip;
@@ -8,8 +9,10 @@ pub mod domains;
 pub mod error;
 mod health;
 pub mod heartbeat;
+pub mod incidents;
 pub mod invitations;
 mod json;
+pub mod maintenance;
 pub mod members;
 pub mod monitors;
 mod observe;
@@ -146,12 +149,80 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             Tenant(Member),
             monitors::delete,
         )
+        .add(
+            M::GET,
+            "/api/monitors/{id}/results",
+            Tenant(Viewer),
+            monitors::results,
+        )
+        .add(
+            M::GET,
+            "/api/monitors/{id}/uptime",
+            Tenant(Viewer),
+            monitors::uptime,
+        )
         .add(M::POST, "/api/heartbeat/{token}", Public, heartbeat::ping)
         .add(
             M::GET,
             "/api/heartbeat/{token}",
             Public,
             heartbeat::ping_get,
+        )
+        // Incidents, maintenance, alerts.
+        .add(M::GET, "/api/incidents", Tenant(Viewer), incidents::list)
+        .add(
+            M::GET,
+            "/api/incidents/{id}",
+            Tenant(Viewer),
+            incidents::get,
+        )
+        .add(
+            M::GET,
+            "/api/maintenance-windows",
+            Tenant(Viewer),
+            maintenance::list,
+        )
+        .add(
+            M::POST,
+            "/api/maintenance-windows",
+            Tenant(Member),
+            maintenance::create,
+        )
+        .add(
+            M::DELETE,
+            "/api/maintenance-windows/{id}",
+            Tenant(Member),
+            maintenance::delete,
+        )
+        .add(
+            M::GET,
+            "/api/alert-channels",
+            Tenant(Viewer),
+            alert_channels::list,
+        )
+        .add(
+            M::POST,
+            "/api/alert-channels",
+            Tenant(Member),
+            alert_channels::create,
+        )
+        .add(
+            M::DELETE,
+            "/api/alert-channels/{id}",
+            Tenant(Member),
+            alert_channels::delete,
+        )
+        .add(
+            M::POST,
+            "/api/alert-channels/{id}/test",
+            Tenant(Member),
+            alert_channels::test,
+        )
+        .add(
+            M::GET,
+            "/api/alert-deliveries",
+            Tenant(Viewer),
+            alert_channels::deliveries,
         )
         // Platform administration.
         .add(M::GET, "/admin/api/tenants", Superuser, admin::list)

@@ -1,12 +1,18 @@
-//! `/api/monitors`: create, list, read, change and delete monitors.
+//! `/api/monitors`: create, list, read, change and delete monitors; their results and uptime.
 
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 
+use serde::Deserialize;
+use utoipa::IntoParams;
+
 use crate::AppState;
 use crate::auth::Principal;
-use crate::http::{ApiJson, AppError};
+use crate::clock::now_ms;
+use crate::http::{ApiJson, ApiQuery, AppError};
+use crate::monitor::history::{self, ResultPage};
+use crate::monitor::rollup::{self, Uptime};
 use crate::monitor::store::{self, Monitor, MonitorError};
 use crate::monitor::{Limits, MonitorInput};
 
@@ -113,4 +119,76 @@ pub async fn delete(
         .await
         .map_err(monitor_error)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Query of `GET /api/monitors/{id}/results`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ResultsQuery {
+    /// From, ms since the epoch (default: 24 hours ago).
+    pub from: Option<i64>,
+    /// To, ms since the epoch, exclusive (default: now).
+    pub to: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–1000 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// Raw check results, newest first, paged.
+#[utoipa::path(get, path = "/api/monitors/{id}/results", tag = "monitors",
+    params(("id" = String, Path, description = "monitor id"), ResultsQuery),
+    responses((status = 200, body = ResultPage), (status = 404, body = crate::http::error::ErrorBody),
+              (status = 422, body = crate::http::error::ErrorBody)))]
+pub async fn results(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ResultsQuery>,
+) -> Result<Json<ResultPage>, AppError> {
+    let tenant = p.tenant()?;
+    store::get(&state.db, tenant, &id)
+        .await
+        .map_err(monitor_error)?;
+    let now = now_ms();
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(AppError::invalid("limit", "must be between 1 and 1000"));
+    }
+    let (from, to) = (q.from.unwrap_or(now - 86_400_000), q.to.unwrap_or(now + 1));
+    if from >= to {
+        return Err(AppError::invalid("from", "must be before to"));
+    }
+    let cursor = match q.cursor.as_deref() {
+        Some(text) => Some(
+            history::parse_cursor(text)
+                .ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API gave out"))?,
+        ),
+        None => None,
+    };
+    let query = history::PageQuery {
+        from,
+        to,
+        cursor,
+        limit,
+    };
+    Ok(Json(history::page(&state.db, tenant, &id, query).await?))
+}
+
+/// Uptime over 24 h, 7, 30 and 90 days, from roll-ups.
+#[utoipa::path(get, path = "/api/monitors/{id}/uptime", tag = "monitors",
+    params(("id" = String, Path, description = "monitor id")),
+    responses((status = 200, body = Uptime), (status = 404, body = crate::http::error::ErrorBody)))]
+pub async fn uptime(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<Uptime>, AppError> {
+    let tenant = p.tenant()?;
+    store::get(&state.db, tenant, &id)
+        .await
+        .map_err(monitor_error)?;
+    Ok(Json(
+        rollup::uptime(&state.db, tenant, &id, now_ms()).await?,
+    ))
 }

@@ -65,6 +65,8 @@ pub struct MonitorRow {
     pub monitor: Monitor,
     /// Owner.
     pub tenant_id: String,
+    /// What is checked: URL, `host:port` or host (empty for heartbeats).
+    pub target: String,
     /// Failures in a row.
     pub consecutive_failures: i64,
 }
@@ -80,6 +82,7 @@ impl MonitorRow {
         let timeout_ms: i64 = row.try_get("timeout_ms")?;
         Ok(Self {
             tenant_id: row.try_get("tenant_id")?,
+            target: row.try_get("target")?,
             consecutive_failures: row.try_get("consecutive_failures")?,
             monitor: Monitor {
                 id: row.try_get("id")?,
