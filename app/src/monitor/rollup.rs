@@ -78,7 +78,7 @@ async fn done(db: &Database, period: &str, start: i64) -> Result<bool, sqlx::Err
 /// Rolls up one hour from raw results.
 pub async fn roll_up_hour(db: &Database, start: i64) -> Result<(), DbError> {
     let groups: Vec<(String, String, i64, i64)> = sqlx::query_as(
-        "SELECT tenant_id, monitor_id, COUNT(*), SUM(1 - ok) FROM check_results \
+        "SELECT tenant_id, monitor_id, COUNT(*), CAST(SUM(1 - ok) AS BIGINT) FROM check_results \
          WHERE checked_at >= $1 AND checked_at < $2 GROUP BY tenant_id, monitor_id ORDER BY monitor_id",
     )
     .bind(start)
@@ -176,7 +176,7 @@ pub async fn roll_up(db: &Database, now: i64) -> Result<(), DbError> {
         }
         hour += HOUR;
     }
-    let last_day = (now - SETTLE_MS - HOUR) / DAY * DAY - DAY;
+    let last_day = (now - SETTLE_MS) / DAY * DAY - DAY;
     for day in [last_day - 2 * DAY, last_day - DAY, last_day] {
         if !done(db, "day", day).await? {
             roll_up_day(db, day).await?;
@@ -298,7 +298,7 @@ pub async fn uptime(
 ) -> Result<Uptime, DbError> {
     let rolled = |period: &'static str, from: i64| {
         sqlx::query_as::<_, (i64, i64)>(
-            "SELECT COALESCE(SUM(checks), 0), COALESCE(SUM(failures), 0) FROM check_rollups \
+            "SELECT CAST(COALESCE(SUM(checks), 0) AS BIGINT), CAST(COALESCE(SUM(failures), 0) AS BIGINT) FROM check_rollups \
              WHERE tenant_id = $1 AND monitor_id = $2 AND period = $3 AND bucket_start >= $4",
         )
         .bind(tenant_id)
@@ -318,7 +318,7 @@ pub async fn uptime(
         .map_or(now - 90 * DAY, |h| h + HOUR)
         .max(now - 90 * DAY);
     let (raw_checks, raw_failures): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(SUM(1 - ok), 0) FROM check_results \
+        "SELECT COUNT(*), CAST(COALESCE(SUM(1 - ok), 0) AS BIGINT) FROM check_results \
          WHERE tenant_id = $1 AND monitor_id = $2 AND checked_at >= $3",
     )
     .bind(tenant_id)

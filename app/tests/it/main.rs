@@ -14,5 +14,7 @@ mod mail_links;
 mod members;
 mod migrations;
 mod monitor_api;
+mod monitor_engine;
 mod monitor_probes;
+mod monitor_rollup;
 mod tenancy_signup;
