@@ -2,6 +2,7 @@
 
 mod config_check;
 mod migrate;
+mod prober;
 mod roles;
 mod tenants;
 
@@ -42,7 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print!("{}", ca.root_pem());
                 Ok(ExitCode::SUCCESS)
             }
-            Command::Prober => roles::not_yet("prober", "the Monitoring engine issue"),
+            Command::Prober => roles::prober(load_valid(&cli.global)?).await,
         }
     })
 }

@@ -7,5 +7,6 @@
 mod cli;
 mod edge;
 mod harness;
+mod prober;
 mod serve;
 mod tenants;

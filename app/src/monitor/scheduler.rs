@@ -242,7 +242,7 @@ impl Scheduler {
             // Spread monitors created together over the interval from here on.
             finished + interval_ms / 2 + rand::thread_rng().gen_range(0..=interval_ms / 2)
         } else {
-            next_after(due, interval_ms, finished)
+            next_after(due, interval_ms, started)
         };
         Some(Done {
             row,
@@ -256,13 +256,17 @@ impl Scheduler {
     }
 }
 
-/// The first slot of the monitor's schedule after `now`, keeping its phase.
-fn next_after(due: i64, interval_ms: i64, now: i64) -> i64 {
+/// The next check after one due at `due` that started at `started`: one
+/// interval after the due time (keeping the monitor's phase), unless the check
+/// started so late that this would come less than half an interval after it;
+/// then one interval after the start, so checks never bunch up.
+fn next_after(due: i64, interval_ms: i64, started: i64) -> i64 {
     let next = due + interval_ms;
-    if next > now {
-        return next;
+    if next - started >= interval_ms / 2 {
+        next
+    } else {
+        started + interval_ms
     }
-    next + ((now - next) / interval_ms + 1) * interval_ms
 }
 
 #[cfg(test)]
@@ -270,9 +274,10 @@ mod tests {
     use super::next_after;
 
     #[test]
-    fn schedules_keep_their_phase_and_skip_missed_slots() {
+    fn schedules_keep_their_phase_unless_a_check_started_very_late() {
         assert_eq!(next_after(1000, 60_000, 2000), 61_000);
+        assert_eq!(next_after(1000, 60_000, 31_000), 61_000);
         assert_eq!(next_after(1000, 60_000, 61_000), 121_000);
-        assert_eq!(next_after(1000, 60_000, 200_000), 241_000);
+        assert_eq!(next_after(1000, 60_000, 200_000), 260_000);
     }
 }
