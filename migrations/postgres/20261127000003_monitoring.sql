@@ -7,6 +7,8 @@ ALTER TABLE monitors ADD COLUMN last_ping_at BIGINT;
 ALTER TABLE monitors ADD COLUMN last_error TEXT;
 ALTER TABLE monitors ADD COLUMN last_latency_ms BIGINT;
 ALTER TABLE monitors ADD COLUMN state_changed_at BIGINT;
+-- Regions whose probers saw the current run of failures, as ',east,west,' (second opinion).
+ALTER TABLE monitors ADD COLUMN failing_regions TEXT;
 -- The push URL names the monitor by the hash of its secret token.
 CREATE UNIQUE INDEX monitors_heartbeat_key ON monitors (heartbeat_token_hash);
 

@@ -35,6 +35,8 @@ pub(crate) struct Done {
     pub checked_at: i64,
     /// When the monitor is due again, ms.
     pub next_check_at: i64,
+    /// Regions that saw the current run of failures (`None` after a success).
+    pub failing_regions: Option<String>,
     /// This prober's region.
     pub region: String,
 }
@@ -92,7 +94,7 @@ impl Writer {
                 "UPDATE monitors SET state = $1, consecutive_failures = $2, next_check_at = $3, \
                  last_checked_at = $4, last_error = $5, last_latency_ms = $6, \
                  state_changed_at = CASE WHEN $7 = 1 THEN $4 ELSE state_changed_at END, \
-                 lease_owner = NULL, lease_expires_at = NULL \
+                 failing_regions = $10, lease_owner = NULL, lease_expires_at = NULL \
                  WHERE id = $8 AND lease_owner = $9 AND paused = 0",
             )
             .bind(done.step.state.as_str())
@@ -104,6 +106,7 @@ impl Writer {
             .bind(i64::from(changed))
             .bind(&monitor.id)
             .bind(&self.owner)
+            .bind(&done.failing_regions)
             .execute(&mut *tx)
             .await?;
             // Lost the lease (paused, deleted, or taken over after a stall): drop the result.

@@ -19,11 +19,15 @@ use tokio_util::sync::CancellationToken;
 use super::metrics::{CheckLabels, ProberMetrics};
 use super::probe::{ProbeResult, Probes};
 use super::results::{Done, Writer};
-use super::state::{RECHECK_MS, State, step};
+use super::state::{RECHECK_MS, Rule, State, step};
 use super::store::{COLUMNS, MonitorRow};
 use crate::clock::{new_id, now_ms};
 use crate::config::ProberConfig;
 use crate::db::{Database, DbError};
+
+/// How long a failure one region saw waits for a prober of another region
+/// before the same region may check again, ms.
+const SECOND_OPINION_WAIT_MS: i64 = 30_000;
 
 /// Tuning of the scheduler loop.
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +94,7 @@ impl Scheduler {
             "UPDATE monitors SET lease_owner = $1, lease_expires_at = $2 + timeout_ms \
              WHERE id IN (SELECT id FROM monitors WHERE paused = 0 AND next_check_at <= $3 \
                AND (lease_owner IS NULL OR lease_expires_at < $4) \
+               AND (failing_regions IS NULL OR failing_regions NOT LIKE $6 OR next_check_at < $7) \
                AND tenant_id IN (SELECT id FROM tenants WHERE status = 'active') \
                ORDER BY next_check_at LIMIT $5{}) \
              RETURNING {COLUMNS}",
@@ -100,6 +105,9 @@ impl Scheduler {
         .bind(now + self.tuning.lookahead_ms)
         .bind(now)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        // A failure this region saw waits for another region's opinion, for a while.
+        .bind(format!("%,{},%", self.config.region))
+        .bind(now - SECOND_OPINION_WAIT_MS)
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -191,7 +199,7 @@ impl Scheduler {
             .lateness
             .observe((started - due).max(0) as f64 / 1000.0);
         let interval_ms = row.monitor.interval_seconds.max(1) * 1000;
-        let (result, confirmations) = match row.spec() {
+        let (result, rule) = match row.spec() {
             Ok(spec) => {
                 let timeout = Duration::from_millis(spec.timeout_ms);
                 let result = self
@@ -204,15 +212,20 @@ impl Scheduler {
                         started,
                     )
                     .await;
-                (result, spec.confirmations)
+                let rule = Rule {
+                    confirmations: spec.confirmations,
+                    regions: spec.regions,
+                };
+                (result, rule)
             }
-            Err((field, message)) => (
-                ProbeResult::down(
-                    format!("invalid monitor definition: {field}: {message}"),
-                    None,
-                ),
-                1,
-            ),
+            Err((field, message)) => {
+                let reason = format!("invalid monitor definition: {field}: {message}");
+                let rule = Rule {
+                    confirmations: 1,
+                    regions: 1,
+                };
+                (ProbeResult::down(reason, None), rule)
+            }
         };
         let kind = match row.monitor.kind.as_str() {
             "http" => "http",
@@ -229,10 +242,30 @@ impl Scheduler {
             })
             .inc();
         let before = State::parse(&row.monitor.state);
+        // Kept only when a second opinion is asked for: the claim makes such
+        // monitors wait for another region.
+        let failing_regions = match result.outcome {
+            super::probe::Outcome::Down if rule.regions > 1 => {
+                let mut seen = row
+                    .failing_regions
+                    .clone()
+                    .unwrap_or_else(|| ",".to_owned());
+                if !seen.contains(&format!(",{},", self.config.region)) {
+                    seen.push_str(&self.config.region);
+                    seen.push(',');
+                }
+                Some(seen)
+            }
+            _ => None,
+        };
+        let regions = failing_regions
+            .as_deref()
+            .map_or(1, |s| s.split(',').filter(|r| !r.is_empty()).count());
         let step = step(
             before,
             row.consecutive_failures,
-            confirmations,
+            rule,
+            regions,
             result.outcome,
         );
         let finished = now_ms();
@@ -251,6 +284,7 @@ impl Scheduler {
             result,
             checked_at: started,
             next_check_at,
+            failing_regions,
             region: self.config.region.clone(),
         })
     }

@@ -40,6 +40,10 @@ pub struct MonitorInput {
     /// Consecutive failed checks before the monitor is down (1–10, default 2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmations: Option<u32>,
+    /// Distinct prober regions that must see a failure before the monitor is
+    /// down (1–5, default 1): a second opinion against one location's trouble.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regions: Option<u32>,
     /// Stop checking (state `paused`) or resume.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paused: Option<bool>,
@@ -119,6 +123,8 @@ pub struct MonitorSpec {
     pub timeout_ms: u64,
     /// Failures before down.
     pub confirmations: u32,
+    /// Regions that must agree before down.
+    pub regions: u32,
     /// Whether checks are paused.
     pub paused: bool,
     /// Target column: URL, `host:port` or host.
@@ -238,8 +244,19 @@ impl MonitorInput {
         if !(1..=10).contains(&confirmations) {
             return Err(bad("confirmations", "must be between 1 and 10"));
         }
+        let regions = self.regions.unwrap_or(1);
+        if !(1..=5).contains(&regions) {
+            return Err(bad("regions", "must be between 1 and 5"));
+        }
+        if kind == Kind::Heartbeat && regions > 1 {
+            return Err(bad(
+                "regions",
+                "heartbeats are pushed, not probed from regions; must be 1",
+            ));
+        }
         let mut settings = MonitorInput {
             confirmations: Some(confirmations),
+            regions: Some(regions),
             ..MonitorInput::default()
         };
         let (check, target) = match kind {
@@ -327,6 +344,7 @@ impl MonitorInput {
             interval_seconds: interval,
             timeout_ms: timeout * 1000,
             confirmations,
+            regions,
             paused: self.paused.unwrap_or(false),
             target,
             settings,

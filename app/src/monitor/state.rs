@@ -1,8 +1,9 @@
 //! The state machine: what a check's outcome does to a monitor's state.
 //!
 //! A failure does not make a monitor down at once: it is checked again right
-//! away, and only `confirmations` failures in a row make it down. Successes
-//! and degraded answers count at once.
+//! away, and only `confirmations` failures in a row make it down — seen from
+//! at least `regions` prober regions, when a second opinion is asked for.
+//! Successes and degraded answers count at once.
 
 use super::probe::Outcome;
 
@@ -62,8 +63,24 @@ impl Step {
     }
 }
 
-/// Applies `outcome` to a monitor in `state` with `failures` in a row.
-pub fn step(state: State, failures: i64, confirmations: u32, outcome: Outcome) -> Step {
+/// What confirms a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// Failures in a row before down.
+    pub confirmations: u32,
+    /// Distinct regions that must have seen the failures.
+    pub regions: u32,
+}
+
+/// Applies `outcome` to a monitor in `state` with `failures` in a row;
+/// `failing_regions` counts the regions that saw the failures, this one included.
+pub fn step(
+    state: State,
+    failures: i64,
+    rule: Rule,
+    failing_regions: usize,
+    outcome: Outcome,
+) -> Step {
     match outcome {
         Outcome::Up => Step {
             state: State::Up,
@@ -77,7 +94,8 @@ pub fn step(state: State, failures: i64, confirmations: u32, outcome: Outcome) -
         },
         Outcome::Down => {
             let failures = failures.saturating_add(1);
-            if failures >= i64::from(confirmations) {
+            let agreed = u32::try_from(failing_regions).unwrap_or(u32::MAX) >= rule.regions;
+            if failures >= i64::from(rule.confirmations) && agreed {
                 Step {
                     state: State::Down,
                     failures,
@@ -111,9 +129,39 @@ pub fn alert_event(before: State, after: State) -> Option<&'static str> {
 mod tests {
     use super::*;
 
+    const TWO: Rule = Rule {
+        confirmations: 2,
+        regions: 1,
+    };
+
+    fn step_(state: State, failures: i64, confirmations: u32, outcome: Outcome) -> Step {
+        let rule = Rule {
+            confirmations,
+            regions: 1,
+        };
+        step(state, failures, rule, 1, outcome)
+    }
+
+    #[test]
+    fn a_second_opinion_needs_another_region() {
+        let rule = Rule {
+            confirmations: 2,
+            regions: 2,
+        };
+        // Two failures from one region: still up, checked again (by another region).
+        let one_region = step(State::Up, 1, rule, 1, Outcome::Down);
+        assert_eq!(one_region.state, State::Up);
+        assert!(one_region.recheck);
+        assert_eq!(
+            step(State::Up, 1, rule, 2, Outcome::Down).state,
+            State::Down
+        );
+        assert_eq!(step(State::Up, 1, TWO, 1, Outcome::Down).state, State::Down);
+    }
+
     #[test]
     fn down_needs_confirmations_and_rechecks_in_between() {
-        let first = step(State::Up, 0, 2, Outcome::Down);
+        let first = step_(State::Up, 0, 2, Outcome::Down);
         assert_eq!(
             first,
             Step {
@@ -122,20 +170,20 @@ mod tests {
                 recheck: true
             }
         );
-        let second = step(first.state, first.failures, 2, Outcome::Down);
+        let second = step_(first.state, first.failures, 2, Outcome::Down);
         assert_eq!(second.state, State::Down);
         assert!(!second.recheck);
         assert!(second.changed_from(State::Up));
         // One confirmation: down at once.
-        assert_eq!(step(State::Up, 0, 1, Outcome::Down).state, State::Down);
+        assert_eq!(step_(State::Up, 0, 1, Outcome::Down).state, State::Down);
         // Staying down is no change.
-        let again = step(State::Down, 5, 2, Outcome::Down);
+        let again = step_(State::Down, 5, 2, Outcome::Down);
         assert!(!again.changed_from(State::Down));
         // A success in between resets the count.
-        let ok = step(State::Up, 1, 3, Outcome::Up);
+        let ok = step_(State::Up, 1, 3, Outcome::Up);
         assert_eq!(ok.failures, 0);
         assert_eq!(
-            step(State::Up, 0, 2, Outcome::Degraded).state,
+            step_(State::Up, 0, 2, Outcome::Degraded).state,
             State::Degraded
         );
     }

@@ -14,7 +14,8 @@ use crate::db::{Database, DbError};
 /// Columns every monitor read selects, in [`MonitorRow`] order.
 pub(crate) const COLUMNS: &str = "id, tenant_id, name, kind, target, settings, interval_seconds, \
      timeout_ms, state, paused, next_check_at, last_checked_at, consecutive_failures, \
-     last_error, last_latency_ms, state_changed_at, last_ping_at, created_at, updated_at";
+     last_error, last_latency_ms, state_changed_at, last_ping_at, failing_regions, created_at, \
+     updated_at";
 
 /// A monitor as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -69,6 +70,8 @@ pub struct MonitorRow {
     pub target: String,
     /// Failures in a row.
     pub consecutive_failures: i64,
+    /// Regions that saw those failures, as `,east,west,`.
+    pub failing_regions: Option<String>,
 }
 
 impl MonitorRow {
@@ -84,6 +87,7 @@ impl MonitorRow {
             tenant_id: row.try_get("tenant_id")?,
             target: row.try_get("target")?,
             consecutive_failures: row.try_get("consecutive_failures")?,
+            failing_regions: row.try_get("failing_regions")?,
             monitor: Monitor {
                 id: row.try_get("id")?,
                 name: row.try_get("name")?,

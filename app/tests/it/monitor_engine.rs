@@ -697,3 +697,91 @@ async fn test_alerts_go_out_at_once_and_internal_endpoints_are_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_second_region_must_agree_before_a_monitor_is_down() {
+    use app::test_support::ChallTestSrv;
+    let test_db = TestDb::sqlite().await;
+    let db = test_db.db();
+    db.migrations().run().await.unwrap();
+    // East resolves the site to an address where nothing listens; west to the site.
+    let (east_dns, west_dns) = (ChallTestSrv::start(), ChallTestSrv::start());
+    east_dns.set_a("site.regions.test", &["127.0.0.2"]);
+    west_dns.set_a("site.regions.test", &["127.0.0.1"]);
+    let site = target().await;
+    let port = site
+        .url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let base = settings();
+    let api = Api::new(state_with(
+        db,
+        base.clone(),
+        Mailer::Log {
+            include_body: false,
+        },
+    ));
+    let a = api.signup("alpha", "ann@alpha.example").await;
+    let created = api
+        .post(
+            "/api/monitors",
+            Some(&a.access),
+            json!({"name": "site", "kind": "http", "url": format!("http://site.regions.test:{port}/health"),
+                   "interval_seconds": 2, "timeout_seconds": 1, "confirmations": 2, "regions": 2}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let stop = CancellationToken::new();
+    let start = |region: &str, dns: &ChallTestSrv| {
+        let mut settings = base.clone();
+        settings.prober.region = region.into();
+        settings.prober.dns_server = Some(dns.dns);
+        tokio::spawn(scheduler(db, &settings).run(stop.clone()));
+    };
+    // East alone first: its failure waits for another region's opinion.
+    start("east", &east_dns);
+    wait_for(5, "east's failure", || async {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM check_results WHERE region = 'east'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        (n > 0).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let m = monitor(&api, &a, &id).await;
+    assert_eq!(m["state"], "pending", "east alone cannot decide: {m}");
+    start("west", &west_dns);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let regions: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT region, MIN(ok) FROM check_results WHERE monitor_id = $1 GROUP BY region ORDER BY region",
+    )
+    .bind(&id)
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        regions,
+        [("east".to_owned(), 0), ("west".to_owned(), 1)],
+        "east failed, west did not"
+    );
+    let m = monitor(&api, &a, &id).await;
+    assert_ne!(
+        m["state"], "down",
+        "one region's failures made it down: {m}"
+    );
+    assert_eq!(
+        api.get("/api/incidents", Some(&a.access)).await.body,
+        json!([])
+    );
+    // Now both regions see it fail.
+    site.status.store(500, Ordering::SeqCst);
+    wait_state(&api, &a, &id, "down", 10).await;
+    stop.cancel();
+}
