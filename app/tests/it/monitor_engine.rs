@@ -77,6 +77,22 @@ fn settings() -> AppSettings {
     settings
 }
 
+fn log_mailer() -> Mailer {
+    Mailer::Log {
+        include_body: false,
+    }
+}
+
+/// A migrated SQLite database, the engine's test settings, the API over them and a signed-up owner.
+async fn sqlite_setup() -> (TestDb, AppSettings, Api, Session) {
+    let test_db = TestDb::sqlite().await;
+    test_db.db().migrations().run().await.unwrap();
+    let settings = settings();
+    let api = Api::new(state_with(test_db.db(), settings.clone(), log_mailer()));
+    let a = api.signup("alpha", "ann@alpha.example").await;
+    (test_db, settings, api, a)
+}
+
 fn scheduler(db: &Database, settings: &AppSettings) -> Scheduler {
     let probes = Probes::new(&settings.prober).unwrap();
     Scheduler::new(
@@ -344,15 +360,9 @@ async fn a_failing_monitor_goes_down_after_confirmation_alerts_once_and_recovers
 
 #[tokio::test]
 async fn maintenance_windows_mute_alerts_but_incidents_are_still_recorded() {
-    let test_db = TestDb::sqlite().await;
+    let (test_db, settings, api, a) = sqlite_setup().await;
     let db = test_db.db();
-    db.migrations().run().await.unwrap();
-    let settings = settings();
-    let mailer = Mailer::Log {
-        include_body: false,
-    };
-    let api = Api::new(state_with(db, settings.clone(), mailer.clone()));
-    let a = api.signup("alpha", "ann@alpha.example").await;
+    let mailer = log_mailer();
     let (hook, got) = receiver().await;
     api.post(
         "/api/alert-channels",
@@ -405,15 +415,9 @@ async fn maintenance_windows_mute_alerts_but_incidents_are_still_recorded() {
 
 #[tokio::test]
 async fn a_missed_heartbeat_is_down_and_a_ping_brings_it_back() {
-    let test_db = TestDb::sqlite().await;
+    let (test_db, settings, api, a) = sqlite_setup().await;
     let db = test_db.db();
-    db.migrations().run().await.unwrap();
-    let settings = settings();
-    let mailer = Mailer::Log {
-        include_body: false,
-    };
-    let api = Api::new(state_with(db, settings.clone(), mailer.clone()));
-    let a = api.signup("alpha", "ann@alpha.example").await;
+    let mailer = log_mailer();
     let created = api
         .post(
             "/api/monitors",
@@ -443,18 +447,8 @@ async fn a_missed_heartbeat_is_down_and_a_ping_brings_it_back() {
 
 #[tokio::test]
 async fn suspended_organizations_are_not_probed() {
-    let test_db = TestDb::sqlite().await;
+    let (test_db, settings, api, a) = sqlite_setup().await;
     let db = test_db.db();
-    db.migrations().run().await.unwrap();
-    let settings = settings();
-    let api = Api::new(state_with(
-        db,
-        settings.clone(),
-        Mailer::Log {
-            include_body: false,
-        },
-    ));
-    let a = api.signup("alpha", "ann@alpha.example").await;
     api.post(
         "/api/monitors",
         Some(&a.access),
@@ -481,27 +475,13 @@ async fn two_probers_share_the_work_and_take_over_a_dead_ones_leases() {
     let test_db = TestDb::postgres().await;
     let db = test_db.db();
     db.migrations().run().await.unwrap();
-    let settings = settings();
-    let api = Api::new(state_with(
-        db,
-        settings.clone(),
-        Mailer::Log {
-            include_body: false,
-        },
-    ));
+    let mut settings = settings();
+    settings.prober.plan_max_monitors = 100;
+    let api = Api::new(state_with(db, settings.clone(), log_mailer()));
     let a = api.signup("alpha", "ann@alpha.example").await;
     let site = target().await;
-    let mut settings_many = settings.clone();
-    settings_many.prober.plan_max_monitors = 100;
-    let api_many = Api::new(state_with(
-        db,
-        settings_many,
-        Mailer::Log {
-            include_body: false,
-        },
-    ));
     for n in 0..30 {
-        let reply = api_many
+        let reply = api
             .post(
                 "/api/monitors",
                 Some(&a.access),
@@ -603,13 +583,7 @@ async fn test_alerts_go_out_at_once_and_internal_endpoints_are_refused() {
         db.migrations().run().await.unwrap();
         let mut settings = settings();
         settings.prober.allow_private_targets = allow_private;
-        let api = Api::new(state_with(
-            db,
-            settings,
-            Mailer::Log {
-                include_body: false,
-            },
-        ));
+        let api = Api::new(state_with(db, settings, log_mailer()));
         let a = api.signup("alpha", "ann@alpha.example").await;
         let bad = api
             .post(
@@ -701,9 +675,8 @@ async fn test_alerts_go_out_at_once_and_internal_endpoints_are_refused() {
 #[tokio::test]
 async fn a_second_region_must_agree_before_a_monitor_is_down() {
     use app::test_support::ChallTestSrv;
-    let test_db = TestDb::sqlite().await;
+    let (test_db, base, api, a) = sqlite_setup().await;
     let db = test_db.db();
-    db.migrations().run().await.unwrap();
     // East resolves the site to an address where nothing listens; west to the site.
     let (east_dns, west_dns) = (ChallTestSrv::start(), ChallTestSrv::start());
     east_dns.set_a("site.regions.test", &["127.0.0.2"]);
@@ -718,15 +691,6 @@ async fn a_second_region_must_agree_before_a_monitor_is_down() {
         .next()
         .unwrap()
         .to_owned();
-    let base = settings();
-    let api = Api::new(state_with(
-        db,
-        base.clone(),
-        Mailer::Log {
-            include_body: false,
-        },
-    ));
-    let a = api.signup("alpha", "ann@alpha.example").await;
     let created = api
         .post(
             "/api/monitors",
