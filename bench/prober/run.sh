@@ -62,7 +62,8 @@ PIDS+=($!)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 rss_mb() { awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
-metric_sum() { grep -E "^$2(\{| )" "$1" | awk '{s += $NF} END {printf "%.0f", s}'; }
+# Sum of a metric's series in a scrape (0 when absent; grep finding nothing is no error here).
+metric_sum() { { grep -E "^$2(\{| )" "$1" || true; } | awk '{s += $NF} END {printf "%.0f", s}'; }
 pg_writes() {
   psql -qAt -h 127.0.0.1 -U postgres -d test -c \
     "SELECT xact_commit, tup_inserted + tup_updated + tup_deleted FROM pg_stat_database WHERE datname = '$DB'"
@@ -118,7 +119,7 @@ SQL
   checks=$(( $(metric_sum "$WORK/m1" prober_checks_total) - $(metric_sum "$WORK/m0" prober_checks_total) ))
   rows=$(( $(metric_sum "$WORK/m1" prober_results_written_total) - $(metric_sum "$WORK/m0" prober_results_written_total) ))
   batches=$(( $(metric_sum "$WORK/m1" prober_write_batches_total) - $(metric_sum "$WORK/m0" prober_write_batches_total) ))
-  downs=$(( $(grep -E '^prober_checks_total\{.*outcome="down"' "$WORK/m1" | awk '{s+=$NF} END {print s+0}') ))
+  downs=$({ grep -E '^prober_checks_total\{.*outcome="down"' "$WORK/m1" || true; } | awk '{s += $NF} END {print s + 0}')
   cpu=$(echo "($t1 - $t0) / $hz" | bc -l)
   commits=$(( ${w1%%|*} - ${w0%%|*} )); tuples=$(( ${w1##*|} - ${w0##*|} ))
   sw_rate=$(echo "$checks / $secs" | bc -l)
