@@ -749,3 +749,65 @@ async fn a_second_region_must_agree_before_a_monitor_is_down() {
     wait_state(&api, &a, &id, "down", 10).await;
     stop.cancel();
 }
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_with_backoff_and_logged() {
+    use std::sync::atomic::AtomicUsize;
+    let (test_db, settings, api, a) = sqlite_setup().await;
+    let db = test_db.db();
+    // The endpoint fails its first request, then accepts.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move || {
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n == 0 {
+                    StatusCode::BAD_GATEWAY
+                } else {
+                    StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    api.post(
+        "/api/alert-channels",
+        Some(&a.access),
+        json!({"name": "flaky", "kind": "webhook", "url": hook}),
+    )
+    .await;
+    api.post(
+        "/api/monitors",
+        Some(&a.access),
+        json!({"name": "db", "kind": "tcp", "host": "127.0.0.1", "port": 1, "confirmations": 1}),
+    )
+    .await;
+    let stop = start_engine(db, &settings, log_mailer());
+    let first = wait_for(10, "a failed first attempt", || async {
+        let log = api.get("/api/alert-deliveries", Some(&a.access)).await;
+        (log.body[0]["attempts"] == 1).then_some(log.body[0].clone())
+    })
+    .await;
+    assert_eq!(first["status"], "pending", "{first}");
+    assert!(
+        first["last_error"].as_str().unwrap().contains("502"),
+        "{first}"
+    );
+    let sent = wait_for(10, "the retry", || async {
+        let log = api.get("/api/alert-deliveries", Some(&a.access)).await;
+        (log.body[0]["status"] == "sent").then_some(log.body[0].clone())
+    })
+    .await;
+    assert_eq!(sent["attempts"], 2, "{sent}");
+    assert!(sent["last_error"].is_null());
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "one failure, one success, nothing more"
+    );
+    stop.cancel();
+}
