@@ -247,11 +247,9 @@ pub async fn record_change(
         }
         return Ok(());
     }
-    // One key per change: a replayed transition finds its deliveries queued already.
-    let key = match &incident_id {
-        Some(id) => format!("{id}:{alert}"),
-        None => format!("{monitor_id}:{at}:{alert}"),
-    };
+    // One key per change (a monitor changes state at most once per check
+    // start): a replayed transition finds its deliveries queued already.
+    let key = format!("{monitor_id}:{at}:{alert}");
     let queued = queue(conn, change, alert, &key, incident_id.as_deref()).await?;
     if let Some(id) = &incident_id
         && queued > 0

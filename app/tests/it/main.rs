@@ -13,6 +13,7 @@ mod http_health;
 mod mail_links;
 mod members;
 mod migrations;
+mod monitor_alerts;
 mod monitor_api;
 mod monitor_engine;
 mod monitor_probes;
