@@ -12,6 +12,7 @@ pub mod db;
 pub mod http;
 pub mod mail;
 pub mod metrics;
+pub mod monitor;
 pub mod server;
 pub mod state;
 pub mod tenancy;

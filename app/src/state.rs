@@ -6,7 +6,7 @@ use prometheus_client::registry::Registry;
 
 use crate::auth::Keys;
 use crate::auth::rate_limit::RateLimiter;
-use crate::config::{AuthConfig, TenancyConfig};
+use crate::config::{AuthConfig, ProberConfig, TenancyConfig};
 use crate::db::Database;
 use crate::mail::Mailer;
 use crate::metrics::AppMetrics;
@@ -21,6 +21,8 @@ pub struct AppSettings {
     pub auth: AuthConfig,
     /// Tenant hostnames and links.
     pub tenancy: TenancyConfig,
+    /// Probing: plan limits, targets allowed, retention.
+    pub prober: ProberConfig,
 }
 
 /// Everything a request may need; built once at start.
@@ -42,6 +44,8 @@ pub struct App {
     pub mailer: Mailer,
     /// DNS look-ups for custom-domain verification.
     pub dns: DnsChecker,
+    /// Guarded outbound HTTP (test alerts); `None` when the client could not be built (logged).
+    pub probes: Option<crate::monitor::probe::Probes>,
 }
 
 /// Cheap-to-clone handle on [`App`] for axum's `State`.
@@ -67,6 +71,9 @@ impl App {
         mailer: Mailer,
     ) -> AppState {
         let dns = DnsChecker::new(settings.tenancy.dns_server);
+        let probes = crate::monitor::probe::Probes::new(&settings.prober)
+            .inspect_err(|err| tracing::error!(error = %err, "test alerts are unavailable"))
+            .ok();
         AppState(Arc::new(Self {
             db,
             metrics,
@@ -75,6 +82,7 @@ impl App {
             limiter: RateLimiter::default(),
             mailer,
             dns,
+            probes,
             settings,
         }))
     }

@@ -133,6 +133,9 @@ pub fn app_settings(production: bool) -> crate::AppSettings {
         tenancy: section("tenancy")
             .try_into()
             .unwrap_or_else(|e| panic!("[tenancy]: {e}")),
+        prober: section("prober")
+            .try_into()
+            .unwrap_or_else(|e| panic!("[prober]: {e}")),
     }
 }
 
@@ -341,6 +344,19 @@ impl ChallTestSrv {
         self.post(
             "/set-cname",
             &format!(r#"{{"host":"{host}.","target":"{target}."}}"#),
+        );
+    }
+
+    /// Answers A queries for `host` with `addresses` (unset names answer 127.0.0.1).
+    pub fn set_a(&self, host: &str, addresses: &[&str]) {
+        let list = addresses
+            .iter()
+            .map(|a| format!("\"{a}\""))
+            .collect::<Vec<_>>()
+            .join(",");
+        self.post(
+            "/add-a",
+            &format!(r#"{{"host":"{host}.","addresses":[{list}]}}"#),
         );
     }
 

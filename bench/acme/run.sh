@@ -5,14 +5,17 @@
 #
 #   bench/acme/run.sh                          # 20 sequential, 50 at once, 1k/10k certs
 #   MEMORY_STEPS=500,2000 SERVERS=statuswatch bench/acme/run.sh
+#   NO_BUILD=1 bench/acme/run.sh                # reuse the release binary already built
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/setup.sh
 
 ensure_commands "caddy:caddy" "pebble:pebble" "taskset:util-linux" "openssl:openssl" "python3:python3"
-build_spa >&2
-echo "==> building statuswatch (release)" >&2
-cargo build --release --locked --bin statuswatch >&2
+if [[ -z "${NO_BUILD:-}" ]]; then
+  build_spa >&2
+  echo "==> building statuswatch (release)" >&2
+  cargo build --release --locked --bin statuswatch >&2
+fi
 
 WORK=$(mktemp -d)
 trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$WORK"' EXIT

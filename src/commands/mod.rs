@@ -3,6 +3,7 @@
 mod certs;
 mod config_check;
 mod migrate;
+mod prober;
 mod roles;
 mod tenants;
 
@@ -44,7 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Certs(command) => certs::run(load_valid(&cli.global)?, command).await,
-            Command::Prober => roles::not_yet("prober", "the Monitoring engine issue"),
+            Command::Prober => roles::prober(load_valid(&cli.global)?).await,
         }
     })
 }

@@ -50,19 +50,56 @@ fn require_postgres(loaded: &Loaded, role: &str) -> anyhow::Result<()> {
 
 /// `statuswatch serve`: the whole product in one process.
 pub async fn serve(loaded: Loaded, args: RoleArgs) -> anyhow::Result<ExitCode> {
-    run_roles(loaded, true, true, args.upgrade).await
+    run_roles(loaded, Roles::ALL, args.upgrade).await
 }
 
 /// `statuswatch app`: the API alone, one of several nodes on PostgreSQL.
 pub async fn app(loaded: Loaded, args: RoleArgs) -> anyhow::Result<ExitCode> {
     require_postgres(&loaded, "app")?;
-    run_roles(loaded, true, false, args.upgrade).await
+    run_roles(loaded, Roles::APP, args.upgrade).await
 }
 
 /// `statuswatch edge`: the edge alone, one of several nodes on PostgreSQL.
 pub async fn edge(loaded: Loaded, args: RoleArgs) -> anyhow::Result<ExitCode> {
     require_postgres(&loaded, "edge")?;
-    run_roles(loaded, false, true, args.upgrade).await
+    run_roles(loaded, Roles::EDGE, args.upgrade).await
+}
+
+/// `statuswatch prober`: the prober alone, one of several on PostgreSQL.
+pub async fn prober(loaded: Loaded) -> anyhow::Result<ExitCode> {
+    require_postgres(&loaded, "prober")?;
+    run_roles(loaded, Roles::PROBER, false).await
+}
+
+/// Which roles a process runs.
+#[derive(Debug, Clone, Copy)]
+struct Roles {
+    app: bool,
+    edge: bool,
+    prober: bool,
+}
+
+impl Roles {
+    const ALL: Self = Self {
+        app: true,
+        edge: true,
+        prober: true,
+    };
+    const APP: Self = Self {
+        app: true,
+        edge: false,
+        prober: false,
+    };
+    const EDGE: Self = Self {
+        app: false,
+        edge: true,
+        prober: false,
+    };
+    const PROBER: Self = Self {
+        app: false,
+        edge: false,
+        prober: true,
+    };
 }
 
 /// Where a successor waits for this process's sockets.
@@ -75,19 +112,8 @@ fn upgrade_socket(loaded: &Loaded) -> std::path::PathBuf {
         .unwrap_or_else(|| settings.data_dir.join("upgrade.sock"))
 }
 
-/// Roles whose capability has not landed yet say so instead of pretending to run.
-pub fn not_yet(role: &str, issue: &str) -> anyhow::Result<ExitCode> {
-    bail!(
-        "the `{role}` role is not built yet; it arrives with {issue}. `statuswatch serve` runs what exists"
-    )
-}
-
-async fn run_roles(
-    loaded: Loaded,
-    with_app: bool,
-    with_edge: bool,
-    upgrade: bool,
-) -> anyhow::Result<ExitCode> {
+async fn run_roles(loaded: Loaded, roles: Roles, upgrade: bool) -> anyhow::Result<ExitCode> {
+    let (with_app, with_edge) = (roles.app, roles.edge);
     let settings = &loaded.settings;
     let socket = upgrade_socket(&loaded);
     let mut inherited = std::collections::HashMap::new();
@@ -145,6 +171,7 @@ async fn run_roles(
     let mut registry = Registry::default();
     let app_metrics = AppMetrics::register(&mut registry);
     let edge_metrics = EdgeMetrics::register(&mut registry);
+    let prober_metrics = super::prober::register(&mut registry);
     let registry = Arc::new(registry);
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone(), handover, socket));
@@ -176,6 +203,10 @@ async fn run_roles(
                 .await
                 .context("edge failed")
         });
+    }
+    if roles.prober {
+        let (loaded, db, shutdown) = (loaded.clone(), db.clone(), shutdown.clone());
+        tasks.spawn(async move { super::prober::run(&loaded, db, prober_metrics, shutdown).await });
     }
     // One role failing stops the others: a half-running node is worse than a restart.
     let mut outcome = Ok(());
@@ -214,6 +245,7 @@ fn app_state(
             production,
             auth: settings.auth.clone(),
             tenancy: settings.tenancy.clone(),
+            prober: settings.prober.clone(),
         },
         &secret,
         mailer,

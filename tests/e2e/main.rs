@@ -9,5 +9,6 @@ mod cli;
 mod edge;
 mod harness;
 mod pebble;
+mod prober;
 mod serve;
 mod tenants;

@@ -1,4 +1,6 @@
-//! `[prober]`: where probes run from and what they may reach.
+//! `[prober]`: where probes run from, what they may reach, and how long results are kept.
+
+use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +12,28 @@ pub struct ProberConfig {
     pub region: String,
     /// Allow probes to private, loopback and link-local addresses (development and tests).
     pub allow_private_targets: bool,
+    /// DNS server for target resolution and DNS monitors (`ip:port`); unset means the system's.
+    #[serde(default)]
+    pub dns_server: Option<SocketAddr>,
+    /// Most checks one prober runs at the same time.
+    pub max_concurrent_checks: usize,
+    /// Seconds after a lease's check deadline before another prober may take the
+    /// work of a prober that died (the old system's `PENDING_REQUEUE_GRACE_SECONDS`).
+    pub lease_grace_seconds: u64,
+    /// Largest part of a response body read (keyword and JSON checks see only this much).
+    pub max_body_bytes: usize,
+    /// Monitors an organisation may have until billing sets plans.
+    pub plan_max_monitors: u64,
+    /// Shortest check interval an organisation may choose until billing sets plans.
+    pub plan_min_interval_seconds: u64,
+    /// Days raw check results are kept.
+    pub raw_retention_days: u64,
+    /// Days hourly roll-ups are kept.
+    pub hourly_retention_days: u64,
+    /// Days daily roll-ups are kept.
+    pub daily_retention_days: u64,
+    /// State changes within an hour after which a monitor counts as flapping and alerts pause.
+    pub flap_threshold: u64,
 }
 
 impl ProberConfig {
@@ -26,5 +50,73 @@ impl ProberConfig {
                 "prober.region: `{region}` must be 1–32 letters, digits or hyphens"
             ));
         }
+        let ranges: [(&str, u64, u64, u64); 9] = [
+            (
+                "max_concurrent_checks",
+                self.max_concurrent_checks as u64,
+                1,
+                100_000,
+            ),
+            ("lease_grace_seconds", self.lease_grace_seconds, 5, 3600),
+            ("max_body_bytes", self.max_body_bytes as u64, 1024, 10 << 20),
+            ("plan_max_monitors", self.plan_max_monitors, 1, 10_000_000),
+            (
+                "plan_min_interval_seconds",
+                self.plan_min_interval_seconds,
+                1,
+                86_400,
+            ),
+            // Daily roll-ups are computed from raw results of the last two days.
+            ("raw_retention_days", self.raw_retention_days, 2, 3650),
+            ("hourly_retention_days", self.hourly_retention_days, 1, 3650),
+            ("daily_retention_days", self.daily_retention_days, 1, 3650),
+            ("flap_threshold", self.flap_threshold, 2, 1000),
+        ];
+        for (key, value, min, max) in ranges {
+            if !(min..=max).contains(&value) {
+                problems.push(format!(
+                    "prober.{key}: {value} must be between {min} and {max}"
+                ));
+            }
+        }
+    }
+
+    /// The defaults of `config/default.toml`, for tests and tools.
+    pub fn defaults() -> Self {
+        Self {
+            region: "local".into(),
+            allow_private_targets: false,
+            dns_server: None,
+            max_concurrent_checks: 2000,
+            lease_grace_seconds: 90,
+            max_body_bytes: 1 << 20,
+            plan_max_monitors: 50,
+            plan_min_interval_seconds: 30,
+            raw_retention_days: 7,
+            hourly_retention_days: 90,
+            daily_retention_days: 400,
+            flap_threshold: 4,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bad_values_are_named() {
+        let mut problems = Vec::new();
+        ProberConfig::defaults().validate(true, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        let bad = ProberConfig {
+            raw_retention_days: 1,
+            max_concurrent_checks: 0,
+            ..ProberConfig::defaults()
+        };
+        bad.validate(true, &mut problems);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("prober.max_concurrent_checks"));
+        assert!(problems[1].starts_with("prober.raw_retention_days"));
     }
 }

@@ -50,6 +50,15 @@ impl Dialect {
         }
     }
 
+    /// Clause that makes a queue-style claim skip rows another transaction
+    /// holds (PostgreSQL); SQLite serialises writers, so it needs none.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// How a writing transaction starts, when not plain `BEGIN`.
     pub(crate) fn begin_write(self) -> Option<&'static str> {
         match self {

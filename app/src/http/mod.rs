@@ -1,6 +1,7 @@
 //! The HTTP surface: the route table, errors, and per-request instrumentation.
 
 pub mod admin;
+pub mod alert_channels;
 pub mod api_keys;
 pub mod auth;
 pub mod certs;
@@ -8,9 +9,13 @@ pub mod client_ip;
 pub mod domains;
 pub mod error;
 mod health;
+pub mod heartbeat;
+pub mod incidents;
 pub mod invitations;
 mod json;
+pub mod maintenance;
 pub mod members;
+pub mod monitors;
 mod observe;
 pub mod openapi;
 pub mod routes;
@@ -34,7 +39,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
     use Access::{Public, Session, Superuser, Tenant};
     use Method as M;
-    use Role::{Admin, Viewer};
+    use Role::{Admin, Member, Viewer};
     Routes::new(state)
         .add(M::GET, "/health/", Public, health::live)
         .add(M::GET, "/health/ready/", Public, health::ready)
@@ -135,6 +140,97 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             "/api/internal/validate-domain/",
             Public,
             certs::validate_domain,
+        )
+        // Monitors.
+        .add(M::GET, "/api/monitors", Tenant(Viewer), monitors::list)
+        .add(M::POST, "/api/monitors", Tenant(Member), monitors::create)
+        .add(M::GET, "/api/monitors/{id}", Tenant(Viewer), monitors::get)
+        .add(
+            M::PATCH,
+            "/api/monitors/{id}",
+            Tenant(Member),
+            monitors::update,
+        )
+        .add(
+            M::DELETE,
+            "/api/monitors/{id}",
+            Tenant(Member),
+            monitors::delete,
+        )
+        .add(
+            M::GET,
+            "/api/monitors/{id}/results",
+            Tenant(Viewer),
+            monitors::results,
+        )
+        .add(
+            M::GET,
+            "/api/monitors/{id}/uptime",
+            Tenant(Viewer),
+            monitors::uptime,
+        )
+        .add(M::POST, "/api/heartbeat/{token}", Public, heartbeat::ping)
+        .add(
+            M::GET,
+            "/api/heartbeat/{token}",
+            Public,
+            heartbeat::ping_get,
+        )
+        // Incidents, maintenance, alerts.
+        .add(M::GET, "/api/incidents", Tenant(Viewer), incidents::list)
+        .add(
+            M::GET,
+            "/api/incidents/{id}",
+            Tenant(Viewer),
+            incidents::get,
+        )
+        .add(
+            M::GET,
+            "/api/maintenance-windows",
+            Tenant(Viewer),
+            maintenance::list,
+        )
+        .add(
+            M::POST,
+            "/api/maintenance-windows",
+            Tenant(Member),
+            maintenance::create,
+        )
+        .add(
+            M::DELETE,
+            "/api/maintenance-windows/{id}",
+            Tenant(Member),
+            maintenance::delete,
+        )
+        .add(
+            M::GET,
+            "/api/alert-channels",
+            Tenant(Viewer),
+            alert_channels::list,
+        )
+        .add(
+            M::POST,
+            "/api/alert-channels",
+            Tenant(Member),
+            alert_channels::create,
+        )
+        .add(
+            M::DELETE,
+            "/api/alert-channels/{id}",
+            Tenant(Member),
+            alert_channels::delete,
+        )
+        .add(
+            M::POST,
+            "/api/alert-channels/{id}/test",
+            Tenant(Member),
+            alert_channels::test,
+        )
+        .add(
+            M::GET,
+            "/api/alert-deliveries",
+            Tenant(Viewer),
+            alert_channels::deliveries,
         )
         // Platform administration.
         .add(M::GET, "/admin/api/tenants", Superuser, admin::list)

@@ -4,7 +4,10 @@ use axum::Json;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{admin, api_keys, auth, certs, domains, health, invitations, members, observe, site};
+use super::{
+    admin, alert_channels, api_keys, auth, certs, domains, health, heartbeat, incidents,
+    invitations, maintenance, members, monitors, observe, site,
+};
 
 /// The document; a test checks that every route of the route table is in it.
 #[derive(OpenApi)]
@@ -20,6 +23,11 @@ use super::{admin, api_keys, auth, certs, domains, health, invitations, members,
         api_keys::list, api_keys::create, api_keys::revoke,
         domains::list, domains::get, domains::add, domains::verify, domains::remove,
         certs::validate_domain,
+        monitors::list, monitors::get, monitors::create, monitors::update, monitors::delete,
+        heartbeat::ping, heartbeat::ping_get, monitors::results, monitors::uptime,
+        incidents::list, incidents::get, maintenance::list, maintenance::create, maintenance::delete,
+        alert_channels::list, alert_channels::create, alert_channels::delete, alert_channels::test,
+        alert_channels::deliveries,
         admin::list, admin::get, admin::suspend, admin::resume, admin::audit_log,
     ),
     modifiers(&BearerAuth),

@@ -1,11 +1,8 @@
 //! DNS look-ups that prove a tenant controls a custom hostname.
 
-use std::net::SocketAddr;
-use std::time::Duration;
-
 use hickory_resolver::TokioAsyncResolver;
-use hickory_resolver::config::{NameServerConfig, Protocol, ResolverConfig, ResolverOpts};
 use hickory_resolver::error::ResolveErrorKind;
+use std::net::SocketAddr;
 
 /// A resolver that never caches, so a record just created is seen at once.
 #[derive(Debug, Clone)]
@@ -16,27 +13,8 @@ pub struct DnsChecker {
 impl DnsChecker {
     /// Uses `server` when given (tests, split-horizon setups), else the system's resolvers.
     pub fn new(server: Option<SocketAddr>) -> Self {
-        let mut opts = ResolverOpts::default();
-        opts.cache_size = 0;
-        opts.timeout = Duration::from_secs(3);
-        opts.attempts = 2;
-        let config = match server {
-            Some(addr) => {
-                let mut config = ResolverConfig::new();
-                config.add_name_server(NameServerConfig::new(addr, Protocol::Udp));
-                config.add_name_server(NameServerConfig::new(addr, Protocol::Tcp));
-                config
-            }
-            None => match hickory_resolver::system_conf::read_system_conf() {
-                Ok((config, _)) => config,
-                Err(err) => {
-                    tracing::warn!(error = %err, "no system DNS configuration; custom domains cannot be verified");
-                    ResolverConfig::new()
-                }
-            },
-        };
         Self {
-            resolver: TokioAsyncResolver::tokio(config, opts),
+            resolver: crate::monitor::ssrf::resolver(server, false),
         }
     }
 

@@ -68,6 +68,40 @@ async fn populated_tenant(api: &Api) -> (Session, Vec<String>) {
         )
         .await;
     assert_eq!(domain.status, StatusCode::CREATED, "{:?}", domain.body);
+    let monitor = api
+        .post(
+            "/api/monitors",
+            Some(&b.access),
+            json!({ "name": "B site", "kind": "tcp", "host": "db.beta.example", "port": 5432 }),
+        )
+        .await;
+    assert_eq!(monitor.status, StatusCode::CREATED, "{:?}", monitor.body);
+    let channel = api
+        .post(
+            "/api/alert-channels",
+            Some(&b.access),
+            json!({ "name": "B ops", "kind": "email", "to": "ops@beta.example" }),
+        )
+        .await;
+    assert_eq!(channel.status, StatusCode::CREATED, "{:?}", channel.body);
+    let window = api
+        .post(
+            "/api/maintenance-windows",
+            Some(&b.access),
+            json!({ "title": "B upgrade", "starts_at": 0, "ends_at": i64::MAX / 2 - 1 }),
+        )
+        .await;
+    // A window of more than 30 days is refused; a valid one follows.
+    assert_eq!(window.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let now = app::clock::now_ms();
+    let window = api
+        .post(
+            "/api/maintenance-windows",
+            Some(&b.access),
+            json!({ "title": "B upgrade", "starts_at": now, "ends_at": now + 3_600_000 }),
+        )
+        .await;
+    assert_eq!(window.status, StatusCode::CREATED, "{:?}", window.body);
     // A second member, who is not in tenant A.
     let dave: (String,) = (app::clock::new_id(),);
     sqlx::query("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, 'dave@beta.example', '!', 0)")
@@ -95,6 +129,9 @@ async fn populated_tenant(api: &Api) -> (Session, Vec<String>) {
         key.body["id"].as_str().unwrap().to_owned(),
         domain.body["id"].as_str().unwrap().to_owned(),
         subdomain,
+        monitor.body["id"].as_str().unwrap().to_owned(),
+        channel.body["id"].as_str().unwrap().to_owned(),
+        window.body["id"].as_str().unwrap().to_owned(),
     ];
     (b, ids)
 }
@@ -108,6 +145,11 @@ async fn snapshot(api: &Api, tenant_id: &str) -> Vec<i64> {
         "SELECT COUNT(*) FROM domains WHERE tenant_id = $1",
         "SELECT COUNT(*) FROM domains WHERE tenant_id = $1 AND verified_at IS NOT NULL",
         "SELECT COUNT(*) FROM memberships WHERE tenant_id = $1 AND role = 'viewer'",
+        "SELECT COUNT(*) FROM monitors WHERE tenant_id = $1",
+        "SELECT COUNT(*) FROM monitors WHERE tenant_id = $1 AND name = 'B site'",
+        "SELECT COUNT(*) FROM alert_channels WHERE tenant_id = $1",
+        "SELECT COUNT(*) FROM maintenance_windows WHERE tenant_id = $1",
+        "SELECT COUNT(*) FROM alert_deliveries WHERE tenant_id = $1",
     ] {
         counts.push(
             sqlx::query_scalar(sql)

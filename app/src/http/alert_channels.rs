@@ -1,0 +1,93 @@
+//! `/api/alert-channels`: where alerts go; test alerts; the delivery log.
+
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::http::{ApiJson, AppError};
+use crate::monitor::alerts::Sender;
+use crate::monitor::alerts::channels::{self, Channel, ChannelError, NewChannel};
+use crate::monitor::alerts::delivery::{self, Delivery};
+
+fn channel_error(err: ChannelError) -> AppError {
+    match err {
+        ChannelError::NotFound => AppError::NotFound,
+        ChannelError::Invalid(field, message) => AppError::invalid(field, message),
+        ChannelError::Db(db) => db.into(),
+    }
+}
+
+/// Alert channels (secrets left out).
+#[utoipa::path(get, path = "/api/alert-channels", tag = "alerts",
+    responses((status = 200, body = [Channel])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Json<Vec<Channel>>, AppError> {
+    Ok(Json(channels::list(&state.db, p.tenant()?).await?))
+}
+
+/// Adds a channel; a webhook's signing secret is in this answer only.
+#[utoipa::path(post, path = "/api/alert-channels", tag = "alerts", request_body = NewChannel,
+    responses((status = 201, body = Channel), (status = 422, body = crate::http::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    ApiJson(new): ApiJson<NewChannel>,
+) -> Result<(StatusCode, Json<Channel>), AppError> {
+    let channel = channels::create(&state.db, p.tenant()?, &new)
+        .await
+        .map_err(channel_error)?;
+    Ok((StatusCode::CREATED, Json(channel)))
+}
+
+/// Removes a channel.
+#[utoipa::path(delete, path = "/api/alert-channels/{id}", tag = "alerts",
+    params(("id" = String, Path, description = "channel id")),
+    responses((status = 204), (status = 404, body = crate::http::error::ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    channels::delete(&state.db, p.tenant()?, &id)
+        .await
+        .map_err(channel_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sends a test alert now; the answer says whether it was delivered.
+#[utoipa::path(post, path = "/api/alert-channels/{id}/test", tag = "alerts",
+    params(("id" = String, Path, description = "channel id")),
+    responses((status = 200, body = Delivery), (status = 404, body = crate::http::error::ErrorBody)))]
+pub async fn test(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<Delivery>, AppError> {
+    let probes = state
+        .probes
+        .as_ref()
+        .ok_or_else(|| AppError::Unavailable("outbound HTTP is unavailable on this node".into()))?;
+    let sender = Sender::new(
+        state.mailer.clone(),
+        probes.webhook_client().clone(),
+        probes.guard().clone(),
+    );
+    let sent = delivery::send_test(&state.db, &sender, p.tenant()?, &id)
+        .await
+        .map_err(channel_error)?;
+    Ok(Json(sent))
+}
+
+/// The delivery log, newest first (last 200).
+#[utoipa::path(get, path = "/api/alert-deliveries", tag = "alerts",
+    responses((status = 200, body = [Delivery])))]
+pub async fn deliveries(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Json<Vec<Delivery>>, AppError> {
+    Ok(Json(delivery::list(&state.db, p.tenant()?, 200).await?))
+}

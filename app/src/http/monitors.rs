@@ -1,0 +1,194 @@
+//! `/api/monitors`: create, list, read, change and delete monitors; their results and uptime.
+
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::clock::now_ms;
+use crate::http::{ApiJson, ApiQuery, AppError};
+use crate::monitor::history::{self, ResultPage};
+use crate::monitor::rollup::{self, Uptime};
+use crate::monitor::store::{self, Monitor, MonitorError};
+use crate::monitor::{Limits, MonitorInput};
+
+/// Maps a monitor error to its answer.
+pub(crate) fn monitor_error(err: MonitorError) -> AppError {
+    match err {
+        MonitorError::NotFound => AppError::NotFound,
+        MonitorError::Invalid((field, message)) => AppError::invalid(field, message),
+        MonitorError::LimitReached(_) => AppError::conflict("plan_limit", None, err.to_string()),
+        MonitorError::Db(db) => db.into(),
+    }
+}
+
+fn limits(state: &AppState) -> Limits {
+    Limits {
+        min_interval_seconds: state.settings.prober.plan_min_interval_seconds,
+    }
+}
+
+/// Lists the organization's monitors with their states.
+#[utoipa::path(get, path = "/api/monitors", tag = "monitors", responses((status = 200, body = [Monitor])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Json<Vec<Monitor>>, AppError> {
+    Ok(Json(store::list(&state.db, p.tenant()?).await?))
+}
+
+/// One monitor.
+#[utoipa::path(get, path = "/api/monitors/{id}", tag = "monitors",
+    params(("id" = String, Path, description = "monitor id")),
+    responses((status = 200, body = Monitor), (status = 404, body = crate::http::error::ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<Monitor>, AppError> {
+    Ok(Json(
+        store::get(&state.db, p.tenant()?, &id)
+            .await
+            .map_err(monitor_error)?,
+    ))
+}
+
+/// Creates a monitor; it is first checked within seconds.
+#[utoipa::path(post, path = "/api/monitors", tag = "monitors", request_body = MonitorInput,
+    responses((status = 201, body = Monitor), (status = 409, body = crate::http::error::ErrorBody),
+              (status = 422, body = crate::http::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    ApiJson(input): ApiJson<MonitorInput>,
+) -> Result<(StatusCode, Json<Monitor>), AppError> {
+    let monitor = store::create(
+        &state.db,
+        p.tenant()?,
+        &input,
+        limits(&state),
+        state.settings.prober.plan_max_monitors,
+        &state.settings.tenancy.public_base(),
+    )
+    .await
+    .map_err(monitor_error)?;
+    Ok((StatusCode::CREATED, Json(monitor)))
+}
+
+/// Changes the fields given; the kind cannot change.
+#[utoipa::path(patch, path = "/api/monitors/{id}", tag = "monitors", request_body = MonitorInput,
+    params(("id" = String, Path, description = "monitor id")),
+    responses((status = 200, body = Monitor), (status = 404, body = crate::http::error::ErrorBody),
+              (status = 422, body = crate::http::error::ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<serde_json::Value>,
+) -> Result<Json<Monitor>, AppError> {
+    let tenant = p.tenant()?;
+    // Another tenant's id is not found, whatever the body says.
+    store::get(&state.db, tenant, &id)
+        .await
+        .map_err(monitor_error)?;
+    let patch: MonitorInput = serde_json::from_value(patch).map_err(|e| AppError::BadRequest {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_body",
+        message: e.to_string(),
+    })?;
+    let monitor = store::update(&state.db, tenant, &id, &patch, limits(&state))
+        .await
+        .map_err(monitor_error)?;
+    Ok(Json(monitor))
+}
+
+/// Deletes a monitor with its history.
+#[utoipa::path(delete, path = "/api/monitors/{id}", tag = "monitors",
+    params(("id" = String, Path, description = "monitor id")),
+    responses((status = 204), (status = 404, body = crate::http::error::ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    store::delete(&state.db, p.tenant()?, &id)
+        .await
+        .map_err(monitor_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Query of `GET /api/monitors/{id}/results`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ResultsQuery {
+    /// From, ms since the epoch (default: 24 hours ago).
+    pub from: Option<i64>,
+    /// To, ms since the epoch, exclusive (default: now).
+    pub to: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–1000 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// Raw check results, newest first, paged.
+#[utoipa::path(get, path = "/api/monitors/{id}/results", tag = "monitors",
+    params(("id" = String, Path, description = "monitor id"), ResultsQuery),
+    responses((status = 200, body = ResultPage), (status = 404, body = crate::http::error::ErrorBody),
+              (status = 422, body = crate::http::error::ErrorBody)))]
+pub async fn results(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ResultsQuery>,
+) -> Result<Json<ResultPage>, AppError> {
+    let tenant = p.tenant()?;
+    store::get(&state.db, tenant, &id)
+        .await
+        .map_err(monitor_error)?;
+    let now = now_ms();
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(AppError::invalid("limit", "must be between 1 and 1000"));
+    }
+    let (from, to) = (q.from.unwrap_or(now - 86_400_000), q.to.unwrap_or(now + 1));
+    if from >= to {
+        return Err(AppError::invalid("from", "must be before to"));
+    }
+    let cursor = match q.cursor.as_deref() {
+        Some(text) => Some(
+            history::parse_cursor(text)
+                .ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API gave out"))?,
+        ),
+        None => None,
+    };
+    let query = history::PageQuery {
+        from,
+        to,
+        cursor,
+        limit,
+    };
+    Ok(Json(history::page(&state.db, tenant, &id, query).await?))
+}
+
+/// Uptime over 24 h, 7, 30 and 90 days, from roll-ups.
+#[utoipa::path(get, path = "/api/monitors/{id}/uptime", tag = "monitors",
+    params(("id" = String, Path, description = "monitor id")),
+    responses((status = 200, body = Uptime), (status = 404, body = crate::http::error::ErrorBody)))]
+pub async fn uptime(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<Uptime>, AppError> {
+    let tenant = p.tenant()?;
+    store::get(&state.db, tenant, &id)
+        .await
+        .map_err(monitor_error)?;
+    Ok(Json(
+        rollup::uptime(&state.db, tenant, &id, now_ms()).await?,
+    ))
+}
