@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
@@ -200,24 +199,6 @@ fn listener_certificate(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     paths
 }
 
-/// A TLS client trusting `root_pem`, offering `alpn`.
-pub fn connector(root_pem: &str, alpn: &[&[u8]]) -> tokio_rustls::TlsConnector {
-    use rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(root_pem.as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    tokio_rustls::TlsConnector::from(Arc::new(config))
-}
-
 /// A verified TLS connection to `port` for `sni`.
 pub async fn connect(
     root_pem: &str,
@@ -228,7 +209,7 @@ pub async fn connect(
         .await
         .map_err(|e| e.to_string())?;
     let name = rustls::pki_types::ServerName::try_from(sni.to_owned()).unwrap();
-    connector(root_pem, &[b"http/1.1"])
+    crate::harness::tls_connector(root_pem, &[b"http/1.1"])
         .connect(name, tcp)
         .await
         .map_err(|e| e.to_string())
