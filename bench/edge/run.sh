@@ -8,6 +8,7 @@
 #
 #   bench/edge/run.sh            # 10 s per row, 50 connections
 #   DURATION=5 CONNS=20 bench/edge/run.sh
+#   REPEAT=7 DURATION=5 ROWS=proxy SERVERS="sw caddy" bench/edge/run.sh   # medians of alternating rounds
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/setup.sh
@@ -159,21 +160,32 @@ rss_mb() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 SERVERS=${SERVERS:-sw caddy nginx}
 ROWS=${ROWS:-proxy index asset handshake h2}
-declare -A R
-for server in $SERVERS; do
-  case $server in
-    sw) port=$SW_HTTPS ;; caddy) port=$CADDY_HTTPS ;; nginx) port=$NGINX_HTTPS ;;
-  esac
-  echo "==> $server" >&2
-  for row in $ROWS; do
-    case $row in
-      proxy) R[$server,proxy]=$(wrk_rps $port /api/bench) ;;
-      index) R[$server,index]=$(wrk_rps $port /) ;;
-      asset) R[$server,asset]=$(wrk_rps $port /assets/bench-150k.js) ;;
-      handshake) R[$server,handshake]=$(wrk_rps $port /api/bench -H "Connection: close") ;;
-      h2) R[$server,h2]=$(h2_rps $port /api/bench) ;;
+# REPEAT rounds, servers alternating within each round, so slow drifts of the
+# shared VM hit every server alike; each cell is the median of its rounds.
+REPEAT=${REPEAT:-1}
+declare -A R ALL
+for round in $(seq 1 "$REPEAT"); do
+  for server in $SERVERS; do
+    case $server in
+      sw) port=$SW_HTTPS ;; caddy) port=$CADDY_HTTPS ;; nginx) port=$NGINX_HTTPS ;;
     esac
+    echo "==> $server (round $round of $REPEAT)" >&2
+    for row in $ROWS; do
+      case $row in
+        proxy) value=$(wrk_rps $port /api/bench) ;;
+        index) value=$(wrk_rps $port /) ;;
+        asset) value=$(wrk_rps $port /assets/bench-150k.js) ;;
+        handshake) value=$(wrk_rps $port /api/bench -H "Connection: close") ;;
+        h2) value=$(h2_rps $port /api/bench) ;;
+      esac
+      ALL[$server,$row]="${ALL[$server,$row]:-} $value"
+    done
   done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+for key in "${!ALL[@]}"; do
+  R[$key]=$(echo "${ALL[$key]}" | median)
+  [ "$REPEAT" -gt 1 ] && echo "rounds $key:${ALL[$key]}" >&2
 done
 if [ -n "${PROFILE:-}" ]; then
   # Where the edge spends its time on the proxied row.
