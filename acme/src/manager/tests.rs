@@ -442,7 +442,10 @@ async fn a_slow_order_fails_the_handshake_cleanly_and_finishes_for_the_next() {
     let began = Instant::now();
     let err = manager.resolve("acme.localhost").await.unwrap_err();
     assert!(matches!(err, Error::Timeout(_)), "{err}");
-    assert!(began.elapsed() < Duration::from_millis(1500), "bounded wait");
+    assert!(
+        began.elapsed() < Duration::from_millis(1500),
+        "bounded wait"
+    );
     // The order was not abandoned: a later handshake finds the certificate.
     tokio::time::sleep(Duration::from_millis(3500)).await;
     assert!(manager.resolve("acme.localhost").await.unwrap().is_some());
