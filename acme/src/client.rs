@@ -14,19 +14,11 @@ use instant_acme::{
     NewOrder, OrderStatus, RetryPolicy,
 };
 
+use crate::config::Challenge;
 use crate::manager::{Issued, Issuer};
 use crate::seal::Sealer;
 use crate::store::{CertStore, ChallengeKind};
 use crate::{Error, Result, time};
-
-/// Which challenge proves control of a plain (non-wildcard) name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Challenge {
-    /// TLS-ALPN-01, answered inside the edge's TLS accept on :443.
-    TlsAlpn01,
-    /// HTTP-01, answered on :80.
-    Http01,
-}
 
 /// Settings of the ACME client.
 #[derive(Debug, Clone)]

@@ -9,9 +9,9 @@ use url::Url;
 /// Hosts whose ACME directories issue untrusted test certificates.
 const TEST_DIRECTORY_MARKERS: &[&str] = &["staging", "pebble", "localhost", "127.0.0.1", "[::1]"];
 
-/// Challenge used for plain names.
+/// Which challenge proves control of a plain (non-wildcard) name.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-pub enum ChallengeChoice {
+pub enum Challenge {
     /// TLS-ALPN-01 on :443 (no :80 needed).
     #[default]
     #[serde(rename = "tls-alpn-01")]
@@ -34,7 +34,7 @@ pub struct AcmeConfig {
     /// Allow a staging or test directory in production (certificates browsers do not trust).
     pub allow_test_directory: bool,
     /// Challenge for plain names: `tls-alpn-01` or `http-01`.
-    pub challenge: ChallengeChoice,
+    pub challenge: Challenge,
     /// Longest a handshake waits for a new certificate.
     pub issue_timeout_seconds: u64,
     /// New orders per hour across the cluster (Let's Encrypt allows 300 per 3 hours).
@@ -66,7 +66,7 @@ impl Default for AcmeConfig {
             contact_email: None,
             extra_root_pem: None,
             allow_test_directory: false,
-            challenge: ChallengeChoice::TlsAlpn01,
+            challenge: Challenge::TlsAlpn01,
             issue_timeout_seconds: 10,
             orders_per_hour: 30,
             tenant_orders_per_day: 20,

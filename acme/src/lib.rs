@@ -24,8 +24,8 @@ pub mod time;
 pub mod tls_alpn;
 
 pub use challenge::{ChallengeStore, MemoryChallenges};
-pub use client::{AcmeIssuer, AcmeOptions, Challenge};
-pub use config::AcmeConfig;
+pub use client::{AcmeIssuer, AcmeOptions};
+pub use config::{AcmeConfig, Challenge};
 pub use error::{Error, Result};
 pub use local_ca::LocalCa;
 pub use manager::{CertDetail, CertManager, CertResolver, CertStatus, Issuer, ManagerOptions};

@@ -4,10 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use acme::config::ChallengeChoice;
-use acme::{
-    AcmeIssuer, AcmeOptions, CertManager, CertStore, Challenge, Issuer, ManagerOptions, Sealer,
-};
+use acme::{AcmeIssuer, AcmeOptions, CertManager, CertStore, Issuer, ManagerOptions, Sealer};
 use anyhow::{Context, bail};
 use app::certs::{DbCertStore, DbDomainPolicy};
 use app::db::{Database, Dialect, PoolSettings, redact_url};
@@ -280,10 +277,7 @@ pub fn cert_manager(loaded: &Loaded, db: &Database) -> anyhow::Result<Arc<CertMa
                     directory_url: url.to_string(),
                     contact_email: acme_config.contact_email.clone(),
                     extra_root_pem: acme_config.extra_root_pem.clone(),
-                    challenge: match acme_config.challenge {
-                        ChallengeChoice::TlsAlpn01 => Challenge::TlsAlpn01,
-                        ChallengeChoice::Http01 => Challenge::Http01,
-                    },
+                    challenge: acme_config.challenge,
                     // A fast CA answers in tens of ms: poll early, back off gently.
                     poll_initial: Duration::from_millis(20),
                     order_timeout: Duration::from_secs(90),
