@@ -23,7 +23,7 @@ pub mod store;
 pub mod time;
 pub mod tls_alpn;
 
-pub use challenge::{ChallengeStore, MemoryChallenges};
+pub use challenge::ChallengeStore;
 pub use client::{AcmeIssuer, AcmeOptions};
 pub use config::{AcmeConfig, Challenge};
 pub use error::{Error, Result};

@@ -293,13 +293,6 @@ impl CertManager {
         name.to_owned()
     }
 
-    /// Forgets what this node knows of `name`, e.g. after its domain was verified.
-    pub fn forget(&self, name: &str) {
-        if let Some(name) = name::normalize(name) {
-            self.cache.remove(&name);
-        }
-    }
-
     /// Every name held in memory, for the admin API.
     pub fn statuses(&self) -> Vec<CertStatus> {
         self.cache
