@@ -556,6 +556,7 @@ impl CertManager {
             not_after_ms,
             renew_after_ms,
             updated_ms: time::now_ms(),
+            last_error: None,
         };
         if !self.store.save_cert(&stored, node, fence).await? {
             return Err(Error::Store(format!(
@@ -687,12 +688,7 @@ impl CertManager {
         let name = name::normalize(name).unwrap_or_else(|| name.to_owned());
         let cert_name = self.cert_name(&name);
         let policy = self.policy.check(&name).await.ok();
-        let stored = self
-            .store
-            .list_certs()
-            .await
-            .ok()
-            .and_then(|all| all.into_iter().find(|c| c.name == cert_name));
+        let stored = self.store.load_cert(&cert_name).await.ok().flatten();
         let retry_in_seconds = lock(&self.backoff)
             .get(&cert_name)
             .filter(|b| b.until > Instant::now())

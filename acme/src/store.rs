@@ -32,6 +32,8 @@ pub struct StoredCert {
     pub renew_after_ms: i64,
     /// When it was stored, ms since the epoch.
     pub updated_ms: i64,
+    /// Last failure to renew it; saving a certificate clears it.
+    pub last_error: Option<String>,
 }
 
 /// A stored certificate without its key, for listings.
@@ -157,7 +159,7 @@ struct Lease {
 
 #[derive(Debug, Default)]
 struct Memory {
-    certs: HashMap<String, (StoredCert, Option<String>)>,
+    certs: HashMap<String, StoredCert>,
     accounts: HashMap<String, Vec<u8>>,
     leases: HashMap<String, Lease>,
     challenges: Vec<(ChallengeKind, String, String, i64)>,
@@ -184,7 +186,7 @@ fn now_ms() -> i64 {
 #[async_trait]
 impl CertStore for MemoryStore {
     async fn load_cert(&self, name: &str) -> Result<Option<StoredCert>> {
-        Ok(self.with(|m| m.certs.get(name).map(|(c, _)| c.clone())))
+        Ok(self.with(|m| m.certs.get(name).cloned()))
     }
 
     async fn save_cert(&self, cert: &StoredCert, holder: &str, fence: i64) -> Result<bool> {
@@ -194,7 +196,11 @@ impl CertStore for MemoryStore {
                 .get(&cert.name)
                 .is_some_and(|l| l.holder == holder && l.fence == fence);
             if held {
-                m.certs.insert(cert.name.clone(), (cert.clone(), None));
+                let fresh = StoredCert {
+                    last_error: None,
+                    ..cert.clone()
+                };
+                m.certs.insert(cert.name.clone(), fresh);
             }
             held
         }))
@@ -208,12 +214,12 @@ impl CertStore for MemoryStore {
         let mut all: Vec<_> = self.with(|m| {
             m.certs
                 .values()
-                .map(|(c, e)| CertSummary {
+                .map(|c| CertSummary {
                     name: c.name.clone(),
                     issuer: c.issuer.clone(),
                     not_after_ms: c.not_after_ms,
                     renew_after_ms: c.renew_after_ms,
-                    last_error: e.clone(),
+                    last_error: c.last_error.clone(),
                 })
                 .collect()
         });
@@ -225,8 +231,8 @@ impl CertStore for MemoryStore {
         let mut due: Vec<_> = self.with(|m| {
             m.certs
                 .values()
-                .filter(|(c, _)| c.renew_after_ms <= now_ms)
-                .map(|(c, _)| c.name.clone())
+                .filter(|c| c.renew_after_ms <= now_ms)
+                .map(|c| c.name.clone())
                 .collect()
         });
         due.sort();
@@ -236,8 +242,8 @@ impl CertStore for MemoryStore {
 
     async fn set_last_error(&self, name: &str, error: Option<&str>) -> Result<()> {
         self.with(|m| {
-            if let Some(entry) = m.certs.get_mut(name) {
-                entry.1 = error.map(str::to_owned);
+            if let Some(cert) = m.certs.get_mut(name) {
+                cert.last_error = error.map(str::to_owned);
             }
         });
         Ok(())

@@ -84,7 +84,7 @@ const QUEUE_COLUMNS: &str = "name, reason, queued_at, attempts, next_attempt_at,
 impl CertStore for DbCertStore {
     async fn load_cert(&self, name: &str) -> acme::Result<Option<StoredCert>> {
         let row = sqlx::query(
-            "SELECT name, chain_pem, key_sealed, issuer, not_before, not_after, renew_after, updated_at \
+            "SELECT name, chain_pem, key_sealed, issuer, not_before, not_after, renew_after, updated_at, last_error \
              FROM certificates WHERE name = $1",
         )
         .bind(name)
@@ -102,6 +102,7 @@ impl CertStore for DbCertStore {
             not_after_ms: row.try_get(5).map_err(store_err)?,
             renew_after_ms: row.try_get(6).map_err(store_err)?,
             updated_ms: row.try_get(7).map_err(store_err)?,
+            last_error: row.try_get(8).map_err(store_err)?,
         }))
     }
 

@@ -17,6 +17,7 @@ fn cert(name: &str, updated: i64) -> StoredCert {
         not_after_ms: i64::MAX / 2,
         renew_after_ms: 1000,
         updated_ms: updated,
+        last_error: None,
     }
 }
 
