@@ -66,6 +66,8 @@ async fn leases_fence_out_a_node_whose_lease_was_taken_over() {
             store.list_certs().await.unwrap()[0].last_error.as_deref(),
             Some("CA down")
         );
+        let loaded = store.load_cert("x.test").await.unwrap().unwrap();
+        assert_eq!(loaded.last_error.as_deref(), Some("CA down"));
         assert!(store.delete_cert("x.test").await.unwrap());
         assert!(!store.delete_cert("x.test").await.unwrap());
 
