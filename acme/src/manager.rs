@@ -443,14 +443,18 @@ impl CertManager {
             until: Instant::now(),
         });
         entry.failures = entry.failures.saturating_add(1);
-        let factor = 2_u32.saturating_pow(entry.failures.saturating_sub(1).min(20));
-        let delay = self
-            .options
-            .retry_min
-            .saturating_mul(factor)
-            .min(self.options.retry_max);
+        let delay = self.retry_delay(entry.failures);
         entry.until = Instant::now() + delay;
         delay
+    }
+
+    /// Wait after the `failures`-th failure in a row: `retry_min`, doubling, capped at `retry_max`.
+    fn retry_delay(&self, failures: u32) -> Duration {
+        let factor = 2_u32.saturating_pow(failures.saturating_sub(1).min(20));
+        self.options
+            .retry_min
+            .saturating_mul(factor)
+            .min(self.options.retry_max)
     }
 
     async fn check_budget(&self, tenant: Option<&str>) -> Result<()> {
@@ -832,13 +836,8 @@ impl CertManager {
         let result = match outcome {
             Some(Ok(_)) => self.store.dequeue(&queued.name).await,
             Some(Err(err)) => {
-                let delay = self
-                    .options
-                    .retry_min
-                    .saturating_mul(
-                        2_u32.saturating_pow(u32::try_from(queued.attempts).unwrap_or(20).min(20)),
-                    )
-                    .min(self.options.retry_max);
+                let failures = u32::try_from(queued.attempts.saturating_add(1)).unwrap_or(u32::MAX);
+                let delay = self.retry_delay(failures);
                 let next = time::now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
                 self.store.queue_retry(&queued.name, next, &err).await
             }
