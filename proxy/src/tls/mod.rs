@@ -100,11 +100,16 @@ impl TlsAcceptor {
         })
     }
 
-    fn config_for(&self, key: Arc<CertifiedKey>) -> Result<Arc<ServerConfig>, rustls::Error> {
-        let mut config = ServerConfig::builder_with_provider(self.provider.clone())
+    /// TLS 1.2/1.3 with our provider, presenting `key`.
+    fn base_config(&self, key: Arc<CertifiedKey>) -> Result<ServerConfig, rustls::Error> {
+        Ok(ServerConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&[&version::TLS13, &version::TLS12])?
             .with_no_client_auth()
-            .with_cert_resolver(Arc::new(Picked(key)));
+            .with_cert_resolver(Arc::new(Picked(key))))
+    }
+
+    fn config_for(&self, key: Arc<CertifiedKey>) -> Result<Arc<ServerConfig>, rustls::Error> {
+        let mut config = self.base_config(key)?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         config.session_storage = self.sessions.clone();
         config.ticketer = self.ticketer.clone();
@@ -182,13 +187,7 @@ impl TlsAcceptor {
             let _ = tcp.write_all(&UNRECOGNIZED_NAME).await;
             return Outcome::UnknownName;
         };
-        let config = ServerConfig::builder_with_provider(self.provider.clone())
-            .with_protocol_versions(&[&version::TLS13, &version::TLS12])
-            .map(|b| {
-                b.with_no_client_auth()
-                    .with_cert_resolver(Arc::new(Picked(cert)))
-            });
-        let Ok(mut config) = config else {
+        let Ok(mut config) = self.base_config(cert) else {
             return Outcome::Failed;
         };
         config.alpn_protocols = vec![acme::tls_alpn::ACME_TLS_ALPN.to_vec()];
