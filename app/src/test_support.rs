@@ -289,6 +289,12 @@ fn free_port() -> u16 {
 impl ChallTestSrv {
     /// Starts it with DNS only, and waits for its management API.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Like [`ChallTestSrv::start`], with extra command-line arguments
+    /// (e.g. `-defaultIPv6 ""` so every name resolves to IPv4 loopback only).
+    pub fn start_with(extra_args: &[&str]) -> Self {
         let dns: std::net::SocketAddr = ([127, 0, 0, 1], free_port()).into();
         let management: std::net::SocketAddr = ([127, 0, 0, 1], free_port()).into();
         let child = std::process::Command::new("pebble-challtestsrv")
@@ -299,6 +305,7 @@ impl ChallTestSrv {
                 &management.to_string(),
             ])
             .args(["-http01", "", "-https01", "", "-tlsalpn01", ""])
+            .args(extra_args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -19,45 +19,7 @@ pub struct Pebble {
     pub listener_ca: PathBuf,
     log: PathBuf,
     management: SocketAddr,
-    _dns: Option<ChallTestSrv>,
-}
-
-/// `pebble-challtestsrv` as a DNS server answering 127.0.0.1 (and no IPv6)
-/// for every name, so pebble's validator reaches the edge on loopback.
-struct ChallTestSrv(Child);
-
-impl ChallTestSrv {
-    fn start() -> (Self, SocketAddr) {
-        let dns: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-        let management: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-        let child = Command::new("pebble-challtestsrv")
-            .args([
-                "-dns01",
-                &dns.to_string(),
-                "-management",
-                &management.to_string(),
-            ])
-            .args(["-http01", "", "-https01", "", "-tlsalpn01", ""])
-            .args(["-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("pebble-challtestsrv (Debian package pebble) must be installed");
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(management).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        (Self(child), dns)
-    }
-}
-
-impl Drop for ChallTestSrv {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    _dns: Option<app::test_support::ChallTestSrv>,
 }
 
 impl Pebble {
@@ -86,7 +48,15 @@ impl Pebble {
         let (chall, dns) = match dns {
             Some(dns) => (None, dns),
             None => {
-                let (chall, dns) = ChallTestSrv::start();
+                // Every name is 127.0.0.1 and nothing is IPv6, so pebble's
+                // validator reaches the edge on loopback.
+                let chall = app::test_support::ChallTestSrv::start_with(&[
+                    "-defaultIPv4",
+                    "127.0.0.1",
+                    "-defaultIPv6",
+                    "",
+                ]);
+                let dns = chall.dns;
                 (Some(chall), dns)
             }
         };
