@@ -19,6 +19,8 @@ pub enum Cached {
         /// When to look again (authorisation re-check, renewal): the
         /// certificate is still served meanwhile.
         next_check: Instant,
+        /// `updated_ms` of the stored certificate it was opened from.
+        version: i64,
     },
     /// The name was refused; ask again after this instant.
     Refused {
@@ -66,13 +68,14 @@ impl CertCache {
         }
     }
 
-    /// Stores a certificate, to be looked at again at `next_check`.
+    /// Stores a certificate opened from stored `version`, to be looked at again at `next_check`.
     pub fn insert_ready(
         &self,
         name: &str,
         key: Arc<CertifiedKey>,
         not_after: SystemTime,
         next_check: Instant,
+        version: i64,
     ) {
         self.insert(
             name,
@@ -80,8 +83,19 @@ impl CertCache {
                 key,
                 not_after,
                 next_check,
+                version,
             },
         );
+    }
+
+    /// The key held for `name` if it was opened from stored `version` (nothing to re-open).
+    pub fn held(&self, name: &str, version: i64) -> Option<Arc<CertifiedKey>> {
+        match self.get(name)? {
+            Cached::Ready {
+                key, version: v, ..
+            } if v == version => Some(key),
+            _ => None,
+        }
     }
 
     /// Moves the next look at `name` to `next_check` (after a check that changed nothing).
@@ -175,12 +189,14 @@ mod tests {
             .issue("c.localhost")
             .unwrap();
         let later = SystemTime::now() + Duration::from_secs(3600);
-        cache.insert_ready("c", key.clone(), later, Instant::now());
-        cache.insert_ready("d", key.clone(), later, Instant::now());
+        cache.insert_ready("c", key.clone(), later, Instant::now(), 1);
+        cache.insert_ready("d", key.clone(), later, Instant::now(), 1);
         assert!(cache.len() <= 2);
         assert!(matches!(cache.get("d"), Some(Cached::Ready { .. })));
+        assert!(cache.held("d", 1).is_some());
+        assert!(cache.held("d", 2).is_none(), "another stored version");
         let past = SystemTime::now() - Duration::from_secs(1);
-        cache.insert_ready("e", key, past, Instant::now());
+        cache.insert_ready("e", key, past, Instant::now(), 1);
         assert!(
             cache.get("e").is_none(),
             "an expired certificate is never served"

@@ -403,23 +403,29 @@ impl CertManager {
         Ok(Some(self.install(name, &stored)?))
     }
 
-    /// Opens a stored certificate and caches it under `name`.
+    /// Opens a stored certificate and caches it under `name`; a version
+    /// already held is only re-scheduled, not decrypted and parsed again.
     fn install(&self, name: &str, stored: &StoredCert) -> Result<Arc<CertifiedKey>> {
+        let until_renewal = Duration::from_millis(
+            u64::try_from(stored.renew_after_ms - time::now_ms()).unwrap_or(0),
+        );
+        let next_check = Instant::now() + self.options.positive_ttl.min(until_renewal);
+        if let Some(key) = self.cache.held(name, stored.updated_ms) {
+            self.cache.postpone(name, next_check);
+            return Ok(key);
+        }
         let key_pem = self.sealer.open(&stored.name, &stored.key_sealed)?;
         let key_pem = String::from_utf8(key_pem).map_err(|_| Error::BadCertificate {
             name: stored.name.clone(),
             message: "stored key is not text".to_owned(),
         })?;
         let key = certified_key(&stored.name, &stored.chain_pem, &key_pem)?;
-        let now_ms = time::now_ms();
-        let until_renewal =
-            Duration::from_millis(u64::try_from(stored.renew_after_ms - now_ms).unwrap_or(0));
-        let next_check = Instant::now() + self.options.positive_ttl.min(until_renewal);
         self.cache.insert_ready(
             name,
             key.clone(),
             time::from_ms(stored.not_after_ms),
             next_check,
+            stored.updated_ms,
         );
         Ok(key)
     }

@@ -497,3 +497,29 @@ async fn certificates_of_another_issuer_are_replaced() {
         "test"
     );
 }
+
+#[tokio::test]
+async fn a_re_check_that_finds_the_same_certificate_keeps_the_opened_key() {
+    let store = Arc::new(MemoryStore::default());
+    let issuer = issuer(0);
+    let manager = manager_with(
+        store,
+        issuer.clone(),
+        ManagerOptions {
+            // Every handshake triggers a background re-check.
+            positive_ttl: Duration::ZERO,
+            ..ManagerOptions::default()
+        },
+    );
+    let first = manager.resolve("acme.localhost").await.unwrap().unwrap();
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let again = manager.resolve("acme.localhost").await.unwrap().unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "not decrypted and parsed again"
+        );
+    }
+    assert!(manager.policy_queries() > 1, "the re-checks did run");
+    assert_eq!(issuer.calls.load(Ordering::SeqCst), 1);
+}
