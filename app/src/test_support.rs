@@ -165,10 +165,7 @@ impl SmtpSink {
     /// Starts the sink on a free port and waits until it listens.
     pub fn start() -> Self {
         use std::io::BufRead;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        let port = free_port();
         let dir = std::env::temp_dir().join(format!("sw-smtp-{}", uuid::Uuid::now_v7().simple()));
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/support/smtp_sink.py");
         let mut child = std::process::Command::new("python3")
@@ -279,11 +276,64 @@ pub struct ChallTestSrv {
     child: std::process::Child,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
+/// Where [`free_port`] records the ports it has handed out.
+const PORT_CLAIMS: &str = "statuswatch-test-ports";
+
+/// Ports [`free_port`] picks from: below Linux's ephemeral range (32768+),
+/// so no outgoing connection of any process can take one between the test
+/// choosing it and the server binding it.
+const PORT_RANGE: std::ops::Range<u16> = 10_000..24_000;
+
+/// A claim older than this belongs to a test that ended; it may be reused.
+const STALE_CLAIM: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// A loopback port (TCP and UDP) that is free now and that no other test
+/// process will be handed for the next quarter hour.
+///
+/// `bind(0)`-and-release is racy: the kernel gives the released port to the
+/// next outgoing connection on the machine, and parallel test processes
+/// cannot see each other's picks. A lock file per port shared by every test
+/// process, and a range outside the ephemeral one, close both gaps.
+pub fn free_port() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let dir = std::env::temp_dir().join(PORT_CLAIMS);
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    let span = u64::from(PORT_RANGE.end - PORT_RANGE.start);
+    for _ in 0..10_000 {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u32(std::process::id());
+        let offset = u16::try_from(hasher.finish() % span).unwrap_or(0);
+        let port = PORT_RANGE.start + offset;
+        let claim = dir.join(port.to_string());
+        let fresh = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&claim)
+            .is_ok();
+        if !fresh {
+            let stale = std::fs::metadata(&claim)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STALE_CLAIM);
+            if stale {
+                let _ = std::fs::remove_file(&claim);
+            }
+            continue;
+        }
+        // Something outside the tests may hold it; the claim stays so no
+        // test tries it again soon.
+        let free = std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok();
+        if free {
+            return port;
+        }
+    }
+    panic!(
+        "no free port in {PORT_RANGE:?}; remove {} if it is full of stale claims",
+        dir.display()
+    )
 }
 
 impl ChallTestSrv {

@@ -1,6 +1,5 @@
 //! Starting the binary, waiting for it, and reading what it printed.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -42,13 +41,9 @@ pub fn output(command: &mut Command) -> (ExitStatus, String, String) {
     )
 }
 
-/// A port the OS just handed out and released.
+/// A port no other test holds (see [`app::test_support::free_port`]).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    app::test_support::free_port()
 }
 
 /// No panic or backtrace ever reaches the operator.
