@@ -127,6 +127,13 @@ impl EdgeConfig {
                     .to_owned(),
             );
         }
+        if let Some(csp) = &self.csp
+            && (csp.trim().is_empty() || !csp.bytes().all(|b| b == b' ' || b.is_ascii_graphic()))
+        {
+            problems.push(
+                "edge.csp: must be a non-empty policy of printable ASCII on one line".to_owned(),
+            );
+        }
         if _production && self.hsts_max_age == 0 {
             problems
                 .push("edge.hsts_max_age: must be set in production (e.g. 31536000)".to_owned());
@@ -271,6 +278,30 @@ mod tests {
                 .any(|p| p.starts_with("edge.https_listen: port 8443")),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn a_policy_that_cannot_be_a_header_is_named() {
+        for bad in [
+            "default-src 'self'\nscript-src 'none'",
+            "  ",
+            "default-src \u{e9}",
+        ] {
+            let config = EdgeConfig {
+                csp: Some(bad.to_owned()),
+                ..parse("")
+            };
+            let found = problems(&config);
+            assert!(
+                found.iter().any(|p| p.starts_with("edge.csp:")),
+                "{bad:?}: {found:?}"
+            );
+        }
+        let good = EdgeConfig {
+            csp: Some("default-src 'self'".to_owned()),
+            ..parse("")
+        };
+        assert!(problems(&good).is_empty());
     }
 
     #[test]

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use bytes::Bytes;
+use http::HeaderValue;
 use pingora_core::prelude::HttpPeer;
-use pingora_core::{Error, ErrorType, Result};
+use pingora_core::{Error, ErrorType, OrErr, Result};
 use pingora_http::{RequestHeader, ResponseHeader};
 use pingora_load_balancing::LoadBalancer;
 use pingora_load_balancing::selection::RoundRobin;
@@ -106,20 +107,34 @@ impl Edge {
         }
     }
 
-    fn next_request_id(&self) -> String {
-        format!(
-            "{}-{:x}",
-            self.id_prefix,
-            self.request_ids.fetch_add(1, Ordering::Relaxed)
+    fn next_request_id(&self) -> HeaderValue {
+        request_id(
+            &self.id_prefix,
+            self.request_ids.fetch_add(1, Ordering::Relaxed),
         )
     }
+}
+
+/// `<prefix>-<n in hex>`, built without the formatting machinery (it runs per request).
+fn request_id(prefix: &str, n: u64) -> HeaderValue {
+    let mut id = String::with_capacity(prefix.len() + 17);
+    id.push_str(prefix);
+    id.push('-');
+    let digits = (64 - n.leading_zeros()).div_ceil(4).max(1);
+    for shift in (0..digits).rev() {
+        let nibble = (n >> (shift * 4)) & 0xf;
+        id.push(char::from(b"0123456789abcdef"[nibble as usize]));
+    }
+    // The prefix is hex too, so this always succeeds.
+    HeaderValue::try_from(id).unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
 /// Per-request state.
 #[derive(Debug, Default)]
 pub struct Ctx {
     route: Route,
-    request_id: String,
+    // A header value, so forwarding and echoing it are reference-count bumps.
+    request_id: Option<HeaderValue>,
     started: Option<Instant>,
     tries: u32,
     body_seen: u64,
@@ -180,13 +195,16 @@ impl ProxyHttp for EdgeProxy {
         } else {
             session.set_keepalive(Some(edge.limits.keepalive.as_secs()));
         }
-        ctx.request_id = session
+        let request_id = session
             .req_header()
             .headers
             .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-            .map_or_else(|| edge.next_request_id(), str::to_owned);
+            .filter(|v| {
+                !v.is_empty() && v.len() <= 128 && v.as_bytes().iter().all(u8::is_ascii_graphic)
+            })
+            .cloned()
+            .unwrap_or_else(|| edge.next_request_id());
+        let request_id = ctx.request_id.insert(request_id).clone();
         let uri = &session.req_header().uri;
         let header_bytes: usize = uri.path_and_query().map_or(0, |pq| pq.as_str().len())
             + uri.authority().map_or(0, |a| a.as_str().len())
@@ -203,20 +221,20 @@ impl ProxyHttp for EdgeProxy {
                 &edge.headers,
                 431,
                 "request header fields too large",
-                &ctx.request_id,
+                &request_id,
             )
             .await?;
             return Ok(true);
         }
-        let path = session.req_header().uri.path().to_owned();
+        let path = session.req_header().uri.path();
         // The app's metrics and its Caddy-compatible ask hook are for operators, not the internet.
         if path == "/metrics" || path.starts_with("/metrics/") || path.starts_with("/api/internal/")
         {
             ctx.route = Route::Refused;
-            respond_plain(session, &edge.headers, 404, "not found", &ctx.request_id).await?;
+            respond_plain(session, &edge.headers, 404, "not found", &request_id).await?;
             return Ok(true);
         }
-        if is_app_path(&path) {
+        if is_app_path(path) {
             ctx.route = Route::App;
             let declared = session
                 .req_header()
@@ -231,7 +249,7 @@ impl ProxyHttp for EdgeProxy {
                     &edge.headers,
                     413,
                     "request body too large",
-                    &ctx.request_id,
+                    &request_id,
                 )
                 .await?;
                 return Ok(true);
@@ -239,7 +257,8 @@ impl ProxyHttp for EdgeProxy {
             return Ok(false);
         }
         ctx.route = Route::Static;
-        serve_static(session, edge, &path, &ctx.request_id).await?;
+        let path = path.to_owned();
+        serve_static(session, edge, &path, &request_id).await?;
         Ok(true)
     }
 
@@ -265,8 +284,9 @@ impl ProxyHttp for EdgeProxy {
     async fn upstream_peer(&self, _session: &mut Session, ctx: &mut Ctx) -> Result<Box<HttpPeer>> {
         ctx.tries += 1;
         let upstreams = self.0.upstreams.load();
+        // Round robin: the key is not used for choosing.
         let backend = upstreams
-            .select(ctx.request_id.as_bytes(), 16)
+            .select(b"", 16)
             .ok_or_else(|| Error::explain(ErrorType::ConnectNoRoute, "no healthy app upstream"))?;
         Ok(Box::new(HttpPeer::new(backend.addr, false, String::new())))
     }
@@ -291,39 +311,44 @@ impl ProxyHttp for EdgeProxy {
         upstream: &mut RequestHeader,
         ctx: &mut Ctx,
     ) -> Result<()> {
+        // Static lower-case names: Pingora keeps them without parsing or copying again.
         let client = session
             .client_addr()
             .and_then(|a| a.as_inet())
             .map(|a| a.ip().to_string());
-        let forwarded = match (
-            upstream
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok()),
-            &client,
-        ) {
-            (Some(prior), Some(ip)) => format!("{prior}, {ip}"),
-            (None, Some(ip)) => ip.clone(),
-            (Some(prior), None) => prior.to_owned(),
-            (None, None) => String::new(),
+        let prior = upstream
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let forwarded = match (prior, client) {
+            (Some(prior), Some(ip)) => Some(format!("{prior}, {ip}")),
+            (None, Some(ip)) => Some(ip),
+            (Some(_), None) | (None, None) => None,
         };
-        if !forwarded.is_empty() {
+        if let Some(forwarded) = forwarded {
             upstream.insert_header("x-forwarded-for", forwarded)?;
         }
-        upstream.insert_header("x-forwarded-proto", "https")?;
-        let host = session
+        upstream.insert_header("x-forwarded-proto", HeaderValue::from_static("https"))?;
+        match session
             .req_header()
             .headers
             .get(http::header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .or_else(|| session.req_header().uri.authority().map(|a| a.to_string()));
-        if let Some(host) = host {
-            upstream.insert_header("x-forwarded-host", host.as_str())?;
-            // HTTP/2 carries the host in :authority; the app reads Host.
-            upstream.insert_header(http::header::HOST, host.as_str())?;
+            .cloned()
+        {
+            Some(host) => upstream.insert_header("x-forwarded-host", host)?,
+            None => {
+                // HTTP/2 carries the host in :authority; the app reads Host.
+                if let Some(authority) = session.req_header().uri.authority() {
+                    let host = HeaderValue::from_str(authority.as_str())
+                        .or_err(ErrorType::InvalidHTTPHeader, "authority as Host")?;
+                    upstream.insert_header("x-forwarded-host", host.clone())?;
+                    upstream.insert_header("host", host)?;
+                }
+            }
         }
-        upstream.insert_header("x-request-id", ctx.request_id.as_str())?;
+        if let Some(id) = &ctx.request_id {
+            upstream.insert_header("x-request-id", id.clone())?;
+        }
         Ok(())
     }
 
@@ -334,7 +359,9 @@ impl ProxyHttp for EdgeProxy {
         ctx: &mut Ctx,
     ) -> Result<()> {
         self.0.headers.apply(response, false);
-        response.insert_header("x-request-id", ctx.request_id.as_str())?;
+        if let Some(id) = &ctx.request_id {
+            response.insert_header("x-request-id", id.clone())?;
+        }
         Ok(())
     }
 
@@ -352,12 +379,12 @@ async fn respond_plain(
     headers: &SecurityHeaders,
     status: u16,
     text: &'static str,
-    request_id: &str,
+    request_id: &HeaderValue,
 ) -> Result<()> {
     let mut response = ResponseHeader::build(status, Some(4))?;
     response.insert_header(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")?;
     response.insert_header(http::header::CONTENT_LENGTH, text.len())?;
-    response.insert_header("x-request-id", request_id)?;
+    response.insert_header("x-request-id", request_id.clone())?;
     headers.apply(&mut response, false);
     session
         .write_response_header(Box::new(response), false)
@@ -372,7 +399,7 @@ async fn serve_static(
     session: &mut Session,
     edge: &Edge,
     raw_path: &str,
-    request_id: &str,
+    request_id: &HeaderValue,
 ) -> Result<()> {
     let method = session.req_header().method.clone();
     if method != http::Method::GET && method != http::Method::HEAD {
@@ -416,7 +443,7 @@ async fn serve_static(
         },
     )?;
     response.insert_header(http::header::ACCEPT_RANGES, "bytes")?;
-    response.insert_header("x-request-id", request_id)?;
+    response.insert_header("x-request-id", request_id.clone())?;
     edge.headers.apply(&mut response, html);
 
     if if_none_match.as_deref().is_some_and(|tags| {
@@ -528,6 +555,16 @@ mod tests {
             "bytes=x-1",
         ] {
             assert_eq!(byte_range(bad, 100), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn request_ids_are_the_prefix_and_the_counter_in_hex() {
+        for n in [0_u64, 9, 10, 255, 4096, u64::MAX] {
+            assert_eq!(
+                request_id("0a1b2c3d", n),
+                format!("0a1b2c3d-{n:x}").as_str()
+            );
         }
     }
 

@@ -135,7 +135,7 @@ pub async fn run(
         config.hsts_max_age,
         config.hsts_include_subdomains,
         config.hsts_preload,
-        config.csp.clone().unwrap_or_else(|| DEFAULT_CSP.to_owned()),
+        config.csp.as_deref().unwrap_or(DEFAULT_CSP),
     );
     let limits = Limits {
         max_body_bytes: config.max_body_bytes,

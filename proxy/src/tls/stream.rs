@@ -26,8 +26,6 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 /// once `request_deadline` has passed reads fail. A slowloris client trickling
 /// header bytes is cut off even though each byte arrives "in time".
 pub struct TlsConnection {
-    // Pingora's L4 stream buffers writes until a flush, so a response's TLS
-    // records leave in one syscall instead of one per record.
     inner: TlsStream<L4Stream>,
     fd: RawFd,
     alpn: Option<ALPN>,
@@ -58,8 +56,6 @@ impl TlsConnection {
     /// so keep-alive connections close between requests instead of holding a
     /// shutdown or upgrade until their idle timeout.
     pub fn new(
-        // Pingora's L4 stream buffers writes until a flush, so a response's TLS
-        // records leave in one syscall instead of one per record.
         inner: TlsStream<L4Stream>,
         fd: RawFd,
         request_deadline: Duration,
@@ -152,15 +148,44 @@ impl AsyncRead for TlsConnection {
     }
 }
 
+impl TlsConnection {
+    /// Encrypts `write` into rustls's outgoing buffer without sending it.
+    ///
+    /// The records wait there until Pingora flushes, so a response's header
+    /// and body leave in one `writev` instead of one syscall (and one wake-up
+    /// of the client) per record. Pingora flushes whatever must go out now
+    /// (end of a response, each streamed chunk, HTTP/2 frames).
+    fn poll_buffered(
+        &mut self,
+        cx: &mut Context<'_>,
+        write: impl Fn(&mut rustls::Writer<'_>) -> std::io::Result<usize>,
+        len: usize,
+    ) -> Poll<std::io::Result<usize>> {
+        // An answer is going out: the client is being served, not stalling us.
+        self.answered();
+        if len == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        for _ in 0..2 {
+            let written = write(&mut self.inner.get_mut().1.writer())?;
+            if written > 0 {
+                return Poll::Ready(Ok(written));
+            }
+            // rustls's buffer limit is reached: send what it holds, then retry.
+            std::task::ready!(Pin::new(&mut self.inner).poll_flush(cx))?;
+        }
+        Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
+    }
+}
+
 impl AsyncWrite for TlsConnection {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        // An answer is going out: the client is being served, not stalling us.
-        self.answered();
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        use std::io::Write;
+        self.poll_buffered(cx, |w| w.write(buf), buf.len())
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -176,12 +201,13 @@ impl AsyncWrite for TlsConnection {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        self.answered();
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        use std::io::Write;
+        let len = bufs.iter().map(|b| b.len()).sum();
+        self.poll_buffered(cx, |w| w.write_vectored(bufs), len)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
+        true
     }
 }
 
