@@ -27,6 +27,8 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 /// header bytes is cut off even though each byte arrives "in time".
 pub struct TlsConnection {
     inner: TlsStream<L4Stream>,
+    // Plaintext handed to rustls since the last flush.
+    unflushed: usize,
     fd: RawFd,
     alpn: Option<ALPN>,
     digest: Arc<SocketDigest>,
@@ -43,6 +45,13 @@ pub struct TlsConnection {
 /// A client that is about to send gets its answer with `Connection: close`
 /// instead, so no request is caught by the close.
 const DRAIN_IDLE: Duration = Duration::from_millis(500);
+
+/// Unflushed plaintext beyond which a write first sends what is waiting.
+///
+/// The same bound as Pingora's own listeners (`DEFAULT_L4_WRITE_BUFFER_SIZE`,
+/// one Ethernet MSS): Pingora flushes a `Content-Length` body only at its
+/// end, so a slowly streamed body must not wait for rustls's 64 KiB limit.
+const WRITE_THROUGH: usize = 1460;
 
 impl std::fmt::Debug for TlsConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -67,6 +76,7 @@ impl TlsConnection {
         };
         Self {
             inner,
+            unflushed: 0,
             fd,
             alpn,
             digest: Arc::new(SocketDigest::from_raw_fd(fd)),
@@ -166,13 +176,19 @@ impl TlsConnection {
         if len == 0 {
             return Poll::Ready(Ok(0));
         }
+        if self.unflushed >= WRITE_THROUGH {
+            std::task::ready!(Pin::new(&mut self.inner).poll_flush(cx))?;
+            self.unflushed = 0;
+        }
         for _ in 0..2 {
             let written = write(&mut self.inner.get_mut().1.writer())?;
             if written > 0 {
+                self.unflushed += written;
                 return Poll::Ready(Ok(written));
             }
             // rustls's buffer limit is reached: send what it holds, then retry.
             std::task::ready!(Pin::new(&mut self.inner).poll_flush(cx))?;
+            self.unflushed = 0;
         }
         Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
     }
@@ -189,7 +205,9 @@ impl AsyncWrite for TlsConnection {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        std::task::ready!(Pin::new(&mut self.inner).poll_flush(cx))?;
+        self.unflushed = 0;
+        Poll::Ready(Ok(()))
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -249,3 +267,105 @@ impl GetSocketDigest for TlsConnection {
 }
 
 impl Peek for TlsConnection {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::pki_types::ServerName;
+    use tokio::io::AsyncReadExt;
+
+    /// Always the same certificate.
+    #[derive(Debug)]
+    struct One(Arc<rustls::sign::CertifiedKey>);
+
+    impl rustls::server::ResolvesServerCert for One {
+        fn resolve(
+            &self,
+            _: rustls::server::ClientHello<'_>,
+        ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+            Some(self.0.clone())
+        }
+    }
+
+    /// A server-side `TlsConnection` and a client stream, over real loopback TCP.
+    async fn pair() -> (
+        TlsConnection,
+        tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+    ) {
+        let generated = acme::LocalCa::generate().unwrap();
+        let key = generated.ca.issue("edge.test").unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let server = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(One(key)));
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(generated.ca.root_der().clone()).unwrap();
+        let client = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connect = async {
+            let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            tokio_rustls::TlsConnector::from(Arc::new(client))
+                .connect(ServerName::try_from("edge.test").unwrap(), tcp)
+                .await
+                .unwrap()
+        };
+        let accept = async {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let fd = std::os::fd::AsRawFd::as_raw_fd(&tcp);
+            let tls = tokio_rustls::TlsAcceptor::from(Arc::new(server))
+                .accept(L4Stream::from(tcp))
+                .await
+                .unwrap();
+            TlsConnection::new(tls, fd, Duration::from_secs(5), CancellationToken::new())
+        };
+        let (server, client) = tokio::join!(accept, connect);
+        (server, client)
+    }
+
+    async fn read_within(
+        client: &mut tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+        limit: Duration,
+    ) -> Vec<u8> {
+        let mut buf = vec![0; 8192];
+        match tokio::time::timeout(limit, client.read(&mut buf)).await {
+            Ok(Ok(n)) => buf[..n].to_vec(),
+            Ok(Err(e)) => panic!("read failed: {e}"),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn small_writes_wait_for_the_flush_and_large_ones_go_through() {
+        let (mut server, mut client) = pair().await;
+        server.write_all(b"header;").await.unwrap();
+        server.write_all(b"body").await.unwrap();
+        assert!(
+            read_within(&mut client, Duration::from_millis(100))
+                .await
+                .is_empty(),
+            "nothing leaves before the flush"
+        );
+        server.flush().await.unwrap();
+        let mut got = Vec::new();
+        while got.len() < 11 {
+            got.extend(read_within(&mut client, Duration::from_secs(5)).await);
+        }
+        assert_eq!(got, b"header;body", "both writes arrive at the flush");
+
+        // A body Pingora will flush only at its end still streams.
+        server.write_all(&[b'x'; WRITE_THROUGH]).await.unwrap();
+        server.write_all(b"y").await.unwrap();
+        let early = read_within(&mut client, Duration::from_secs(5)).await;
+        assert!(
+            !early.is_empty(),
+            "data past the threshold is sent unflushed"
+        );
+    }
+}
