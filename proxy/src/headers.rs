@@ -37,7 +37,6 @@ impl SecurityHeaders {
 
     /// Adds the headers every answer carries; `page` adds the SPA's CSP.
     pub fn apply(&self, response: &mut ResponseHeader, page: bool) {
-        // Lower-case static names: Pingora stores them without another copy.
         if let Some(hsts) = &self.hsts {
             let _ = response.insert_header("strict-transport-security", hsts.clone());
         }

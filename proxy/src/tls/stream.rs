@@ -163,8 +163,9 @@ impl TlsConnection {
     ///
     /// The records wait there until Pingora flushes, so a response's header
     /// and body leave in one `writev` instead of one syscall (and one wake-up
-    /// of the client) per record. Pingora flushes whatever must go out now
-    /// (end of a response, each streamed chunk, HTTP/2 frames).
+    /// of the client) per record. Pingora flushes at the end of a response,
+    /// after each chunk and HTTP/2 frame; past [`WRITE_THROUGH`] unflushed
+    /// bytes a write sends what waits first.
     fn poll_buffered(
         &mut self,
         cx: &mut Context<'_>,
@@ -274,19 +275,6 @@ mod tests {
     use rustls::pki_types::ServerName;
     use tokio::io::AsyncReadExt;
 
-    /// Always the same certificate.
-    #[derive(Debug)]
-    struct One(Arc<rustls::sign::CertifiedKey>);
-
-    impl rustls::server::ResolvesServerCert for One {
-        fn resolve(
-            &self,
-            _: rustls::server::ClientHello<'_>,
-        ) -> Option<Arc<rustls::sign::CertifiedKey>> {
-            Some(self.0.clone())
-        }
-    }
-
     /// A server-side `TlsConnection` and a client stream, over real loopback TCP.
     async fn pair() -> (
         TlsConnection,
@@ -299,7 +287,7 @@ mod tests {
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_no_client_auth()
-            .with_cert_resolver(Arc::new(One(key)));
+            .with_cert_resolver(Arc::new(crate::tls::Picked(key)));
         let mut roots = rustls::RootCertStore::empty();
         roots.add(generated.ca.root_der().clone()).unwrap();
         let client = rustls::ClientConfig::builder_with_provider(provider)
