@@ -78,7 +78,15 @@ STATUSWATCH__EDGE__STATIC_ROOT="$WORK/site" \
 PIDS+=($!)
 SW_PID=$!
 
-# Caddy 2: same routes, one OS thread for Go.
+# The peers do the same job as the edge on every answer: the security headers
+# it adds (HSTS is off in development, so none of them sends it), a request id
+# to the upstream and the client, X-Forwarded-*, on-the-fly compression for
+# clients that ask (the replaced production Caddyfile had `encode gzip`), and
+# the SPA's cache policy, CSP and X-Frame-Options on pages.
+CSP="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
+# Caddy 2: same routes, one OS thread for Go. Its reverse_proxy sets
+# X-Forwarded-For/-Proto/-Host by default.
 cat > "$WORK/Caddyfile" <<CONF
 {
   admin off
@@ -89,10 +97,28 @@ cat > "$WORK/Caddyfile" <<CONF
 }
 https://localhost:$CADDY_HTTPS {
   tls $WORK/cert.pem $WORK/key.pem
+  encode zstd gzip
+  header {
+    X-Content-Type-Options nosniff
+    Referrer-Policy strict-origin-when-cross-origin
+    X-Request-Id {http.request.uuid}
+  }
   handle /api/* {
-    reverse_proxy $UP
+    reverse_proxy $UP {
+      header_up X-Request-Id {http.request.uuid}
+    }
+  }
+  handle /assets/* {
+    header Cache-Control "public, max-age=31536000, immutable"
+    root * $WORK/site
+    file_server
   }
   handle {
+    header {
+      Cache-Control no-cache
+      Content-Security-Policy "$CSP"
+      X-Frame-Options DENY
+    }
     root * $WORK/site
     try_files {path} /index.html
     file_server
@@ -103,8 +129,14 @@ GOMAXPROCS=1 taskset -c $SERVER_CPU caddy run --config "$WORK/Caddyfile" --adapt
 PIDS+=($!)
 CADDY_PID=$!
 
-# nginx: one worker, keep-alive to the upstream.
+# nginx: one worker, keep-alive to the upstream. add_header in a location
+# replaces the server's, so every location includes the common set.
 mkdir -p "$WORK/nginx"
+cat > "$WORK/nginx/common.conf" <<CONF
+add_header X-Content-Type-Options nosniff always;
+add_header Referrer-Policy strict-origin-when-cross-origin always;
+add_header X-Request-Id \$request_id always;
+CONF
 cat > "$WORK/nginx/nginx.conf" <<CONF
 worker_processes 1;
 error_log $WORK/nginx/error.log crit;
@@ -113,6 +145,9 @@ events { worker_connections 4096; }
 http {
   access_log off;
   include /etc/nginx/mime.types;
+  gzip on;
+  gzip_min_length 20;
+  gzip_types application/json application/javascript text/css image/svg+xml;
   upstream app { server $UP; keepalive 64; }
   server {
     listen 127.0.0.1:$NGINX_HTTPS ssl http2;
@@ -120,8 +155,30 @@ http {
     ssl_certificate_key $WORK/key.pem;
     ssl_protocols TLSv1.2 TLSv1.3;
     keepalive_requests 1000000;
-    location /api/ { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
-    location / { root $WORK/site; try_files \$uri /index.html; }
+    location /api/ {
+      include $WORK/nginx/common.conf;
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$http_host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_set_header X-Forwarded-Host \$http_host;
+      proxy_set_header X-Request-Id \$request_id;
+    }
+    location /assets/ {
+      include $WORK/nginx/common.conf;
+      add_header Cache-Control "public, max-age=31536000, immutable" always;
+      root $WORK/site;
+    }
+    location / {
+      include $WORK/nginx/common.conf;
+      add_header Cache-Control no-cache always;
+      add_header Content-Security-Policy "$CSP" always;
+      add_header X-Frame-Options DENY always;
+      root $WORK/site;
+      try_files \$uri /index.html;
+    }
   }
 }
 CONF
@@ -145,6 +202,17 @@ wait_https $NGINX_HTTPS
 for port in $SW_HTTPS $CADDY_HTTPS $NGINX_HTTPS; do
   body=$(curl -ks "https://localhost:$port/api/bench")
   [ "$body" = '{"ok":true,"service":"bench"}' ] || { echo "port $port proxied: $body" >&2; exit 1; }
+  # ... and does the same job on the answer.
+  head=$(curl -ksI "https://localhost:$port/api/bench" | tr 'A-Z' 'a-z')
+  for header in x-request-id x-content-type-options referrer-policy; do
+    grep -q "^$header:" <<<"$head" || { echo "port $port sends no $header" >&2; exit 1; }
+  done
+  page=$(curl -ksI "https://localhost:$port/some/page" | tr 'A-Z' 'a-z')
+  for header in content-security-policy x-frame-options cache-control; do
+    grep -q "^$header:" <<<"$page" || { echo "port $port sends no $header on pages" >&2; exit 1; }
+  done
+  curl -ks -H 'accept-encoding: gzip' -D - -o /dev/null "https://localhost:$port/" | grep -qi '^content-encoding: gzip' ||
+    { echo "port $port does not compress" >&2; exit 1; }
 done
 
 wrk_rps() { # port path [extra wrk args]

@@ -8,6 +8,7 @@ use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::HeaderValue;
+use pingora_core::modules::http::compression::{ResponseCompression, ResponseCompressionBuilder};
 use pingora_core::prelude::HttpPeer;
 use pingora_core::{Error, ErrorType, OrErr, Result};
 use pingora_http::{RequestHeader, ResponseHeader};
@@ -18,6 +19,9 @@ use pingora_proxy::{ProxyHttp, Session};
 use crate::headers::SecurityHeaders;
 use crate::metrics::EdgeMetrics;
 use crate::site::{Asset, Site};
+
+/// Level of on-the-fly compression (gzip, br, zstd) for clients that ask.
+const COMPRESSION_LEVEL: u32 = 5;
 
 /// Where a request goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -169,9 +173,24 @@ impl ProxyHttp for EdgeProxy {
 
     fn init_downstream_modules(&self, modules: &mut pingora_core::modules::http::HttpModules) {
         // gzip, br or zstd by Accept-Encoding for anything not already encoded.
-        modules.add_module(
-            pingora_core::modules::http::compression::ResponseCompressionBuilder::enable(5),
-        );
+        modules.add_module(ResponseCompressionBuilder::enable(COMPRESSION_LEVEL));
+    }
+
+    async fn early_request_filter(&self, session: &mut Session, _ctx: &mut Ctx) -> Result<()> {
+        // A client that names no encoding gets identity: switch the module off
+        // before it parses the request or inspects (and regex-matches) the answer.
+        // Identity answers need no `Vary`, since every client accepts them.
+        if !session
+            .req_header()
+            .headers
+            .contains_key(http::header::ACCEPT_ENCODING)
+            && let Some(compression) = session
+                .downstream_modules_ctx
+                .get_mut::<ResponseCompression>()
+        {
+            compression.adjust_level(0);
+        }
+        Ok(())
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {

@@ -369,6 +369,32 @@ async fn api_paths_are_proxied_with_forwarded_headers_and_limits() {
         "{headers}"
     );
 
+    // API answers are compressed for clients that ask, and only for them.
+    let compressed = client
+        .get(edge.url("localhost", "/api/things"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(compressed.headers()["content-encoding"], "gzip");
+    assert!(
+        compressed.headers()["vary"]
+            .to_str()
+            .unwrap()
+            .eq_ignore_ascii_case("accept-encoding"),
+        "{:?}",
+        compressed.headers()
+    );
+    assert_eq!(&compressed.bytes().await.unwrap()[..2], b"\x1f\x8b");
+    let identity = client
+        .get(edge.url("localhost", "/api/things"))
+        .send()
+        .await
+        .unwrap();
+    assert!(identity.headers().get("content-encoding").is_none());
+    let identity: Value = identity.json().await.unwrap();
+    assert_eq!(identity["path"], "/api/things");
+
     let small = client
         .post(edge.url("localhost", "/api/things"))
         .body(vec![b'x'; 900])

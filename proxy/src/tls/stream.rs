@@ -93,9 +93,10 @@ impl TlsConnection {
         std::io::Error::new(std::io::ErrorKind::TimedOut, "request not received in time")
     }
 
+    /// An answer is going out: the client is being served, not stalling us.
+    /// No clock read here: writes are frequent, and `last_io` is stamped at flush.
     fn answered(&mut self) {
         self.reading_since = None;
-        self.last_io = Instant::now();
     }
 
     /// Draining and quiet long enough: end the connection. Otherwise arm a
@@ -136,13 +137,13 @@ impl AsyncRead for TlsConnection {
         match Pin::new(&mut self.inner).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
                 if buf.filled().len() > before {
-                    self.last_io = Instant::now();
-                }
-                if buf.filled().len() > before && self.reading_since.is_none() {
                     let now = Instant::now();
-                    self.reading_since = Some(now);
-                    let deadline = tokio::time::Instant::from_std(now + self.request_deadline);
-                    self.timer.as_mut().reset(deadline);
+                    self.last_io = now;
+                    if self.reading_since.is_none() {
+                        self.reading_since = Some(now);
+                        let deadline = tokio::time::Instant::from_std(now + self.request_deadline);
+                        self.timer.as_mut().reset(deadline);
+                    }
                 }
                 Poll::Ready(Ok(()))
             }
@@ -172,7 +173,6 @@ impl TlsConnection {
         write: impl Fn(&mut rustls::Writer<'_>) -> std::io::Result<usize>,
         len: usize,
     ) -> Poll<std::io::Result<usize>> {
-        // An answer is going out: the client is being served, not stalling us.
         self.answered();
         if len == 0 {
             return Poll::Ready(Ok(0));
@@ -207,6 +207,9 @@ impl AsyncWrite for TlsConnection {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         std::task::ready!(Pin::new(&mut self.inner).poll_flush(cx))?;
+        if self.unflushed > 0 {
+            self.last_io = Instant::now();
+        }
         self.unflushed = 0;
         Poll::Ready(Ok(()))
     }
