@@ -198,6 +198,45 @@ async fn authorised_names_get_their_own_certificates_others_are_refused() {
 }
 
 #[tokio::test]
+async fn aes128_is_chosen_unless_the_client_ranks_chacha_first() {
+    use rustls::CipherSuite::{
+        TLS13_AES_128_GCM_SHA256, TLS13_AES_256_GCM_SHA384, TLS13_CHACHA20_POLY1305_SHA256,
+    };
+    let edge = Edge::start(&[]).await;
+    for (offered, expected) in [
+        // OpenSSL's default ranking: the server's choice wins.
+        (
+            vec![
+                TLS13_AES_256_GCM_SHA384,
+                TLS13_CHACHA20_POLY1305_SHA256,
+                TLS13_AES_128_GCM_SHA256,
+            ],
+            TLS13_AES_128_GCM_SHA256,
+        ),
+        // A client without AES hardware: its ranking wins.
+        (
+            vec![
+                TLS13_CHACHA20_POLY1305_SHA256,
+                TLS13_AES_256_GCM_SHA384,
+                TLS13_AES_128_GCM_SHA256,
+            ],
+            TLS13_CHACHA20_POLY1305_SHA256,
+        ),
+        // Whatever the ranking, only offered suites are used.
+        (vec![TLS13_AES_256_GCM_SHA384], TLS13_AES_256_GCM_SHA384),
+    ] {
+        let connector = crate::harness::tls_connector_offering(&edge.ca_pem, &offered);
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", edge.server.https_port))
+            .await
+            .unwrap();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let stream = connector.connect(name, tcp).await.unwrap();
+        let suite = stream.get_ref().1.negotiated_cipher_suite().unwrap();
+        assert_eq!(suite.suite(), expected, "offered {offered:?}");
+    }
+}
+
+#[tokio::test]
 async fn http2_and_http1_are_negotiated_by_alpn() {
     let edge = Edge::start(&[]).await;
     let (_, h2) = edge

@@ -246,18 +246,43 @@ pub async fn wait_for_path(path: &Path) {
 
 /// A TLS client trusting the certificates in `root_pem`, offering `alpn`.
 pub fn tls_connector(root_pem: &str, alpn: &[&[u8]]) -> tokio_rustls::TlsConnector {
+    tls_connector_with(root_pem, alpn, rustls::crypto::ring::default_provider())
+}
+
+/// Like [`tls_connector`], offering only `suites`, ranked in that order.
+pub fn tls_connector_offering(
+    root_pem: &str,
+    suites: &[rustls::CipherSuite],
+) -> tokio_rustls::TlsConnector {
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider.cipher_suites = suites
+        .iter()
+        .map(|wanted| {
+            *provider
+                .cipher_suites
+                .iter()
+                .find(|s| s.suite() == *wanted)
+                .expect("a suite ring supports")
+        })
+        .collect();
+    tls_connector_with(root_pem, &[b"http/1.1"], provider)
+}
+
+fn tls_connector_with(
+    root_pem: &str,
+    alpn: &[&[u8]],
+    provider: rustls::crypto::CryptoProvider,
+) -> tokio_rustls::TlsConnector {
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls::pki_types::CertificateDer::pem_slice_iter(root_pem.as_bytes()) {
         roots.add(cert.unwrap()).unwrap();
     }
-    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(provider))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
 }
