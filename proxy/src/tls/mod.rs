@@ -11,7 +11,7 @@ use acme::CertResolver;
 use rustls::server::{Acceptor, ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls::{CipherSuite, ServerConfig, version};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_rustls::StartHandshake;
 use tokio_util::sync::CancellationToken;
@@ -253,21 +253,23 @@ fn prefers_chacha(offered: &[CipherSuite]) -> bool {
         .unwrap_or(false)
 }
 
-/// Reads until rustls has a whole ClientHello; malformed input gets rustls' alert.
+/// Reads until rustls has a whole ClientHello;
+/// malformed input gets rustls' alert.
+///
+/// The bytes go straight from the socket into rustls's own buffer, so a
+/// handshake allocates and zeroes no read buffer of ours.
 async fn read_client_hello(tcp: &mut TcpStream) -> Result<rustls::server::Accepted, Outcome> {
     let mut acceptor = Acceptor::default();
-    let mut buf = vec![0_u8; 16 * 1024];
     loop {
-        let n = tcp.read(&mut buf).await.map_err(|_| Outcome::Failed)?;
-        if n == 0 {
-            return Err(Outcome::Failed);
-        }
-        let mut reader = &buf[..n];
-        while !reader.is_empty() {
-            match acceptor.read_tls(&mut reader) {
-                Ok(0) | Err(_) => return Err(Outcome::Malformed),
-                Ok(_) => {}
-            }
+        tcp.readable().await.map_err(|_| Outcome::Failed)?;
+        let mut socket = ReadyBytes { tcp, failed: false };
+        match acceptor.read_tls(&mut socket) {
+            Ok(0) => return Err(Outcome::Failed),
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => continue,
+            // The socket failed, or rustls refused more bytes for a hello.
+            Err(_) if socket.failed => return Err(Outcome::Failed),
+            Err(_) => return Err(Outcome::Malformed),
         }
         match acceptor.accept() {
             Ok(Some(accepted)) => return Ok(accepted),
@@ -279,6 +281,21 @@ async fn read_client_hello(tcp: &mut TcpStream) -> Result<rustls::server::Accept
                 return Err(Outcome::Malformed);
             }
         }
+    }
+}
+
+/// What the socket holds now, as a blocking-style reader for rustls.
+struct ReadyBytes<'a> {
+    tcp: &'a TcpStream,
+    // Set when the socket itself failed, to tell that from rustls refusing input.
+    failed: bool,
+}
+
+impl std::io::Read for ReadyBytes<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.tcp.try_read(buf);
+        self.failed = matches!(&read, Err(e) if e.kind() != std::io::ErrorKind::WouldBlock);
+        read
     }
 }
 
@@ -310,6 +327,62 @@ mod tests {
                 CipherSuite::TLS13_AES_256_GCM_SHA384,
                 CipherSuite::TLS13_CHACHA20_POLY1305_SHA256
             ]
+        );
+    }
+
+    /// A connected pair: the server side, and the client's stream.
+    async fn socket_pair() -> (TcpStream, TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        (listener.accept().await.unwrap().0, client)
+    }
+
+    /// The bytes of a real ClientHello for `name`.
+    fn client_hello(name: &str) -> Vec<u8> {
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from(name.to_owned()).unwrap();
+        let mut conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+        let mut hello = Vec::new();
+        conn.write_tls(&mut hello).unwrap();
+        hello
+    }
+
+    #[tokio::test]
+    async fn a_hello_in_pieces_is_read_whole_and_bad_input_is_named() {
+        let (mut server, mut client) = socket_pair().await;
+        let hello = client_hello("piecewise.example");
+        let (first, rest) = hello.split_at(7);
+        let reading = tokio::spawn(async move { read_client_hello(&mut server).await });
+        client.write_all(first).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        client.write_all(rest).await.unwrap();
+        let accepted = reading.await.unwrap().unwrap();
+        assert_eq!(
+            accepted.client_hello().server_name(),
+            Some("piecewise.example")
+        );
+
+        let (mut server, mut client) = socket_pair().await;
+        client.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        assert_eq!(
+            read_client_hello(&mut server).await.unwrap_err(),
+            Outcome::Malformed
+        );
+
+        let (mut server, client) = socket_pair().await;
+        drop(client);
+        assert_eq!(
+            read_client_hello(&mut server).await.unwrap_err(),
+            Outcome::Failed,
+            "a client that leaves before its hello"
         );
     }
 
