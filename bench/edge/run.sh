@@ -9,6 +9,7 @@
 #   bench/edge/run.sh            # 10 s per row, 50 connections
 #   DURATION=5 CONNS=20 bench/edge/run.sh
 #   REPEAT=7 DURATION=5 ROWS=proxy SERVERS="sw caddy" bench/edge/run.sh   # medians of alternating rounds
+#   SERVERS="sw caddy caddy-routes" ...   # adds Caddy routing only, as configured before session 4
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/setup.sh
@@ -129,6 +130,34 @@ GOMAXPROCS=1 taskset -c $SERVER_CPU caddy run --config "$WORK/Caddyfile" --adapt
 PIDS+=($!)
 CADDY_PID=$!
 
+# Optional: the routing-only Caddy configuration of sessions 1-3 (no headers,
+# no compression), to show what the same-job configuration costs Caddy.
+CADDY_ROUTES_HTTPS=28444
+if [[ " ${SERVERS:-} " == *" caddy-routes "* ]]; then
+  cat > "$WORK/Caddyfile.routes" <<CONF
+{
+  admin off
+  auto_https disable_redirects
+  log {
+    output discard
+  }
+}
+https://localhost:$CADDY_ROUTES_HTTPS {
+  tls $WORK/cert.pem $WORK/key.pem
+  handle /api/* {
+    reverse_proxy $UP
+  }
+  handle {
+    root * $WORK/site
+    try_files {path} /index.html
+    file_server
+  }
+}
+CONF
+  GOMAXPROCS=1 taskset -c $SERVER_CPU caddy run --config "$WORK/Caddyfile.routes" --adapter caddyfile > "$WORK/caddy-routes.log" 2>&1 &
+  PIDS+=($!)
+fi
+
 # nginx: one worker, keep-alive to the upstream. add_header in a location
 # replaces the server's, so every location includes the common set.
 mkdir -p "$WORK/nginx"
@@ -198,6 +227,7 @@ wait_https() {
 wait_https $SW_HTTPS
 wait_https $CADDY_HTTPS
 wait_https $NGINX_HTTPS
+[[ " ${SERVERS:-} " == *" caddy-routes "* ]] && wait_https $CADDY_ROUTES_HTTPS
 # Everyone proxies correctly before anything is measured.
 for port in $SW_HTTPS $CADDY_HTTPS $NGINX_HTTPS; do
   body=$(curl -ks "https://localhost:$port/api/bench")
@@ -236,6 +266,7 @@ for round in $(seq 1 "$REPEAT"); do
   for server in $SERVERS; do
     case $server in
       sw) port=$SW_HTTPS ;; caddy) port=$CADDY_HTTPS ;; nginx) port=$NGINX_HTTPS ;;
+      caddy-routes) port=$CADDY_ROUTES_HTTPS ;;
     esac
     echo "==> $server (round $round of $REPEAT)" >&2
     for row in $ROWS; do
@@ -274,3 +305,11 @@ for row in proxy:"HTTPS keep-alive, proxied small JSON (req/s)" index:"static in
   echo "| $label | ${R[sw,$key]} | ${R[caddy,$key]:-} | ${R[nginx,$key]:-} | $(ratio "${R[sw,$key]}" "${R[caddy,$key]:-0}") | $(ratio "${R[sw,$key]}" "${R[nginx,$key]:-0}") |"
 done
 echo "| RSS after the run (MB) | ${R[sw,rss]} | ${R[caddy,rss]} | ${R[nginx,rss]} | | |"
+if [[ " $SERVERS " == *" caddy-routes "* ]]; then
+  echo
+  echo "Caddy routing only (no headers, no compression):"
+  for key in proxy index asset handshake h2; do
+    [ -n "${R[caddy-routes,$key]:-}" ] || continue
+    echo "- $key: ${R[caddy-routes,$key]} req/s; SW / it: $(ratio "${R[sw,$key]:-0}" "${R[caddy-routes,$key]}")"
+  done
+fi
