@@ -817,3 +817,43 @@ async fn hostile_tls_input_and_a_bad_reload_change_nothing() {
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("<p>spa</p>"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_keep_alive_connections_do_not_hold_up_a_shutdown() {
+    let mut edge = Edge::start(&[("STATUSWATCH__EDGE__DRAIN_SECONDS", "30".to_owned())]).await;
+    let h2 = edge.client(&["localhost"]);
+    let answer = h2
+        .get(edge.url("localhost", "/health/ready/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.version(), reqwest::Version::HTTP_2);
+    let h1 = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(edge.ca_pem.as_bytes()).unwrap())
+        .resolve(
+            "localhost",
+            SocketAddr::from(([127, 0, 0, 1], edge.server.https_port)),
+        )
+        .http1_only()
+        .build()
+        .unwrap();
+    let answer = h1
+        .get(edge.url("localhost", "/health/ready/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.version(), reqwest::Version::HTTP_11);
+
+    // Both clients now hold an idle connection. HTTP/1 ones are closed
+    // between requests, HTTP/2 ones get a GOAWAY: neither waits out the 30 s.
+    let started = std::time::Instant::now();
+    edge.server.signal("TERM");
+    let status = tokio::task::block_in_place(|| edge.server.wait_exit(Duration::from_secs(25)));
+    let took = started.elapsed();
+    assert!(status.success(), "{}", edge.server.log());
+    assert!(
+        took < Duration::from_secs(5),
+        "idle connections held the shutdown for {took:?}"
+    );
+    drop((h1, h2));
+}
