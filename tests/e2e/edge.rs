@@ -857,3 +857,120 @@ async fn idle_keep_alive_connections_do_not_hold_up_a_shutdown() {
     );
     drop((h1, h2));
 }
+
+/// An upstream that reads one request per connection, counts it, and hangs up without answering.
+async fn hang_up_upstream() -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0_u8; 4096];
+                if tcp.read(&mut buf).await.unwrap_or(0) > 0 {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    (addr, seen)
+}
+
+#[tokio::test]
+async fn a_dead_app_node_is_skipped_and_only_connect_failures_are_retried() {
+    // Two nodes; one dies after the edge's health check has seen it up. Until
+    // the next check (every 2 s) round robin still picks it, and every request
+    // is answered anyway, because a refused connect is retried on the next node.
+    let live = echo_upstream().await;
+    let mut dying = Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+    let dead = dying.as_ref().unwrap().local_addr().unwrap().port();
+    let edge = Edge::start(&[(
+        "STATUSWATCH__EDGE__APP_UPSTREAMS",
+        format!("127.0.0.1:{dead}, {live}"),
+    )])
+    .await;
+    let client = edge.client(&["localhost"]);
+    let admin = format!("http://127.0.0.1:{}/upstreams", edge.server.admin_port);
+    let dead_is_healthy = || async {
+        let nodes: Value = reqwest::get(&admin).await.unwrap().json().await.unwrap();
+        let dead_node = nodes
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["address"] == format!("127.0.0.1:{dead}"))
+            .cloned()
+            .unwrap();
+        dead_node["healthy"] == json!(true)
+    };
+    // If a health check happens to run between the node's death and the
+    // requests, none of them was sent to it: revive it and try again.
+    let mut proven = false;
+    for _ in 0..5 {
+        let listener = match dying.take() {
+            Some(listener) => listener,
+            None => tokio::net::TcpListener::bind(("127.0.0.1", dead))
+                .await
+                .unwrap(),
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !dead_is_healthy().await {
+            assert!(std::time::Instant::now() < deadline, "node never healthy");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        drop(listener);
+        for i in 0..10 {
+            let answer = client
+                .get(edge.url("localhost", &format!("/api/n{i}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 200, "request {i}");
+        }
+        if dead_is_healthy().await {
+            proven = true;
+            break;
+        }
+    }
+    assert!(proven, "a health check ran in every window");
+    // The active health check then marks the dead node down.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while dead_is_healthy().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "dead node still healthy"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(edge);
+
+    // A node that took the request and then failed is not asked again, nor
+    // is any other: the app may have acted on it.
+    let (hang_up, seen) = hang_up_upstream().await;
+    let edge = Edge::start(&[(
+        "STATUSWATCH__EDGE__APP_UPSTREAMS",
+        format!("{hang_up}, {live}"),
+    )])
+    .await;
+    let client = edge.client(&["localhost"]);
+    let mut failed = 0;
+    for i in 0..4 {
+        let answer = client
+            .post(edge.url("localhost", &format!("/api/pay{i}")))
+            .body("once")
+            .send()
+            .await
+            .unwrap();
+        if answer.status() == 502 {
+            failed += 1;
+        } else {
+            assert_eq!(answer.status(), 200);
+        }
+    }
+    // Round robin sends half of them to the node that hangs up; each reached it once.
+    assert_eq!(failed, 2);
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
