@@ -974,3 +974,67 @@ async fn a_dead_app_node_is_skipped_and_only_connect_failures_are_retried() {
     assert_eq!(failed, 2);
     assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn the_connection_cap_idle_timeout_and_hsts_are_applied() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let edge = Edge::start(&[
+        ("STATUSWATCH__EDGE__MAX_CONNECTIONS", "2".to_owned()),
+        ("STATUSWATCH__EDGE__KEEPALIVE_SECONDS", "1".to_owned()),
+        ("STATUSWATCH__EDGE__HSTS_MAX_AGE", "31536000".to_owned()),
+        (
+            "STATUSWATCH__EDGE__HSTS_INCLUDE_SUBDOMAINS",
+            "true".to_owned(),
+        ),
+        ("STATUSWATCH__EDGE__HSTS_PRELOAD", "true".to_owned()),
+    ])
+    .await;
+    let connector = edge.tls_connector(&[b"http/1.1"]);
+    let connect = || async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", edge.server.https_port)).await?;
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        connector.connect(name, tcp).await
+    };
+    let first = connect().await.unwrap();
+    let mut second = connect().await.unwrap();
+    assert!(
+        connect().await.is_err(),
+        "a third connection was served with a cap of two"
+    );
+
+    // An answer carries the configured HSTS; then the idle connection is closed
+    // after its keep-alive second, not held open, and with a TLS close_notify
+    // (without one, rustls's `read_to_end` fails with an unexpected EOF).
+    second
+        .write_all(b"GET /health/ready/ HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), second.read_to_end(&mut answer))
+        .await
+        .expect("the idle connection was never closed")
+        .unwrap();
+    let took = started.elapsed();
+    let answer = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("strict-transport-security: max-age=31536000; includesubdomains; preload"),
+        "{answer}"
+    );
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        "closed after {took:?}"
+    );
+
+    // Closed connections free their places.
+    drop((first, second));
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while connect().await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no place freed after both connections closed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -233,6 +233,42 @@ impl AsyncWrite for TlsConnection {
     }
 }
 
+impl Drop for TlsConnection {
+    /// TLS requires a `close_notify` before the write side closes (RFC 8446
+    /// §6.1). Pingora drops idle and finished connections without shutting
+    /// them down, so the alert goes out here: one attempt, without waiting.
+    fn drop(&mut self) {
+        let (io, tls) = self.inner.get_mut();
+        tls.send_close_notify();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut socket = WithoutWaiting { io, cx: &mut cx };
+        while tls.wants_write() {
+            if !matches!(tls.write_tls(&mut socket), Ok(n) if n > 0) {
+                break;
+            }
+        }
+    }
+}
+
+/// Writes what the socket takes now; a full socket is `WouldBlock`.
+struct WithoutWaiting<'a, 'b> {
+    io: &'a mut L4Stream,
+    cx: &'a mut Context<'b>,
+}
+
+impl std::io::Write for WithoutWaiting<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match Pin::new(&mut *self.io).poll_write(self.cx, buf) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(std::io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Shutdown for TlsConnection {
     async fn shutdown(&mut self) {
