@@ -1038,3 +1038,123 @@ async fn the_connection_cap_idle_timeout_and_hsts_are_applied() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// An upstream answering its `name` to every request.
+async fn named_upstream(name: &'static str) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().fallback(move || async move { name });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+/// One HTTP/1.1 GET on an open connection: the head, lower-cased, and the body.
+async fn get_on<S>(stream: &mut S, path: &str) -> (String, String)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut data = Vec::new();
+    let mut chunk = [0_u8; 4096];
+    let (head, length) = loop {
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "connection closed mid-answer");
+        data.extend_from_slice(&chunk[..n]);
+        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .expect("a content-length")
+                .trim()
+                .parse()
+                .unwrap();
+            data.drain(..end + 4);
+            break (head, length);
+        }
+    };
+    while data.len() < length {
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "connection closed mid-body");
+        data.extend_from_slice(&chunk[..n]);
+    }
+    (head, String::from_utf8_lossy(&data).into_owned())
+}
+
+#[tokio::test]
+async fn a_reload_switches_site_and_app_nodes_without_dropping_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old_site, new_site) = (dir.path().join("site"), dir.path().join("site-v2"));
+    write_site(&old_site);
+    write_site(&new_site);
+    std::fs::write(new_site.join("index.html"), "<!doctype html><p>v2</p>").unwrap();
+    let (old_app, new_app) = (named_upstream("old").await, named_upstream("new").await);
+    let config = dir.path().join("edge.toml");
+    let write_config = |root: &Path, app: SocketAddr| {
+        let text = format!(
+            "[edge]\nstatic_root = {:?}\napp_upstreams = [\"{app}\"]\n",
+            root.display().to_string()
+        );
+        std::fs::write(&config, text).unwrap();
+    };
+    write_config(&old_site, old_app);
+    let mut command = statuswatch(dir.path());
+    command.arg("--config").arg(&config);
+    let mut server = Server::start(command, "serve", dir.path());
+    server.wait_for("/health/ready/", 200).await;
+    let ca = crate::harness::wait_for_file(&dir.path().join("ca/root.pem")).await;
+
+    let connector = crate::harness::tls_connector(&ca, &[b"http/1.1"]);
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", server.https_port))
+        .await
+        .unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut held = connector.connect(name, tcp).await.unwrap();
+    assert!(get_on(&mut held, "/").await.1.contains("spa"));
+    assert_eq!(get_on(&mut held, "/api/who").await.1, "old");
+
+    write_config(&new_site, new_app);
+    let admin = format!("http://127.0.0.1:{}", server.admin_port);
+    let reloaded = reqwest::Client::new()
+        .post(format!("{admin}/reload"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reloaded.status(), 200, "{}", reloaded.text().await.unwrap());
+
+    // The connection opened before the reload is still served, by the new site and node.
+    assert_eq!(get_on(&mut held, "/").await.1, "<!doctype html><p>v2</p>");
+    assert_eq!(get_on(&mut held, "/api/who").await.1, "new");
+
+    // What happened is in the edge's metrics, by route class and status.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let metrics = loop {
+        let metrics = reqwest::get(format!("{admin}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        // Health checks of the new node run every 2 s.
+        if metrics.contains(&format!(
+            "edge_upstream_healthy{{upstream=\"{new_app}\"}} 1"
+        )) {
+            break metrics;
+        }
+        assert!(std::time::Instant::now() < deadline, "{metrics}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    for line in [
+        r#"edge_requests_total{route="static",status="200"} 2"#,
+        r#"edge_requests_total{route="app",status="200"} 2"#,
+        r#"edge_request_duration_seconds_count{route="app"} 2"#,
+        r#"edge_request_duration_seconds_bucket{le="+Inf",route="static"} 2"#,
+        r#"edge_tls_handshakes_total{outcome="ok"} 1"#,
+        r#"edge_certificates{state="ready"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "{line} missing:\n{metrics}");
+    }
+    assert!(server.stop().success(), "{}", server.log());
+}
