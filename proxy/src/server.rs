@@ -338,18 +338,31 @@ async fn accept_loop<F, Fut>(
 }
 
 async fn health_checks(edge: Arc<Edge>, shutdown: CancellationToken) {
+    // Series of the last round, so nodes a reload removed stop being reported.
+    let mut reported: Vec<UpstreamLabels> = Vec::new();
     loop {
         let pool = edge.upstreams.load_full();
         pool.backends().run_health_check(true).await;
-        for backend in pool.backends().get_backend().iter() {
-            let healthy = pool.backends().ready(backend);
-            edge.metrics
-                .upstream_healthy
-                .get_or_create(&UpstreamLabels {
+        let current: Vec<UpstreamLabels> = pool
+            .backends()
+            .get_backend()
+            .iter()
+            .map(|backend| {
+                let labels = UpstreamLabels {
                     upstream: backend.addr.to_string(),
-                })
-                .set(i64::from(healthy));
+                };
+                let healthy = pool.backends().ready(backend);
+                edge.metrics
+                    .upstream_healthy
+                    .get_or_create(&labels)
+                    .set(i64::from(healthy));
+                labels
+            })
+            .collect();
+        for gone in reported.iter().filter(|l| !current.contains(l)) {
+            edge.metrics.upstream_healthy.remove(gone);
         }
+        reported = current;
         tokio::select! {
             () = shutdown.cancelled() => {
                 tracing::debug!("health checks stopped");

@@ -1156,5 +1156,9 @@ async fn a_reload_switches_site_and_app_nodes_without_dropping_connections() {
     ] {
         assert!(metrics.contains(line), "{line} missing:\n{metrics}");
     }
+    assert!(
+        !metrics.contains(&format!("upstream=\"{old_app}\"")),
+        "the removed node is still reported:\n{metrics}"
+    );
     assert!(server.stop().success(), "{}", server.log());
 }
