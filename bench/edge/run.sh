@@ -86,16 +86,19 @@ SW_PID=$!
 # the SPA's cache policy, CSP and X-Frame-Options on pages.
 CSP="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
-# Caddy 2: same routes, one OS thread for Go. Its reverse_proxy sets
-# X-Forwarded-For/-Proto/-Host by default.
-cat > "$WORK/Caddyfile" <<CONF
-{
+# Caddy's global options: no admin API, no redirects, no access log.
+CADDY_GLOBAL='{
   admin off
   auto_https disable_redirects
   log {
     output discard
   }
-}
+}'
+
+# Caddy 2: same routes, one OS thread for Go. Its reverse_proxy sets
+# X-Forwarded-For/-Proto/-Host by default.
+cat > "$WORK/Caddyfile" <<CONF
+$CADDY_GLOBAL
 https://localhost:$CADDY_HTTPS {
   tls $WORK/cert.pem $WORK/key.pem
   encode zstd gzip
@@ -135,13 +138,7 @@ CADDY_PID=$!
 CADDY_ROUTES_HTTPS=28444
 if [[ " ${SERVERS:-} " == *" caddy-routes "* ]]; then
   cat > "$WORK/Caddyfile.routes" <<CONF
-{
-  admin off
-  auto_https disable_redirects
-  log {
-    output discard
-  }
-}
+$CADDY_GLOBAL
 https://localhost:$CADDY_ROUTES_HTTPS {
   tls $WORK/cert.pem $WORK/key.pem
   handle /api/* {
