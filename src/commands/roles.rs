@@ -140,12 +140,29 @@ async fn run_roles(loaded: Loaded, roles: Roles, upgrade: bool) -> anyhow::Resul
         true => Some(proxy::Listeners::bind_or_adopt(&settings.edge, &mut inherited).await?),
         false => None,
     };
+    // `statuswatch prober` has no app listener to show its metrics on.
+    let metrics_listener = match (roles.prober, settings.prober.metrics_listen) {
+        (true, Some(addr)) => Some(
+            proxy::server::bind_or_adopt(
+                "prober-metrics",
+                "prober.metrics_listen",
+                addr,
+                &mut inherited,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        ),
+        _ => None,
+    };
     let mut handover = Vec::new();
     if let Some(listener) = &app_listener {
         handover.push(("app", std::os::fd::AsRawFd::as_raw_fd(listener)));
     }
     if let Some(listeners) = &edge_listeners {
         handover.extend(listeners.handover());
+    }
+    if let Some(listener) = &metrics_listener {
+        handover.push(("prober-metrics", std::os::fd::AsRawFd::as_raw_fd(listener)));
     }
     let db = connect(&loaded).await?;
     let migrations = db.migrations();
@@ -199,6 +216,15 @@ async fn run_roles(loaded: Loaded, roles: Roles, upgrade: bool) -> anyhow::Resul
             proxy::run(listeners, parts, shutdown)
                 .await
                 .context("edge failed")
+        });
+    }
+    if let Some(listener) = metrics_listener {
+        tracing::info!(address = %listener.local_addr()?, "prober metrics listening");
+        let (registry, shutdown) = (registry.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            app::exposition::serve(listener, registry, shutdown)
+                .await
+                .context("prober metrics listener failed")
         });
     }
     if roles.prober {

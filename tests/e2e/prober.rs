@@ -237,3 +237,66 @@ async fn a_killed_probers_leased_work_is_taken_over_after_the_grace_period() {
     .unwrap();
     assert_eq!(left, 0, "a clean stop releases its leases");
 }
+
+#[tokio::test]
+async fn a_lone_prober_shows_its_metrics_on_its_own_listener() {
+    let pg = PgTestDb::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (status, _, stderr) = output(
+        statuswatch(dir.path())
+            .arg("migrate")
+            .env("STATUSWATCH__DATABASE__URL", pg.url()),
+    );
+    assert!(status.success(), "{stderr}");
+
+    // A taken port is named before anything runs.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let (status, _, stderr) = output(
+        statuswatch(dir.path())
+            .arg("prober")
+            .env("STATUSWATCH__DATABASE__URL", pg.url())
+            .env("STATUSWATCH__PROBER__METRICS_LISTEN", &address),
+    );
+    crate::harness::assert_clean_failure(status, &stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on prober.metrics_listen {address}")),
+        "{stderr}"
+    );
+    drop(taken);
+
+    let port = crate::harness::free_port();
+    let mut command = statuswatch(dir.path());
+    command.env("STATUSWATCH__DATABASE__URL", pg.url()).env(
+        "STATUSWATCH__PROBER__METRICS_LISTEN",
+        format!("127.0.0.1:{port}"),
+    );
+    let mut prober = Server::start(command, "prober", dir.path());
+    prober
+        .wait_for_url(&format!("http://127.0.0.1:{port}/health/"), 200)
+        .await;
+    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(
+        metrics.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text"),
+        "{:?}",
+        metrics.headers()
+    );
+    let text = metrics.text().await.unwrap();
+    for family in [
+        "prober_checks",
+        "prober_check_start_lateness_seconds",
+        "prober_checks_in_flight",
+    ] {
+        assert!(
+            text.contains(&format!("# TYPE {family}")),
+            "{family} missing:\n{text}"
+        );
+    }
+    assert!(prober.stop().success(), "{}", prober.log());
+}

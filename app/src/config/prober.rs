@@ -15,6 +15,9 @@ pub struct ProberConfig {
     /// DNS server for target resolution and DNS monitors (`ip:port`); unset means the system's.
     #[serde(default)]
     pub dns_server: Option<SocketAddr>,
+    /// A `/metrics` and `/health/` listener of the prober role's own; unset means none.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
     /// Most checks one prober runs at the same time.
     pub max_concurrent_checks: usize,
     /// Seconds after a lease's check deadline before another prober may take the
@@ -87,6 +90,7 @@ impl ProberConfig {
             region: "local".into(),
             allow_private_targets: false,
             dns_server: None,
+            metrics_listen: None,
             max_concurrent_checks: 2000,
             lease_grace_seconds: 90,
             max_body_bytes: 1 << 20,

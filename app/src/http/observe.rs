@@ -2,11 +2,9 @@
 
 use std::time::Instant;
 
-use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::AppState;
 use crate::http::AppError;
@@ -46,13 +44,5 @@ pub(super) async fn record(
 /// Prometheus text exposition of the whole process's registry.
 #[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "OpenMetrics text")))]
 pub(super) async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
-    let mut text = String::new();
-    prometheus_client::encoding::text::encode(&mut text, &state.registry)
-        .map_err(|err| AppError::Internal(Box::new(err)))?;
-    let mut response = Body::from(text).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-    );
-    Ok(response)
+    crate::exposition::response(&state.registry).map_err(|err| AppError::Internal(Box::new(err)))
 }
