@@ -103,8 +103,8 @@ fn owner_in(log: &str) -> Option<String> {
     (id.len() > "prober-".len() + 30).then_some(id)
 }
 
-#[tokio::test]
-async fn a_killed_probers_leased_work_is_taken_over_after_the_grace_period() {
+/// A fresh PostgreSQL database migrated by `statuswatch migrate`, and a data directory.
+async fn migrated_postgres() -> (PgTestDb, tempfile::TempDir) {
     let pg = PgTestDb::create().await;
     let dir = tempfile::tempdir().unwrap();
     let (status, _, stderr) = output(
@@ -113,6 +113,12 @@ async fn a_killed_probers_leased_work_is_taken_over_after_the_grace_period() {
             .env("STATUSWATCH__DATABASE__URL", pg.url()),
     );
     assert!(status.success(), "{stderr}");
+    (pg, dir)
+}
+
+#[tokio::test]
+async fn a_killed_probers_leased_work_is_taken_over_after_the_grace_period() {
+    let (pg, dir) = migrated_postgres().await;
     let db = pg.connect().await;
     let tenant = app::clock::new_id();
     sqlx::query("INSERT INTO tenants (id, slug, name, created_at, updated_at) VALUES ($1, 'alpha', 'Alpha', 0, 0)")
@@ -240,14 +246,7 @@ async fn a_killed_probers_leased_work_is_taken_over_after_the_grace_period() {
 
 #[tokio::test]
 async fn a_lone_prober_shows_its_metrics_on_its_own_listener() {
-    let pg = PgTestDb::create().await;
-    let dir = tempfile::tempdir().unwrap();
-    let (status, _, stderr) = output(
-        statuswatch(dir.path())
-            .arg("migrate")
-            .env("STATUSWATCH__DATABASE__URL", pg.url()),
-    );
-    assert!(status.success(), "{stderr}");
+    let (pg, dir) = migrated_postgres().await;
 
     // A taken port is named before anything runs.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
