@@ -177,8 +177,14 @@ async fn a_killed_probers_leased_work_is_taken_over_after_the_grace_period() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let east_owner = owner_in(&east.log()).unwrap_or_else(|| panic!("no owner in {}", east.log()));
-    // Kill east while it holds leases.
-    let leased: BTreeMap<String, i64> = loop {
+    // Kill east while it holds leases. It is frozen first, so the leases read
+    // are exactly those it held when it died: between a read and a plain kill
+    // it could still finish a check and release that lease.
+    let (leased, killed_at): (BTreeMap<String, i64>, i64) = loop {
+        east.signal("STOP");
+        // Let statements east had already sent settle in PostgreSQL.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let frozen_at = now_ms();
         let rows: Vec<(String, i64)> =
             sqlx::query_as("SELECT id, lease_expires_at FROM monitors WHERE lease_owner = $1")
                 .bind(&east_owner)
@@ -187,11 +193,11 @@ async fn a_killed_probers_leased_work_is_taken_over_after_the_grace_period() {
                 .unwrap();
         if !rows.is_empty() {
             east.signal("KILL");
-            break rows.into_iter().collect();
+            break (rows.into_iter().collect(), frozen_at);
         }
+        east.signal("CONT");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    let killed_at = now_ms();
     let _ = east.wait_exit(Duration::from_secs(5));
     // Every monitor east held is checked by west, only once its lease has expired.
     tokio::time::sleep(Duration::from_secs(12)).await;
