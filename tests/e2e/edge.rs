@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::harness::{Server, statuswatch};
+use crate::harness::{Server, get_on, statuswatch};
 
 /// A site like the SPA's build: index, a hashed asset of ~150 KB with a brotli sibling.
 fn write_site(root: &Path) {
@@ -1048,41 +1048,6 @@ async fn named_upstream(name: &'static str) -> SocketAddr {
     addr
 }
 
-/// One HTTP/1.1 GET on an open connection: the head, lower-cased, and the body.
-async fn get_on<S>(stream: &mut S, path: &str) -> (String, String)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut data = Vec::new();
-    let mut chunk = [0_u8; 4096];
-    let (head, length) = loop {
-        let n = stream.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "connection closed mid-answer");
-        data.extend_from_slice(&chunk[..n]);
-        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
-            let length: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length: "))
-                .expect("a content-length")
-                .trim()
-                .parse()
-                .unwrap();
-            data.drain(..end + 4);
-            break (head, length);
-        }
-    };
-    while data.len() < length {
-        let n = stream.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "connection closed mid-body");
-        data.extend_from_slice(&chunk[..n]);
-    }
-    (head, String::from_utf8_lossy(&data).into_owned())
-}
-
 #[tokio::test]
 async fn a_reload_switches_site_and_app_nodes_without_dropping_connections() {
     let dir = tempfile::tempdir().unwrap();
@@ -1112,8 +1077,8 @@ async fn a_reload_switches_site_and_app_nodes_without_dropping_connections() {
         .unwrap();
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
     let mut held = connector.connect(name, tcp).await.unwrap();
-    assert!(get_on(&mut held, "/").await.1.contains("spa"));
-    assert_eq!(get_on(&mut held, "/api/who").await.1, "old");
+    assert!(get_on(&mut held, "localhost", "/").await.1.contains("spa"));
+    assert_eq!(get_on(&mut held, "localhost", "/api/who").await.1, "old");
 
     write_config(&new_site, new_app);
     let admin = format!("http://127.0.0.1:{}", server.admin_port);
@@ -1125,8 +1090,11 @@ async fn a_reload_switches_site_and_app_nodes_without_dropping_connections() {
     assert_eq!(reloaded.status(), 200, "{}", reloaded.text().await.unwrap());
 
     // The connection opened before the reload is still served, by the new site and node.
-    assert_eq!(get_on(&mut held, "/").await.1, "<!doctype html><p>v2</p>");
-    assert_eq!(get_on(&mut held, "/api/who").await.1, "new");
+    assert_eq!(
+        get_on(&mut held, "localhost", "/").await.1,
+        "<!doctype html><p>v2</p>"
+    );
+    assert_eq!(get_on(&mut held, "localhost", "/api/who").await.1, "new");
 
     // What happened is in the edge's metrics, by route class and status.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);

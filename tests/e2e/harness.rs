@@ -286,3 +286,39 @@ fn tls_connector_with(
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
 }
+
+/// One HTTP/1.1 GET of `path` for `host` on an open connection: the head,
+/// lower-cased, and the body (read to its `Content-Length`).
+pub async fn get_on<S>(stream: &mut S, host: &str, path: &str) -> (String, String)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut data = Vec::new();
+    let mut chunk = [0_u8; 4096];
+    let (head, length) = loop {
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "connection closed mid-answer");
+        data.extend_from_slice(&chunk[..n]);
+        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .expect("a content-length")
+                .trim()
+                .parse()
+                .unwrap();
+            data.drain(..end + 4);
+            break (head, length);
+        }
+    };
+    while data.len() < length {
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "connection closed mid-body");
+        data.extend_from_slice(&chunk[..n]);
+    }
+    (head, String::from_utf8_lossy(&data).into_owned())
+}
