@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::harness::{Server, free_port, get_on, output, statuswatch};
-use crate::pebble::{Pebble, connect, leaf};
+use crate::harness::{Server, free_port, get_on, output, statuswatch, tls_connect};
+use crate::pebble::{Pebble, leaf};
 
 const SUFFIX: &str = "status.test";
 
@@ -112,7 +112,9 @@ async fn tls_alpn_issuance_single_flight_restart_renewal_and_ca_outage() {
 
     // Renewal under a live connection: the open connection keeps working,
     // new handshakes get the new certificate.
-    let mut live = connect(&root, ports.2, "acme.status.test").await.unwrap();
+    let mut live = tls_connect(&root, ports.2, "acme.status.test")
+        .await
+        .unwrap();
     let (head, _) = get_on(&mut live, "acme.status.test", "/health/").await;
     assert!(head.starts_with("http/1.1 200"), "{head}");
     let (status, detail) = admin(

@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::harness::{Server, get_on, statuswatch};
+use crate::harness::{Server, get_on, statuswatch, tls_connect};
 
 /// A site like the SPA's build: index, a hashed asset of ~150 KB with a brotli sibling.
 fn write_site(root: &Path) {
@@ -989,12 +989,7 @@ async fn the_connection_cap_idle_timeout_and_hsts_are_applied() {
         ("STATUSWATCH__EDGE__HSTS_PRELOAD", "true".to_owned()),
     ])
     .await;
-    let connector = edge.tls_connector(&[b"http/1.1"]);
-    let connect = || async {
-        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", edge.server.https_port)).await?;
-        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-        connector.connect(name, tcp).await
-    };
+    let connect = || tls_connect(&edge.ca_pem, edge.server.https_port, "localhost");
     let first = connect().await.unwrap();
     let mut second = connect().await.unwrap();
     assert!(
@@ -1071,12 +1066,9 @@ async fn a_reload_switches_site_and_app_nodes_without_dropping_connections() {
     server.wait_for("/health/ready/", 200).await;
     let ca = crate::harness::wait_for_file(&dir.path().join("ca/root.pem")).await;
 
-    let connector = crate::harness::tls_connector(&ca, &[b"http/1.1"]);
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", server.https_port))
+    let mut held = tls_connect(&ca, server.https_port, "localhost")
         .await
         .unwrap();
-    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-    let mut held = connector.connect(name, tcp).await.unwrap();
     assert!(get_on(&mut held, "localhost", "/").await.1.contains("spa"));
     assert_eq!(get_on(&mut held, "localhost", "/api/who").await.1, "old");
 

@@ -249,6 +249,22 @@ pub fn tls_connector(root_pem: &str, alpn: &[&[u8]]) -> tokio_rustls::TlsConnect
     tls_connector_with(root_pem, alpn, rustls::crypto::ring::default_provider())
 }
 
+/// A verified HTTP/1.1 TLS connection to loopback `port` for `sni`, trusting `root_pem`.
+pub async fn tls_connect(
+    root_pem: &str,
+    port: u16,
+    sni: &str,
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, String> {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = rustls::pki_types::ServerName::try_from(sni.to_owned()).unwrap();
+    tls_connector(root_pem, &[b"http/1.1"])
+        .connect(name, tcp)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// Like [`tls_connector`], offering only `suites`, ranked in that order.
 pub fn tls_connector_offering(
     root_pem: &str,

@@ -169,25 +169,9 @@ fn listener_certificate(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     paths
 }
 
-/// A verified TLS connection to `port` for `sni`.
-pub async fn connect(
-    root_pem: &str,
-    port: u16,
-    sni: &str,
-) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, String> {
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .map_err(|e| e.to_string())?;
-    let name = rustls::pki_types::ServerName::try_from(sni.to_owned()).unwrap();
-    crate::harness::tls_connector(root_pem, &[b"http/1.1"])
-        .connect(name, tcp)
-        .await
-        .map_err(|e| e.to_string())
-}
-
 /// The leaf certificate (DER) a verified handshake for `sni` presents.
 pub async fn leaf(root_pem: &str, port: u16, sni: &str) -> Result<Vec<u8>, String> {
-    let stream = connect(root_pem, port, sni).await?;
+    let stream = crate::harness::tls_connect(root_pem, port, sni).await?;
     let (_, conn) = stream.get_ref();
     Ok(conn.peer_certificates().unwrap()[0].to_vec())
 }
