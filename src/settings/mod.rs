@@ -293,6 +293,8 @@ fn describe_error(layers: &[Layer], err: &serde_path_to_error::Error<toml::de::E
         (Some(field), parent) if !parent.ends_with(field.as_str()) => format!("{parent}.{field}"),
         _ => path.clone(),
     };
+    // A list item (`auth.trusted_proxies[1]`) comes from its list's source.
+    let key = key.split('[').next().unwrap_or_default().to_owned();
     let place = origin_of(layers, &key)
         .map(|origin| origin.describe_key(&key))
         .unwrap_or_else(|| format!("key `{key}`"));
