@@ -117,6 +117,22 @@ pub enum TenantsCommand {
         /// The CSV file.
         file: PathBuf,
     },
+    /// Move every tenant subdomain from one suffix to another in one transaction
+    /// (idempotent; names that already exist are skipped; new names are queued for certificates).
+    RenameSuffix {
+        /// The suffix the subdomains are under now.
+        #[arg(long, value_name = "OLD")]
+        from: String,
+        /// The suffix they move to (set `tenancy.domain_suffix` to it as well).
+        #[arg(long, value_name = "NEW")]
+        to: String,
+        /// Report what would change and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `statuswatch users …`

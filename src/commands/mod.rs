@@ -4,6 +4,7 @@ mod certs;
 mod config_check;
 mod migrate;
 mod prober;
+mod rename_suffix;
 mod roles;
 mod tenants;
 
