@@ -56,6 +56,19 @@ pub enum Command {
     /// Certificates of the edge.
     #[command(subcommand)]
     Certs(CertsCommand),
+    /// Database report: size, connections, tenants with domains and row counts,
+    /// largest tables; on PostgreSQL also dead tuples, lock waits and slow queries.
+    DbCheck {
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Online backup of the embedded SQLite database to a new FILE (checked
+    /// before it is kept; PostgreSQL uses pg_dump, see docs/operations.md).
+    Backup {
+        /// The backup file to create (never overwritten).
+        file: PathBuf,
+    },
 }
 
 /// `statuswatch certs …`

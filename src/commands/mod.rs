@@ -3,6 +3,7 @@
 mod certs;
 mod config_check;
 mod migrate;
+mod ops;
 mod prober;
 mod rename_suffix;
 mod roles;
@@ -47,6 +48,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Command::Certs(command) => certs::run(load_valid(&cli.global)?, command).await,
             Command::Prober => roles::prober(load_valid(&cli.global)?).await,
+            Command::DbCheck { json } => ops::db_check(load_valid(&cli.global)?, json).await,
+            Command::Backup { file } => ops::backup(load_valid(&cli.global)?, &file).await,
         }
     })
 }

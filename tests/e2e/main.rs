@@ -8,6 +8,7 @@ mod acme;
 mod cli;
 mod edge;
 mod harness;
+mod ops;
 mod pebble;
 mod prober;
 mod serve;

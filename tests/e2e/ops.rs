@@ -1,0 +1,146 @@
+//! Operations commands: `backup` of a running server and a restore that
+//! serves, and `db-check` on SQLite and PostgreSQL.
+
+use serde_json::Value;
+
+use crate::harness::{Server, assert_clean_failure, output, statuswatch};
+
+fn create_tenant(dir: &std::path::Path, slug: &str, database: Option<&str>) {
+    let mut command = statuswatch(dir);
+    if let Some(url) = database {
+        command.env("STATUSWATCH__DATABASE__URL", url);
+    }
+    let (status, _, stderr) = output(command.args([
+        "tenants",
+        "create",
+        "--slug",
+        slug,
+        "--name",
+        slug,
+        "--owner-email",
+        &format!("o@{slug}.example"),
+    ]));
+    assert!(status.success(), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_serving_restores_into_a_server_that_serves() {
+    let live = tempfile::tempdir().unwrap();
+    let mut server = Server::start(statuswatch(live.path()), "serve", live.path());
+    server.wait_for("/health/ready/", 200).await;
+    create_tenant(live.path(), "acme", None);
+
+    let file = live.path().join("backup.db");
+    let (status, stdout, stderr) = output(statuswatch(live.path()).arg("backup").arg(&file));
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.starts_with(&file.display().to_string()), "{stdout}");
+    assert!(!live.path().join("backup.partial").exists());
+    let (status, _, stderr) = output(statuswatch(live.path()).arg("backup").arg(&file));
+    assert_clean_failure(status, &stderr);
+    assert!(stderr.contains("already exists"), "{stderr}");
+    let (status, _, stderr) = output(
+        statuswatch(live.path())
+            .arg("backup")
+            .arg(live.path().join("no/such/dir/b.db")),
+    );
+    assert_clean_failure(status, &stderr);
+    assert!(stderr.contains("cannot write"), "{stderr}");
+    // Written after the backup: not in it.
+    create_tenant(live.path(), "later", None);
+    server.stop();
+
+    let restored = tempfile::tempdir().unwrap();
+    std::fs::copy(&file, restored.path().join("statuswatch.db")).unwrap();
+    let mut server = Server::start(statuswatch(restored.path()), "serve", restored.path());
+    server.wait_for("/health/ready/", 200).await;
+    let site: Value = reqwest::Client::new()
+        .get(format!("{}/api/site", server.base))
+        .header("host", "acme.localhost")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(site["tenant"]["slug"], "acme", "{site}");
+    let (status, stdout, _) =
+        output(statuswatch(restored.path()).args(["tenants", "list", "--json"]));
+    assert!(status.success());
+    let slugs: Vec<String> = serde_json::from_str::<Vec<Value>>(&stdout)
+        .unwrap()
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(slugs, ["acme"]);
+    server.stop();
+}
+
+#[tokio::test]
+async fn db_check_reports_tenants_and_tables_on_both_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    let (status, _, stderr) = output(statuswatch(dir.path()).arg("migrate"));
+    assert!(status.success(), "{stderr}");
+    create_tenant(dir.path(), "acme", None);
+    let (status, stdout, stderr) = output(statuswatch(dir.path()).args(["db-check", "--json"]));
+    assert!(status.success(), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["dialect"], "sqlite");
+    assert!(report["size_bytes"].as_i64().unwrap() > 0, "{report}");
+    assert_eq!(report["tenants"][0]["slug"], "acme");
+    assert_eq!(report["tenants"][0]["domains"][0], "acme.localhost");
+    assert!(
+        report["tenants"][0]["rows"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(["memberships", 1])),
+        "{report}"
+    );
+    assert!(!report["largest_tables"].as_array().unwrap().is_empty());
+    let (status, stdout, _) = output(statuswatch(dir.path()).arg("db-check"));
+    assert!(status.success());
+    assert!(stdout.contains("acme\tactive\tacme.localhost"), "{stdout}");
+    assert!(
+        stdout.contains("slow queries\tnot available on SQLite"),
+        "{stdout}"
+    );
+
+    let pg = app::test_support::PgTestDb::create().await;
+    let pg_dir = tempfile::tempdir().unwrap();
+    let with_pg = || {
+        let mut command = statuswatch(pg_dir.path());
+        command.env("STATUSWATCH__DATABASE__URL", pg.url());
+        command
+    };
+    let (status, _, stderr) = output(with_pg().arg("db-check"));
+    assert_clean_failure(status, &stderr);
+    assert!(
+        stderr.contains("migrat"),
+        "an unmigrated database is named: {stderr}"
+    );
+    let (status, _, stderr) = output(with_pg().arg("migrate"));
+    assert!(status.success(), "{stderr}");
+    create_tenant(pg_dir.path(), "beta", Some(pg.url()));
+    let (status, stdout, stderr) = output(with_pg().args(["db-check", "--json"]));
+    assert!(status.success(), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["dialect"], "postgres");
+    assert_eq!(report["tenants"][0]["slug"], "beta");
+    assert!(
+        report["connections"].as_array().unwrap().len() >= 1,
+        "{report}"
+    );
+    let tables = report["largest_tables"].as_array().unwrap();
+    assert!(
+        tables.iter().all(|t| t["dead_ratio"].is_number()),
+        "{report}"
+    );
+    // Either the slowest statements or why they are missing.
+    assert!(
+        report["slow_queries"]["Ok"].is_array() || report["slow_queries"]["Err"].is_string(),
+        "{report}"
+    );
+    let (status, _, stderr) = output(with_pg().arg("backup").arg(pg_dir.path().join("x.db")));
+    assert_clean_failure(status, &stderr);
+    assert!(stderr.contains("pg_dump"), "{stderr}");
+    pg.drop_now().await;
+}
