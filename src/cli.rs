@@ -56,6 +56,20 @@ pub enum Command {
     /// Certificates of the edge.
     #[command(subcommand)]
     Certs(CertsCommand),
+    /// Health of everything this node can see: database, schema, app and edge
+    /// (with the right SNI), disk, memory, certificates, the ACME queue, prober
+    /// lag and leases, alert deliveries. Exit 1 on any failure.
+    Doctor {
+        /// Only the database, schema and health endpoints.
+        #[arg(long)]
+        quick: bool,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The edge's TLS address to check [default: edge.https_listen].
+        #[arg(long, value_name = "ADDR")]
+        edge: Option<String>,
+    },
     /// Database report: size, connections, tenants with domains and row counts,
     /// largest tables; on PostgreSQL also dead tuples, lock waits and slow queries.
     DbCheck {

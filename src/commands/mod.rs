@@ -2,6 +2,7 @@
 
 mod certs;
 mod config_check;
+mod doctor;
 mod migrate;
 mod ops;
 mod prober;
@@ -48,6 +49,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Command::Certs(command) => certs::run(load_valid(&cli.global)?, command).await,
             Command::Prober => roles::prober(load_valid(&cli.global)?).await,
+            Command::Doctor { quick, json, edge } => {
+                doctor::run(load_valid(&cli.global)?, quick, json, edge).await
+            }
             Command::DbCheck { json } => ops::db_check(load_valid(&cli.global)?, json).await,
             Command::Backup { file } => ops::backup(load_valid(&cli.global)?, &file).await,
         }

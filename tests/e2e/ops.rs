@@ -144,3 +144,69 @@ async fn db_check_reports_tenants_and_tables_on_both_databases() {
     assert!(stderr.contains("pg_dump"), "{stderr}");
     pg.drop_now().await;
 }
+
+#[tokio::test]
+async fn doctor_passes_on_a_healthy_node_and_names_what_is_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(statuswatch(dir.path()), "serve", dir.path());
+    server.wait_for("/health/ready/", 200).await;
+    let app_listen = server.base.trim_start_matches("http://").to_owned();
+    let edge = format!("127.0.0.1:{}", server.https_port);
+    let doctor = |extra: &[&str]| {
+        let mut command = statuswatch(dir.path());
+        command
+            .env("STATUSWATCH__APP__LISTEN", &app_listen)
+            .args(["doctor", "--edge", &edge])
+            .args(extra);
+        output(&mut command)
+    };
+    // The edge's certificate for the platform name may still be on its way.
+    let mut last = String::new();
+    for _ in 0..50 {
+        let (status, stdout, _) = doctor(&[]);
+        last = stdout;
+        if status.success() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    for name in [
+        "database",
+        "migrations",
+        "app",
+        "edge",
+        "disk",
+        "memory",
+        "certificates",
+        "prober_lag",
+    ] {
+        assert!(
+            last.lines()
+                .any(|l| l.contains(name) && !l.starts_with("FAIL")),
+            "{name} missing or failing:\n{last}"
+        );
+    }
+    assert!(last.contains(&format!("via {edge}")), "{last}");
+
+    let (status, stdout, _) = doctor(&["--json", "--quick"]);
+    assert!(status.success(), "{stdout}");
+    let checks: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    let names: Vec<&str> = checks.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["database", "migrations", "app", "edge"]);
+
+    server.stop();
+    let (status, stdout, _) = doctor(&["--json", "--quick"]);
+    assert_eq!(status.code(), Some(1), "{stdout}");
+    let checks: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    for name in ["app", "edge"] {
+        let check = checks.iter().find(|c| c["name"] == name).unwrap();
+        assert_eq!(check["status"], "fail", "{check}");
+    }
+    let (status, stdout, _) =
+        output(statuswatch(dir.path()).args(["doctor", "--quick", "--edge", "nowhere"]));
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        stdout.contains("--edge `nowhere` is not an address"),
+        "{stdout}"
+    );
+}

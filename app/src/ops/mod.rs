@@ -3,3 +3,4 @@
 
 pub mod backup;
 pub mod db_check;
+pub mod doctor;
