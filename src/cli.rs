@@ -70,6 +70,18 @@ pub enum Command {
         #[arg(long, value_name = "ADDR")]
         edge: Option<String>,
     },
+    /// Read the log files (`log.file` and its rotations), oldest first.
+    Logs {
+        /// Only warnings, errors and lines mentioning an error, exception, traceback or panic.
+        #[arg(long)]
+        errors: bool,
+        /// Keep printing new lines, across rotations, until interrupted.
+        #[arg(long, short)]
+        follow: bool,
+        /// Only lines since a duration ago (`15m`, `2h`, `7d`) or a UTC time (`2026-12-01T09:30:00`).
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+    },
     /// Database report: size, connections, tenants with domains and row counts,
     /// largest tables; on PostgreSQL also dead tuples, lock waits and slow queries.
     DbCheck {

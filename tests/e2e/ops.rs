@@ -210,3 +210,110 @@ async fn doctor_passes_on_a_healthy_node_and_names_what_is_down() {
         "{stdout}"
     );
 }
+
+#[tokio::test]
+async fn the_edges_request_id_is_in_the_apps_log_lines_and_logs_reads_rotated_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_file = dir.path().join("logs/sw.log");
+    let mut command = statuswatch(dir.path());
+    command
+        .env("STATUSWATCH__LOG__FILE", &log_file)
+        .env("STATUSWATCH__LOG__MAX_BYTES", "4096")
+        .env("STATUSWATCH__LOG__MAX_FILES", "3");
+    let mut server = Server::start(command, "serve", dir.path());
+    server.wait_for("/health/ready/", 200).await;
+    let ca = std::fs::read(dir.path().join("ca/root.pem")).unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .resolve(
+            "localhost",
+            std::net::SocketAddr::from(([127, 0, 0, 1], server.https_port)),
+        )
+        .build()
+        .unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..40 {
+        let response = client
+            .get(format!("https://localhost:{}/api/site", server.https_port))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        ids.push(id);
+    }
+    let logs = |extra: &[&str]| {
+        let mut command = statuswatch(dir.path());
+        command
+            .env("STATUSWATCH__LOG__FILE", &log_file)
+            .env("STATUSWATCH__LOG__MAX_FILES", "3")
+            .arg("logs")
+            .args(extra);
+        output(&mut command)
+    };
+    let (status, stdout, stderr) = logs(&[]);
+    assert!(status.success(), "{stderr}");
+    assert!(
+        log_file.with_extension("log.1").exists(),
+        "the file rotated"
+    );
+    let last = ids.last().unwrap();
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains(&format!("request_id={last}")) && l.contains("path=/api/site")),
+        "the edge's request id {last} is on the app's line:\n{stdout}"
+    );
+    // Lines come oldest first, across the rotated files.
+    let times: Vec<&str> = stdout.lines().filter_map(|l| l.split(' ').next()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{stdout}");
+
+    let (status, stdout, _) = logs(&["--errors"]);
+    assert!(status.success());
+    assert!(!stdout.contains("request done"), "{stdout}");
+    let (status, stdout, _) = logs(&["--since", "1h"]);
+    assert!(status.success());
+    assert!(stdout.contains(last.as_str()));
+    let (status, _, stderr) = logs(&["--since", "soon"]);
+    assert_clean_failure(status, &stderr);
+    assert!(stderr.contains("--since `soon`"), "{stderr}");
+
+    // --follow prints what is logged after it started.
+    let mut follow = statuswatch(dir.path());
+    follow
+        .env("STATUSWATCH__LOG__FILE", &log_file)
+        .args(["logs", "--follow", "--since", "1s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = follow.spawn().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let response = client
+        .get(format!("https://localhost:{}/api/site", server.https_port))
+        .header("x-request-id", "follow-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "follow-me-42");
+    let stdout = child.stdout.take().unwrap();
+    let found = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|l| l.contains("request_id=follow-me-42"))
+    });
+    let found = tokio::time::timeout(std::time::Duration::from_secs(10), found).await;
+    let _ = child.kill();
+    assert!(
+        matches!(found, Ok(Ok(true))),
+        "--follow never showed the new line"
+    );
+    server.stop();
+
+    let (status, _, stderr) = output(statuswatch(dir.path()).arg("logs"));
+    assert_clean_failure(status, &stderr);
+    assert!(stderr.contains("log.file is not set"), "{stderr}");
+}
