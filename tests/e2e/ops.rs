@@ -307,6 +307,7 @@ async fn the_edges_request_id_is_in_the_apps_log_lines_and_logs_reads_rotated_fi
     });
     let found = tokio::time::timeout(std::time::Duration::from_secs(10), found).await;
     let _ = child.kill();
+    let _ = child.wait();
     assert!(
         matches!(found, Ok(Ok(true))),
         "--follow never showed the new line"
