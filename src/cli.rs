@@ -70,6 +70,12 @@ pub enum Command {
         #[arg(long, value_name = "ADDR")]
         edge: Option<String>,
     },
+    /// GET a URL and exit 0 on a 2xx answer, 1 otherwise: the container health
+    /// check (the image has no curl).
+    Probe {
+        /// An http:// URL, e.g. http://127.0.0.1:8000/health/ready/.
+        url: String,
+    },
     /// Read the log files (`log.file` and its rotations), oldest first.
     Logs {
         /// Only warnings, errors and lines mentioning an error, exception, traceback or panic.

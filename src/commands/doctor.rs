@@ -154,6 +154,23 @@ async fn probe(name: &'static str, request: reqwest::RequestBuilder, shown: &str
     }
 }
 
+/// `statuswatch probe URL`: one GET, exit 0 on 2xx (for container health checks).
+pub async fn probe_url(url: &str) -> anyhow::Result<ExitCode> {
+    let parsed =
+        url::Url::parse(url).map_err(|err| anyhow::anyhow!("`{url}` is not a URL: {err}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        anyhow::bail!("`{url}` is not an http(s) URL");
+    }
+    let client = reqwest::Client::builder().timeout(HTTP_TIMEOUT).build()?;
+    let check = probe("probe", client.get(parsed), url).await;
+    println!("{}", check.detail);
+    Ok(if check.status == Status::Ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
 fn level(free_percent: f64) -> Status {
     if free_percent < FAIL_PERCENT {
         Status::Fail

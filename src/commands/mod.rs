@@ -64,6 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let loaded = settings::load(&sources)?.validated()?;
                 logs::run(&loaded, errors, since.as_deref(), follow)
             }
+            Command::Probe { url } => doctor::probe_url(&url).await,
             Command::DbCheck { json } => ops::db_check(load_valid(&cli.global)?, json).await,
             Command::Backup { file } => ops::backup(load_valid(&cli.global)?, &file).await,
         }

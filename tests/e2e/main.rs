@@ -6,6 +6,7 @@
 
 mod acme;
 mod cli;
+mod compose;
 mod edge;
 mod harness;
 mod ops;

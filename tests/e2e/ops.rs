@@ -194,7 +194,19 @@ async fn doctor_passes_on_a_healthy_node_and_names_what_is_down() {
     let names: Vec<&str> = checks.iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["database", "migrations", "app", "edge"]);
 
+    // The container health check.
+    let ready = format!("{}/health/ready/", server.base);
+    let (status, stdout, _) = output(statuswatch(dir.path()).args(["probe", &ready]));
+    assert!(status.success(), "{stdout}");
+    let (status, _, _) =
+        output(statuswatch(dir.path()).args(["probe", &format!("{}/nope", server.base)]));
+    assert_eq!(status.code(), Some(1));
+    let (status, _, stderr) = output(statuswatch(dir.path()).args(["probe", "ftp://x"]));
+    assert_clean_failure(status, &stderr);
+
     server.stop();
+    let (status, stdout, _) = output(statuswatch(dir.path()).args(["probe", &ready]));
+    assert_eq!(status.code(), Some(1), "{stdout}");
     let (status, stdout, _) = doctor(&["--json", "--quick"]);
     assert_eq!(status.code(), Some(1), "{stdout}");
     let checks: Vec<Value> = serde_json::from_str(&stdout).unwrap();
