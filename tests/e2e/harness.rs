@@ -9,7 +9,12 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A `statuswatch` command with a clean environment: no inherited configuration.
 pub fn statuswatch(data_dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_statuswatch"));
+    statuswatch_at(Path::new(env!("CARGO_BIN_EXE_statuswatch")), data_dir)
+}
+
+/// The same for another build of the binary (the previous release).
+pub fn statuswatch_at(exe: &Path, data_dir: &Path) -> Command {
+    let mut command = Command::new(exe);
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
         if name.starts_with("STATUSWATCH") || name == "RUST_LOG" {

@@ -14,3 +14,4 @@ mod pebble;
 mod prober;
 mod serve;
 mod tenants;
+mod upgrade;
