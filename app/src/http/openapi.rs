@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    admin, alert_channels, api_keys, auth, certs, domains, health, heartbeat, incidents,
+    admin, alert_channels, api_keys, auth, certs, domains, events, health, heartbeat, incidents,
     invitations, maintenance, members, monitors, observe, site,
 };
 
@@ -29,7 +29,12 @@ use super::{
         alert_channels::list, alert_channels::create, alert_channels::delete, alert_channels::test,
         alert_channels::deliveries,
         admin::list, admin::get, admin::suspend, admin::resume, admin::audit_log,
+        events::stream,
     ),
+    components(schemas(
+        crate::events::MonitorStateData, crate::events::MonitorCheckData,
+        crate::events::IncidentOpenedData, crate::events::IncidentResolvedData,
+    )),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

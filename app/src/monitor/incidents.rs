@@ -11,6 +11,7 @@ use super::maintenance;
 use super::state::{State, alert_event};
 use crate::clock::new_id;
 use crate::db::{Database, DbError};
+use crate::events::{IncidentOpenedData, IncidentResolvedData, LiveEvent, NewEvent};
 
 /// An incident as listed.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -158,10 +159,11 @@ pub struct Change<'a> {
 
 /// Records a state change: opens or resolves the incident, notes the
 /// timeline, and queues one alert per enabled channel unless muted by a
-/// maintenance window or flapping.
+/// maintenance window or flapping. The incident's live event is added to `events`.
 pub async fn record_change(
     conn: &mut AnyConnection,
     change: &Change<'_>,
+    events: &mut Vec<NewEvent>,
 ) -> Result<(), sqlx::Error> {
     let Change {
         tenant_id,
@@ -195,6 +197,15 @@ pub async fn record_change(
             &format!("Down: {reason}"),
         )
         .await?;
+        events.push(NewEvent::new(
+            tenant_id,
+            &LiveEvent::IncidentOpened(IncidentOpenedData {
+                incident_id: id.clone(),
+                monitor_id: monitor_id.to_owned(),
+                started_at: at,
+                cause: Some(reason.to_owned()),
+            }),
+        ));
         incident_id = Some(id);
     } else if before == State::Down {
         let open: Option<String> = sqlx::query_scalar(
@@ -220,6 +231,14 @@ pub async fn record_change(
                 &format!("Recovered: {}", after.as_str()),
             )
             .await?;
+            events.push(NewEvent::new(
+                tenant_id,
+                &LiveEvent::IncidentResolved(IncidentResolvedData {
+                    incident_id: id.clone(),
+                    monitor_id: monitor_id.to_owned(),
+                    resolved_at: at,
+                }),
+            ));
             incident_id = Some(id);
         }
     }
