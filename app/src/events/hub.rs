@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use super::store::{self, StoredEvent};
 use crate::clock::now_ms;
-use crate::db::Database;
+use crate::db::{Database, DbError};
 
 /// Pause between polls.
 const POLL_EVERY: Duration = Duration::from_millis(500);
@@ -113,7 +113,7 @@ impl Hub {
 
     /// Subscribes a stream of `tenant_id`, marks the tenant as watched and
     /// starts the poller if it is not running. Needs a Tokio runtime.
-    pub async fn subscribe(&self, tenant_id: &str) -> Subscription {
+    pub async fn subscribe(&self, tenant_id: &str) -> Result<Subscription, DbError> {
         let receiver = self.inner.sender.subscribe();
         let first = {
             let mut streams = self
@@ -134,28 +134,30 @@ impl Hub {
                 tracing::warn!(error = %err, "marking a tenant as watched failed");
             }
         }
-        if !self.inner.running.swap(true, Ordering::AcqRel) {
-            tokio::spawn(poll(self.inner.clone()));
-        }
-        Subscription {
+        let subscription = Subscription {
             receiver,
             tenant_id: tenant_id.to_owned(),
             inner: self.inner.clone(),
+        };
+        if !self.inner.running.swap(true, Ordering::AcqRel) {
+            // Read here, before the caller reads its own starting point, so
+            // the poller never starts past a stream's position.
+            match store::last_seq(&self.inner.db).await {
+                Ok(start) => {
+                    tokio::spawn(poll(self.inner.clone(), start));
+                }
+                Err(err) => {
+                    self.inner.running.store(false, Ordering::Release);
+                    return Err(err);
+                }
+            }
         }
+        Ok(subscription)
     }
 }
 
-/// Polls until no stream has been open for [`IDLE_STOP`].
-async fn poll(inner: Arc<Inner>) {
-    let mut last = loop {
-        match store::last_seq(&inner.db).await {
-            Ok(seq) => break seq,
-            Err(err) => {
-                tracing::warn!(error = %err, "reading the event position failed");
-                tokio::time::sleep(POLL_EVERY).await;
-            }
-        }
-    };
+/// Polls from sequence number `last` on, until no stream has been open for [`IDLE_STOP`].
+async fn poll(inner: Arc<Inner>, mut last: i64) {
     let mut renewed = Instant::now();
     let mut idle_since: Option<Instant> = None;
     loop {

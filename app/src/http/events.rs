@@ -59,7 +59,7 @@ pub async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let tenant_id = principal.tenant()?.to_owned();
     let resume = last_event_id(&headers)?;
-    let subscription = state.events.subscribe(&tenant_id).await;
+    let subscription = state.events.subscribe(&tenant_id).await?;
     let now = store::last_seq(&state.db).await?;
     let (cursor, catch_up_to) = match resume {
         // An id from before a database reset or from elsewhere cannot be ahead.
@@ -82,11 +82,7 @@ pub async fn stream(
         let event = feed.next().await?;
         Some((Ok(event), feed))
     });
-    Ok(Sse::new(events).keep_alive(
-        KeepAlive::new()
-            .interval(KEEP_ALIVE)
-            .text("keep-alive"),
-    ))
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive")))
 }
 
 /// The `Last-Event-ID` header as a sequence number.
@@ -143,14 +139,9 @@ impl Feed {
                 );
             }
             if let Some(upto) = self.catch_up_to {
-                let page = store::tenant_between(
-                    &self.state.db,
-                    &self.tenant_id,
-                    self.cursor,
-                    upto,
-                    PAGE,
-                )
-                .await;
+                let page =
+                    store::tenant_between(&self.state.db, &self.tenant_id, self.cursor, upto, PAGE)
+                        .await;
                 let Ok(page) = page.inspect_err(|err| {
                     tracing::warn!(error = %err, "reading missed events failed; ending the stream");
                 }) else {

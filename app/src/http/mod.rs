@@ -77,6 +77,18 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             auth::password_reset::confirm,
         )
         .add(M::GET, "/api/me", Session, auth::me::me)
+        .add(
+            M::POST,
+            "/api/auth/handover",
+            Session,
+            auth::handover::create,
+        )
+        .add(
+            M::POST,
+            "/api/auth/handover/redeem",
+            Public,
+            auth::handover::redeem,
+        )
         // Live events.
         .add(M::GET, "/api/events", Tenant(Viewer), events::stream)
         // Members and invitations.

@@ -18,6 +18,7 @@ use super::{
         auth::signup::signup, auth::login::login, auth::refresh::refresh, auth::logout::logout,
         auth::verify_email::verify, auth::verify_email::resend,
         auth::password_reset::request, auth::password_reset::confirm, auth::me::me,
+        auth::handover::create, auth::handover::redeem,
         members::list, members::update, members::remove,
         invitations::list, invitations::create, invitations::revoke, invitations::accept,
         api_keys::list, api_keys::create, api_keys::revoke,

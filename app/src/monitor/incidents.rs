@@ -159,12 +159,13 @@ pub struct Change<'a> {
 
 /// Records a state change: opens or resolves the incident, notes the
 /// timeline, and queues one alert per enabled channel unless muted by a
-/// maintenance window or flapping. The incident's live event is added to `events`.
+/// maintenance window or flapping. Returns the incident's live events, for
+/// the caller to append in the same transaction.
 pub async fn record_change(
     conn: &mut AnyConnection,
     change: &Change<'_>,
-    events: &mut Vec<NewEvent>,
-) -> Result<(), sqlx::Error> {
+) -> Result<Vec<NewEvent>, sqlx::Error> {
+    let mut events = Vec::new();
     let Change {
         tenant_id,
         monitor_id,
@@ -243,7 +244,7 @@ pub async fn record_change(
         }
     }
     let Some(alert) = alert_event(before, after) else {
-        return Ok(());
+        return Ok(events);
     };
     let muted = if maintenance::covers(conn, tenant_id, monitor_id, at).await? {
         Some("in a maintenance window")
@@ -264,7 +265,7 @@ pub async fn record_change(
             )
             .await?;
         }
-        return Ok(());
+        return Ok(events);
     }
     // One key per change (a monitor changes state at most once per check
     // start): a replayed transition finds its deliveries queued already.
@@ -283,7 +284,7 @@ pub async fn record_change(
         )
         .await?;
     }
-    Ok(())
+    Ok(events)
 }
 
 /// Incidents opened in the hour before `at`: each is two state changes.

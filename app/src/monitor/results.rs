@@ -186,7 +186,7 @@ impl Writer {
                     at: done.checked_at,
                     flap_threshold: self.flap_threshold,
                 };
-                record_change(&mut tx, &change, &mut events).await?;
+                events.extend(record_change(&mut tx, &change).await?);
             }
             kept.push(done);
         }

@@ -11,6 +11,7 @@ mod certs;
 mod domains;
 mod helpers;
 mod http_health;
+mod live_events;
 mod mail_links;
 mod members;
 mod migrations;
