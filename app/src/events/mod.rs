@@ -31,6 +31,7 @@ pub struct MonitorStateData {
     /// New state: `pending`, `up`, `degraded`, `down` or `paused`.
     pub state: String,
     /// State before, if any.
+    #[schema(required = true)]
     pub previous: Option<String>,
     /// When, ms since the epoch.
     pub at: i64,
@@ -46,10 +47,13 @@ pub struct MonitorCheckData {
     /// The monitor's state after the check.
     pub state: String,
     /// Latency, ms.
+    #[schema(required = true)]
     pub latency_ms: Option<i64>,
     /// HTTP status code (HTTP monitors).
+    #[schema(required = true)]
     pub status_code: Option<i64>,
     /// Why the check failed.
+    #[schema(required = true)]
     pub error: Option<String>,
     /// Start of the check, ms since the epoch.
     pub at: i64,
@@ -65,6 +69,7 @@ pub struct IncidentOpenedData {
     /// Opened, ms since the epoch.
     pub started_at: i64,
     /// Why the monitor is down.
+    #[schema(required = true)]
     pub cause: Option<String>,
 }
 

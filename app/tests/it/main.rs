@@ -22,4 +22,5 @@ mod monitor_api;
 mod monitor_engine;
 mod monitor_probes;
 mod monitor_rollup;
+mod openapi_snapshot;
 mod tenancy_signup;
