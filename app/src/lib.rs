@@ -9,6 +9,7 @@ pub mod certs;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod events;
 pub mod exposition;
 pub mod http;
 pub mod mail;

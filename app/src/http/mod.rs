@@ -8,6 +8,7 @@ pub mod certs;
 pub mod client_ip;
 pub mod domains;
 pub mod error;
+pub mod events;
 mod health;
 pub mod heartbeat;
 pub mod incidents;
@@ -76,6 +77,20 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             auth::password_reset::confirm,
         )
         .add(M::GET, "/api/me", Session, auth::me::me)
+        .add(
+            M::POST,
+            "/api/auth/handover",
+            Session,
+            auth::handover::create,
+        )
+        .add(
+            M::POST,
+            "/api/auth/handover/redeem",
+            Public,
+            auth::handover::redeem,
+        )
+        // Live events.
+        .add(M::GET, "/api/events", Tenant(Viewer), events::stream)
         // Members and invitations.
         .add(M::GET, "/api/members", Tenant(Viewer), members::list)
         .add(

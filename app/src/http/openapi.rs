@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    admin, alert_channels, api_keys, auth, certs, domains, health, heartbeat, incidents,
+    admin, alert_channels, api_keys, auth, certs, domains, events, health, heartbeat, incidents,
     invitations, maintenance, members, monitors, observe, site,
 };
 
@@ -18,6 +18,7 @@ use super::{
         auth::signup::signup, auth::login::login, auth::refresh::refresh, auth::logout::logout,
         auth::verify_email::verify, auth::verify_email::resend,
         auth::password_reset::request, auth::password_reset::confirm, auth::me::me,
+        auth::handover::create, auth::handover::redeem,
         members::list, members::update, members::remove,
         invitations::list, invitations::create, invitations::revoke, invitations::accept,
         api_keys::list, api_keys::create, api_keys::revoke,
@@ -29,7 +30,12 @@ use super::{
         alert_channels::list, alert_channels::create, alert_channels::delete, alert_channels::test,
         alert_channels::deliveries,
         admin::list, admin::get, admin::suspend, admin::resume, admin::audit_log,
+        events::stream,
     ),
+    components(schemas(
+        crate::events::MonitorStateData, crate::events::MonitorCheckData,
+        crate::events::IncidentOpenedData, crate::events::IncidentResolvedData,
+    )),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
