@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod monitor;
 pub mod server;
 pub mod state;
+pub mod status_page;
 pub mod tenancy;
 #[cfg(feature = "test-support")]
 pub mod test_support;

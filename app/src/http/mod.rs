@@ -20,6 +20,9 @@ mod observe;
 pub mod openapi;
 pub mod routes;
 pub mod site;
+pub mod status_pages;
+pub mod status_pages_components;
+pub mod status_pages_incidents;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -231,6 +234,133 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             "/api/alert-deliveries",
             Tenant(Viewer),
             alert_channels::deliveries,
+        )
+        // Status pages (admin).
+        .add(
+            M::GET,
+            "/api/status-pages",
+            Tenant(Viewer),
+            status_pages::list,
+        )
+        .add(
+            M::POST,
+            "/api/status-pages",
+            Tenant(Member),
+            status_pages::create,
+        )
+        .add(
+            M::GET,
+            "/api/status-pages/{id}",
+            Tenant(Viewer),
+            status_pages::get,
+        )
+        .add(
+            M::PATCH,
+            "/api/status-pages/{id}",
+            Tenant(Member),
+            status_pages::update,
+        )
+        .add(
+            M::DELETE,
+            "/api/status-pages/{id}",
+            Tenant(Member),
+            status_pages::delete,
+        )
+        .add(
+            M::GET,
+            "/api/status-pages/{id}/groups",
+            Tenant(Viewer),
+            status_pages::list_groups,
+        )
+        .add(
+            M::POST,
+            "/api/status-pages/{id}/groups",
+            Tenant(Member),
+            status_pages::create_group,
+        )
+        .add(
+            M::PATCH,
+            "/api/status-pages/{id}/groups/{group_id}",
+            Tenant(Member),
+            status_pages::update_group,
+        )
+        .add(
+            M::DELETE,
+            "/api/status-pages/{id}/groups/{group_id}",
+            Tenant(Member),
+            status_pages::delete_group,
+        )
+        .add(
+            M::GET,
+            "/api/status-pages/{id}/components",
+            Tenant(Viewer),
+            status_pages_components::list,
+        )
+        .add(
+            M::POST,
+            "/api/status-pages/{id}/components",
+            Tenant(Member),
+            status_pages_components::create,
+        )
+        .add(
+            M::GET,
+            "/api/status-pages/{id}/components/{component_id}",
+            Tenant(Viewer),
+            status_pages_components::get,
+        )
+        .add(
+            M::PATCH,
+            "/api/status-pages/{id}/components/{component_id}",
+            Tenant(Member),
+            status_pages_components::update,
+        )
+        .add(
+            M::DELETE,
+            "/api/status-pages/{id}/components/{component_id}",
+            Tenant(Member),
+            status_pages_components::delete,
+        )
+        .add(
+            M::GET,
+            "/api/status-pages/{id}/incidents",
+            Tenant(Viewer),
+            status_pages_incidents::list,
+        )
+        .add(
+            M::POST,
+            "/api/status-pages/{id}/incidents",
+            Tenant(Member),
+            status_pages_incidents::create,
+        )
+        .add(
+            M::POST,
+            "/api/status-pages/{id}/incidents/publish",
+            Tenant(Member),
+            status_pages_incidents::publish,
+        )
+        .add(
+            M::GET,
+            "/api/status-pages/{id}/incidents/{incident_id}",
+            Tenant(Viewer),
+            status_pages_incidents::get,
+        )
+        .add(
+            M::PATCH,
+            "/api/status-pages/{id}/incidents/{incident_id}",
+            Tenant(Member),
+            status_pages_incidents::update,
+        )
+        .add(
+            M::DELETE,
+            "/api/status-pages/{id}/incidents/{incident_id}",
+            Tenant(Member),
+            status_pages_incidents::delete,
+        )
+        .add(
+            M::POST,
+            "/api/status-pages/{id}/incidents/{incident_id}/updates",
+            Tenant(Member),
+            status_pages_incidents::add_update,
         )
         // Platform administration.
         .add(M::GET, "/admin/api/tenants", Superuser, admin::list)

@@ -6,7 +6,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
     admin, alert_channels, api_keys, auth, certs, domains, health, heartbeat, incidents,
-    invitations, maintenance, members, monitors, observe, site,
+    invitations, maintenance, members, monitors, observe, site, status_pages,
+    status_pages_components, status_pages_incidents,
 };
 
 /// The document; a test checks that every route of the route table is in it.
@@ -28,6 +29,13 @@ use super::{
         incidents::list, incidents::get, maintenance::list, maintenance::create, maintenance::delete,
         alert_channels::list, alert_channels::create, alert_channels::delete, alert_channels::test,
         alert_channels::deliveries,
+        status_pages::list, status_pages::create, status_pages::get, status_pages::update, status_pages::delete,
+        status_pages::list_groups, status_pages::create_group, status_pages::update_group, status_pages::delete_group,
+        status_pages_components::list, status_pages_components::create, status_pages_components::get,
+        status_pages_components::update, status_pages_components::delete,
+        status_pages_incidents::list, status_pages_incidents::create, status_pages_incidents::publish,
+        status_pages_incidents::get, status_pages_incidents::update, status_pages_incidents::delete,
+        status_pages_incidents::add_update,
         admin::list, admin::get, admin::suspend, admin::resume, admin::audit_log,
     ),
     modifiers(&BearerAuth),
