@@ -18,6 +18,7 @@ pub mod members;
 pub mod monitors;
 mod observe;
 pub mod openapi;
+pub mod public_status;
 pub mod routes;
 pub mod site;
 pub mod status_pages;
@@ -361,6 +362,16 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             "/api/status-pages/{id}/incidents/{incident_id}/updates",
             Tenant(Member),
             status_pages_incidents::add_update,
+        )
+        // Public status pages (HTML); the Host picks the page.
+        .add(M::GET, "/", Public, public_status::root)
+        .add(M::GET, "/status", Public, public_status::status_redirect)
+        .add(M::GET, "/status/", Public, public_status::status_page)
+        .add(
+            M::GET,
+            "/status/incidents/{id}",
+            Public,
+            public_status::incident_page,
         )
         // Platform administration.
         .add(M::GET, "/admin/api/tenants", Superuser, admin::list)

@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
     admin, alert_channels, api_keys, auth, certs, domains, health, heartbeat, incidents,
-    invitations, maintenance, members, monitors, observe, site, status_pages,
+    invitations, maintenance, members, monitors, observe, public_status, site, status_pages,
     status_pages_components, status_pages_incidents,
 };
 
@@ -36,6 +36,8 @@ use super::{
         status_pages_incidents::list, status_pages_incidents::create, status_pages_incidents::publish,
         status_pages_incidents::get, status_pages_incidents::update, status_pages_incidents::delete,
         status_pages_incidents::add_update,
+        public_status::root, public_status::status_redirect, public_status::status_page,
+        public_status::incident_page,
         admin::list, admin::get, admin::suspend, admin::resume, admin::audit_log,
     ),
     modifiers(&BearerAuth),

@@ -7,6 +7,7 @@
 
 pub mod components;
 pub mod dates;
+pub mod html;
 pub mod incidents;
 pub mod model;
 pub mod pages;

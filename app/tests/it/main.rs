@@ -20,4 +20,5 @@ mod monitor_engine;
 mod monitor_probes;
 mod monitor_rollup;
 mod status_admin;
+mod status_page_html;
 mod tenancy_signup;
