@@ -19,6 +19,7 @@ pub mod monitors;
 mod observe;
 pub mod openapi;
 pub mod public_status;
+pub mod public_status_api;
 pub mod routes;
 pub mod site;
 pub mod status_pages;
@@ -372,6 +373,67 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             "/status/incidents/{id}",
             Public,
             public_status::incident_page,
+        )
+        .add(
+            M::GET,
+            "/status/history.atom",
+            Public,
+            public_status_api::history_atom,
+        )
+        .add(
+            M::GET,
+            "/status/history.rss",
+            Public,
+            public_status_api::history_rss,
+        )
+        .add(
+            M::GET,
+            "/status/badge.svg",
+            Public,
+            public_status_api::page_badge,
+        )
+        .add(
+            M::GET,
+            "/status/components/{id}/badge.svg",
+            Public,
+            public_status_api::component_badge,
+        )
+        // Statuspage-compatible public API; the Host picks the page.
+        .add(
+            M::GET,
+            "/api/v2/summary.json",
+            Public,
+            public_status_api::summary,
+        )
+        .add(
+            M::GET,
+            "/api/v2/status.json",
+            Public,
+            public_status_api::status,
+        )
+        .add(
+            M::GET,
+            "/api/v2/components.json",
+            Public,
+            public_status_api::components,
+        )
+        .add(
+            M::GET,
+            "/api/v2/incidents.json",
+            Public,
+            public_status_api::incidents_json,
+        )
+        .add(
+            M::GET,
+            "/api/v2/incidents/unresolved.json",
+            Public,
+            public_status_api::unresolved,
+        )
+        .add(
+            M::GET,
+            "/api/v2/scheduled-maintenances.json",
+            Public,
+            public_status_api::scheduled_maintenances,
         )
         // Platform administration.
         .add(M::GET, "/admin/api/tenants", Superuser, admin::list)

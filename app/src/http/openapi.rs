@@ -6,8 +6,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
     admin, alert_channels, api_keys, auth, certs, domains, health, heartbeat, incidents,
-    invitations, maintenance, members, monitors, observe, public_status, site, status_pages,
-    status_pages_components, status_pages_incidents,
+    invitations, maintenance, members, monitors, observe, public_status, public_status_api, site,
+    status_pages, status_pages_components, status_pages_incidents,
 };
 
 /// The document; a test checks that every route of the route table is in it.
@@ -38,6 +38,10 @@ use super::{
         status_pages_incidents::add_update,
         public_status::root, public_status::status_redirect, public_status::status_page,
         public_status::incident_page,
+        public_status_api::summary, public_status_api::status, public_status_api::components,
+        public_status_api::incidents_json, public_status_api::unresolved,
+        public_status_api::scheduled_maintenances, public_status_api::history_atom,
+        public_status_api::history_rss, public_status_api::page_badge, public_status_api::component_badge,
         admin::list, admin::get, admin::suspend, admin::resume, admin::audit_log,
     ),
     modifiers(&BearerAuth),

@@ -5,12 +5,15 @@
 //!
 //! Subscribers (later) hang off `status_pages` and `status_components` by id.
 
+pub mod badge;
 pub mod components;
 pub mod dates;
+pub mod feeds;
 pub mod html;
 pub mod incidents;
 pub mod model;
 pub mod pages;
+pub mod statuspage_json;
 pub mod view;
 
 use serde::{Deserialize, Deserializer};

@@ -21,4 +21,5 @@ mod monitor_probes;
 mod monitor_rollup;
 mod status_admin;
 mod status_page_html;
+mod status_public_api;
 mod tenancy_signup;
