@@ -459,6 +459,9 @@ pub fn router(state: AppState) -> Router {
     let (routes, _) = route_table(state.clone());
     routes
         .fallback(error::not_found)
+        .layer(axum::middleware::map_response(
+            public_status::uncacheable_by_default,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

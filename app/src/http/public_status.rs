@@ -28,6 +28,17 @@ use crate::status_page::view::{self, PageView, Site};
 pub const CACHE_CONTROL: &str =
     "public, max-age=0, s-maxage=10, stale-while-revalidate=30, stale-if-error=86400";
 
+/// Marks every answer that chose no caching of its own `no-store`, so a
+/// shared cache never keeps an API answer (only the public status answers
+/// here opt in, with [`CACHE_CONTROL`]).
+pub async fn uncacheable_by_default(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
 /// The Host of a request (HTTP/1.1 header, or the HTTP/2 authority).
 pub(crate) fn host(headers: &HeaderMap, uri: &Uri) -> String {
     headers
