@@ -18,6 +18,7 @@ pub mod monitor;
 pub mod ops;
 pub mod server;
 pub mod state;
+pub mod status_page;
 pub mod tenancy;
 #[cfg(feature = "test-support")]
 pub mod test_support;

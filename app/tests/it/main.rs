@@ -23,5 +23,8 @@ mod monitor_engine;
 mod monitor_probes;
 mod monitor_rollup;
 mod openapi_snapshot;
+mod status_admin;
+mod status_page_html;
+mod status_public_api;
 mod tenancy_rename_suffix;
 mod tenancy_signup;
