@@ -593,12 +593,15 @@ impl ProxyHttp for EdgeProxy {
                     response.remove_header(&http::header::ACCEPT_RANGES);
                 }
             }
-            if let Some(compression) = session
+        }
+        if served_from_cache(session.cache.phase())
+            && let Some(compression) = session
                 .downstream_modules_ctx
                 .get_mut::<ResponseCompression>()
-            {
-                compression.adjust_level(0);
-            }
+        {
+            // The coded forms were made when stored; the choice above stands,
+            // identity included (no compressing the same page on every hit).
+            compression.adjust_level(0);
         }
         if session.cache.enabled() || matches!(session.cache.phase(), CachePhase::Bypass) {
             response.insert_header("cache-status", cache_status(session.cache.phase()))?;
@@ -846,6 +849,37 @@ mod tests {
         ] {
             assert_eq!(byte_range(bad, 100), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn hosts_decide_where_status_pages_live() {
+        let kind = |host: &str| host_kind(&host_name(host), "status.example.com");
+        for root in [
+            "status.example.com",
+            "STATUS.example.com.:443",
+            "127.0.0.1:8443",
+            "[::1]:443",
+            "",
+        ] {
+            assert_eq!(kind(root), HostKind::Root, "{root}");
+        }
+        for tenant in [
+            "acme.status.example.com",
+            "Acme.Status.Example.Com:8443",
+            "a.b.status.example.com.",
+        ] {
+            assert_eq!(kind(tenant), HostKind::Tenant, "{tenant}");
+        }
+        for custom in [
+            "status.acme.io",
+            "evilstatus.example.com",
+            "example.com",
+            "acme.status.example.com.evil",
+        ] {
+            assert_eq!(kind(custom), HostKind::Custom, "{custom}");
+        }
+        assert!(is_status_path("/status") && is_status_path("/status/incidents/1"));
+        assert!(!is_status_path("/statuses") && !is_status_path("/"));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 mod acme;
 mod cli;
 mod edge;
+mod edge_cache;
 mod harness;
 mod pebble;
 mod prober;
