@@ -272,7 +272,7 @@ async fn reload(State(state): State<AdminState>) -> Response {
             );
         }
     };
-    let site = match Site::load(&fresh.static_root) {
+    let site = match Site::load_async(&fresh.static_root).await {
         Ok(site) => site,
         Err(err) => {
             return error(

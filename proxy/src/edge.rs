@@ -23,7 +23,7 @@ use crate::cache::{EdgeCache, cache_key, request_cacheable, response_cacheable};
 use crate::encoding::{Coding, etag_matches, negotiate, variant_etag};
 use crate::headers::SecurityHeaders;
 use crate::metrics::EdgeMetrics;
-use crate::site::{Asset, Site};
+use crate::site::Site;
 
 /// Level of on-the-fly compression (gzip, br, zstd) for clients that ask.
 const COMPRESSION_LEVEL: u32 = 5;
@@ -722,10 +722,27 @@ async fn serve_static(
     let if_none_match = header(http::header::IF_NONE_MATCH);
     let range = header(http::header::RANGE);
     let html = asset.content_type.starts_with("text/html");
+    // Ranges are of the identity body; otherwise the form the client prefers.
+    let coded = match range {
+        Some(_) => None,
+        None => asset.variants.choose(&accept),
+    };
+    let etag = match coded {
+        Some((coding, _)) => variant_etag(&asset.etag, coding),
+        None => asset.etag.clone(),
+    };
+    if !asset.variants.is_empty()
+        && let Some(compression) = session
+            .downstream_modules_ctx
+            .get_mut::<ResponseCompression>()
+    {
+        // Coded once at load: nothing is compressed per request, identity included.
+        compression.adjust_level(0);
+    }
 
     let mut response = ResponseHeader::build(200, Some(10))?;
     response.insert_header(http::header::CONTENT_TYPE, asset.content_type)?;
-    response.insert_header(http::header::ETAG, asset.etag.as_str())?;
+    response.insert_header(http::header::ETAG, etag.as_str())?;
     response.insert_header(http::header::VARY, "Accept-Encoding")?;
     response.insert_header(
         http::header::CACHE_CONTROL,
@@ -739,20 +756,23 @@ async fn serve_static(
     response.insert_header("x-request-id", request_id.clone())?;
     edge.headers.apply(&mut response, html);
 
-    if if_none_match.as_deref().is_some_and(|tags| {
-        tags.split(',')
-            .any(|t| t.trim() == asset.etag || t.trim() == "*")
-    }) {
+    if if_none_match
+        .as_deref()
+        .is_some_and(|tags| etag_matches(tags, &etag))
+    {
         response.set_status(304)?;
         response.remove_header(&http::header::CONTENT_TYPE);
         return session
             .write_response_header(Box::new(response), true)
             .await;
     }
-    let (body, encoding) = pick_encoding(asset, &accept, range.is_some());
-    if let Some(encoding) = encoding {
-        response.insert_header(http::header::CONTENT_ENCODING, encoding)?;
-    }
+    let body = match coded {
+        Some((coding, body)) => {
+            response.insert_header(http::header::CONTENT_ENCODING, coding.token())?;
+            body.clone()
+        }
+        None => asset.body.clone(),
+    };
     let body = match range.as_deref().map(|r| byte_range(r, body.len() as u64)) {
         None => body,
         Some(Some((start, end))) => {
@@ -781,31 +801,6 @@ async fn serve_static(
         session.write_response_body(Some(body), true).await?;
     }
     Ok(())
-}
-
-/// A precompressed sibling the client accepts, else identity (ranges are of the identity body).
-fn pick_encoding(asset: &Asset, accept: &str, ranged: bool) -> (Bytes, Option<&'static str>) {
-    let accepts = |coding: &str| {
-        accept.split(',').any(|part| {
-            let mut pieces = part.split(';');
-            let name = pieces.next().unwrap_or_default().trim();
-            let refused = pieces.any(|p| p.trim().replace(' ', "") == "q=0");
-            name.eq_ignore_ascii_case(coding) && !refused
-        })
-    };
-    if !ranged {
-        if let Some(br) = &asset.br
-            && accepts("br")
-        {
-            return (br.clone(), Some("br"));
-        }
-        if let Some(gzip) = &asset.gzip
-            && accepts("gzip")
-        {
-            return (gzip.clone(), Some("gzip"));
-        }
-    }
-    (asset.body.clone(), None)
 }
 
 /// The one range of `bytes=a-b`, `bytes=a-` or `bytes=-n`, inclusive; `None` when unsatisfiable.

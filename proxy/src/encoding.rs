@@ -38,13 +38,17 @@ impl Coding {
         }
     }
 
-    /// Compresses `body` once at a high level (the cost is paid once, not per request).
-    pub fn compress(self, body: &[u8]) -> std::io::Result<Vec<u8>> {
+    /// Compresses `body` once (the cost is paid once, not per request).
+    pub fn compress(self, body: &[u8], effort: Effort) -> std::io::Result<Vec<u8>> {
+        let (gzip, brotli, zstd) = match effort {
+            Effort::Max => (9, 9, 12),
+            Effort::Fast => (6, 5, 6),
+        };
         match self {
             Self::Gzip => {
                 let mut encoder = flate2::write::GzEncoder::new(
                     Vec::with_capacity(body.len() / 3),
-                    flate2::Compression::new(9),
+                    flate2::Compression::new(gzip),
                 );
                 encoder.write_all(body)?;
                 encoder.finish()
@@ -52,16 +56,28 @@ impl Coding {
             Self::Brotli => {
                 let mut out = Vec::with_capacity(body.len() / 3);
                 let params = brotli::enc::BrotliEncoderParams {
-                    quality: 11,
+                    quality: brotli,
                     lgwin: 22,
                     ..Default::default()
                 };
                 brotli::BrotliCompress(&mut &body[..], &mut out, &params)?;
                 Ok(out)
             }
-            Self::Zstd => zstd::bulk::compress(body, 19),
+            Self::Zstd => zstd::bulk::compress(body, zstd),
         }
     }
+}
+
+/// How hard to compress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effort {
+    /// Small output (static files, compressed once per load): brotli 9,
+    /// zstd 12, gzip 9. Brotli 10-11 and zstd 15-19 took 10-60 times as long
+    /// on a 180 KB script for no smaller (at times larger) output.
+    Max,
+    /// Cheap enough to do whenever an app answer is stored (every few
+    /// seconds per page at worst): brotli 5, zstd 6, gzip 6.
+    Fast,
 }
 
 /// A body and the coded forms of it that are smaller.
@@ -76,17 +92,19 @@ pub struct Variants {
 }
 
 impl Variants {
-    /// Compresses a body of a compressible type into every coding, keeping
-    /// only forms smaller than the original.
-    pub fn build(body: &[u8], content_type: &str) -> Self {
-        let mut variants = Self::default();
+    /// Compresses a body of a compressible type into every coding not
+    /// already in `self` (shipped siblings), keeping only smaller forms.
+    pub fn complete(mut self, body: &[u8], content_type: &str, effort: Effort) -> Self {
         if body.len() < MIN_COMPRESS_BYTES || !is_compressible(content_type) {
-            return variants;
+            return self;
         }
         for coding in Coding::ALL {
-            match coding.compress(body) {
+            if self.get(coding).is_some() {
+                continue;
+            }
+            match coding.compress(body, effort) {
                 Ok(coded) if coded.len() < body.len() => {
-                    variants.set(coding, Bytes::from(coded));
+                    self.set(coding, Bytes::from(coded));
                 }
                 Ok(_) => {}
                 Err(err) => {
@@ -94,7 +112,12 @@ impl Variants {
                 }
             }
         }
-        variants
+        self
+    }
+
+    /// Every coded form of `body` made anew (see [`Self::complete`]).
+    pub fn build(body: &[u8], content_type: &str, effort: Effort) -> Self {
+        Self::default().complete(body, content_type, effort)
     }
 
     /// The form in `coding`, if kept.
@@ -274,7 +297,7 @@ mod tests {
     #[test]
     fn variants_decode_to_the_original() {
         let body = "<li class=\"component\">API: operational</li>\n".repeat(200);
-        let variants = Variants::build(body.as_bytes(), "text/html; charset=utf-8");
+        let variants = Variants::build(body.as_bytes(), "text/html; charset=utf-8", Effort::Max);
         let mut out = String::new();
         flate2::read::GzDecoder::new(&variants.gzip.as_ref().unwrap()[..])
             .read_to_string(&mut out)
@@ -290,9 +313,20 @@ mod tests {
 
     #[test]
     fn small_or_binary_bodies_are_not_coded() {
-        assert!(Variants::build(b"tiny", "text/plain").is_empty());
-        assert!(Variants::build(&[7; 4096], "image/png").is_empty());
-        assert!(!Variants::build(&[b'a'; 4096], "application/json").is_empty());
+        assert!(Variants::build(b"tiny", "text/plain", Effort::Fast).is_empty());
+        assert!(Variants::build(&[7; 4096], "image/png", Effort::Fast).is_empty());
+        assert!(!Variants::build(&[b'a'; 4096], "application/json", Effort::Fast).is_empty());
+        let shipped = Variants {
+            gzip: Some(Bytes::from_static(b"shipped")),
+            ..Variants::default()
+        };
+        let completed = shipped.complete(&[b'a'; 4096], "text/css", Effort::Fast);
+        assert_eq!(
+            completed.gzip.as_deref(),
+            Some(&b"shipped"[..]),
+            "shipped forms are kept"
+        );
+        assert!(completed.br.is_some() && completed.zstd.is_some());
     }
 
     #[test]

@@ -135,7 +135,7 @@ pub async fn run(
 ) -> Result<(), EdgeError> {
     let config = parts.config;
     let (metrics, registry) = (parts.metrics, parts.registry);
-    let site = load_site(&config.static_root);
+    let site = load_site(&config.static_root).await;
     let headers = SecurityHeaders::new(
         config.hsts_max_age,
         config.hsts_include_subdomains,
@@ -286,8 +286,8 @@ pub async fn run(
     Ok(())
 }
 
-fn load_site(root: &std::path::Path) -> Site {
-    match Site::load(root) {
+async fn load_site(root: &std::path::Path) -> Site {
+    match Site::load_async(root).await {
         Ok(site) => {
             tracing::info!(root = %root.display(), files = site.len(), "static site loaded");
             site

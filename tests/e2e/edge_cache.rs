@@ -181,7 +181,7 @@ async fn answer(seen: &Mutex<Seen>, uri: &Uri, headers: &HeaderMap) -> Response 
 /// The edge in front of `upstream`, with tenants `acme` and `beta` signed up.
 struct Edge {
     server: Server,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     ca_pem: String,
 }
 
@@ -213,7 +213,7 @@ impl Edge {
         }
         Self {
             server,
-            _dir: dir,
+            dir,
             ca_pem,
         }
     }
@@ -276,6 +276,32 @@ impl Edge {
         .await
         .unwrap()
     }
+}
+
+/// A script of about 150 KB, like the SPA's largest bundle.
+fn script() -> String {
+    (0..3000)
+        .map(|i| format!("export const component{i} = () => render('component-{i}');\n"))
+        .collect()
+}
+
+/// `body` decoded from `coding`.
+fn decode(coding: &str, body: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match coding {
+        "gzip" => {
+            flate2::read::GzDecoder::new(body)
+                .read_to_end(&mut out)
+                .unwrap();
+        }
+        "br" => {
+            brotli::BrotliDecompress(&mut &body[..], &mut out).unwrap();
+        }
+        "zstd" => out = zstd::decode_all(body).unwrap(),
+        other => panic!("unexpected coding {other}"),
+    }
+    out
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
@@ -503,7 +529,6 @@ async fn the_last_good_page_is_served_while_the_upstream_is_down() {
 
 #[tokio::test]
 async fn cached_pages_are_sent_in_the_coding_asked_for() {
-    use std::io::Read;
     let upstream = Upstream::start();
     let edge = Edge::start(&upstream).await;
     let original = page("acme.localhost");
@@ -524,21 +549,7 @@ async fn cached_pages_are_sent_in_the_coding_asked_for() {
         assert_eq!(header(&headers, "content-encoding"), coding, "{accept}");
         assert_eq!(header(&headers, "vary"), "Accept-Encoding");
         assert_eq!(header(&headers, "cache-status"), "edge; hit");
-        let decoded = match coding {
-            "gzip" => {
-                let mut out = String::new();
-                flate2::read::GzDecoder::new(&body[..])
-                    .read_to_string(&mut out)
-                    .unwrap();
-                out
-            }
-            "br" => {
-                let mut out = Vec::new();
-                brotli::BrotliDecompress(&mut &body[..], &mut out).unwrap();
-                String::from_utf8(out).unwrap()
-            }
-            _ => String::from_utf8(zstd::decode_all(&body[..]).unwrap()).unwrap(),
-        };
+        let decoded = String::from_utf8(decode(coding, &body)).unwrap();
         assert_eq!(decoded, original, "{accept}");
         assert!(
             body.len() < original.len() / 3,
@@ -572,4 +583,91 @@ async fn cached_pages_are_sent_in_the_coding_asked_for() {
     assert!(!headers.contains_key("content-encoding"));
     assert_eq!(body, original.as_bytes());
     assert_eq!(upstream.count("/status/"), 1);
+}
+
+#[tokio::test]
+async fn static_files_are_coded_once_at_load() {
+    let upstream = Upstream::start();
+    let edge = Edge::start(&upstream).await;
+    // New files arrive with a reload, which codes them.
+    let site = edge.dir.path().join("site");
+    std::fs::create_dir_all(site.join("assets")).unwrap();
+    std::fs::write(site.join("assets/app-1a2b.js"), script()).unwrap();
+    let css = "p{color:red}\n".repeat(100);
+    std::fs::write(site.join("assets/shipped-1a2b.css"), &css).unwrap();
+    std::fs::write(site.join("assets/shipped-1a2b.css.gz"), "pretend-gzip").unwrap();
+    let reloaded = edge.admin(reqwest::Method::POST, "/reload").await;
+    assert_eq!(reloaded["static_files"], 3, "{reloaded}");
+    let original = script();
+    let (status, headers, body) = edge.get("localhost", "/assets/app-1a2b.js", &[]).await;
+    assert_eq!((status, body.as_slice()), (200, original.as_bytes()));
+    assert_eq!(header(&headers, "vary"), "Accept-Encoding");
+    let mut tags = vec![header(&headers, "etag").to_owned()];
+    for coding in ["gzip", "br", "zstd"] {
+        let (status, headers, body) = edge
+            .get(
+                "localhost",
+                "/assets/app-1a2b.js",
+                &[("accept-encoding", coding)],
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(header(&headers, "content-encoding"), coding);
+        assert_eq!(header(&headers, "vary"), "Accept-Encoding");
+        assert_eq!(
+            header(&headers, "content-length"),
+            body.len().to_string(),
+            "{coding}"
+        );
+        assert_eq!(decode(coding, &body), original.as_bytes(), "{coding}");
+        assert!(body.len() < original.len() / 4, "{coding}: {}", body.len());
+        let tag = header(&headers, "etag").to_owned();
+        assert!(!tags.contains(&tag), "{coding}: {tag} {tags:?}");
+        let (status, _, _) = edge
+            .get(
+                "localhost",
+                "/assets/app-1a2b.js",
+                &[("accept-encoding", coding), ("if-none-match", &tag)],
+            )
+            .await;
+        assert_eq!(status, 304, "{coding}");
+        tags.push(tag);
+    }
+    // q-values: gzip preferred over br here; q=0 refuses.
+    let (_, headers, _) = edge
+        .get(
+            "localhost",
+            "/assets/app-1a2b.js",
+            &[("accept-encoding", "br;q=0.4, gzip;q=0.9")],
+        )
+        .await;
+    assert_eq!(header(&headers, "content-encoding"), "gzip");
+    let (_, headers, body) = edge
+        .get(
+            "localhost",
+            "/assets/app-1a2b.js",
+            &[("accept-encoding", "br;q=0, gzip;q=0, zstd;q=0")],
+        )
+        .await;
+    assert!(!headers.contains_key("content-encoding"));
+    assert_eq!(body.len(), original.len());
+    // A shipped sibling is sent as shipped; the other codings are made at load.
+    let (_, headers, body) = edge
+        .get(
+            "localhost",
+            "/assets/shipped-1a2b.css",
+            &[("accept-encoding", "gzip")],
+        )
+        .await;
+    assert_eq!(header(&headers, "content-encoding"), "gzip");
+    assert_eq!(body, b"pretend-gzip");
+    let (_, headers, body) = edge
+        .get(
+            "localhost",
+            "/assets/shipped-1a2b.css",
+            &[("accept-encoding", "zstd")],
+        )
+        .await;
+    assert_eq!(header(&headers, "content-encoding"), "zstd");
+    assert_eq!(decode("zstd", &body), css.as_bytes());
 }

@@ -35,7 +35,7 @@ use pingora_cache::trace::SpanHandle;
 use pingora_cache::{CacheKey, CacheMeta, Storage};
 use pingora_core::{Error, ErrorType, Result};
 
-use crate::encoding::{Coding, Variants};
+use crate::encoding::{Coding, Effort, Variants};
 
 /// One stored answer.
 #[derive(Debug)]
@@ -258,8 +258,14 @@ impl HandleMiss for Fill {
 
     async fn finish(self: Box<Self>) -> Result<MissFinishType> {
         let body = self.body.freeze();
-        // Compressed once here, so every hit in a coding costs a lookup, not a compression.
-        let variants = Variants::build(&body, &self.content_type);
+        // Compressed once here, so every hit in a coding costs a lookup, not a
+        // compression; on a blocking thread, so other connections go on meanwhile.
+        let (coded, content_type) = (body.clone(), self.content_type);
+        let variants = tokio::task::spawn_blocking(move || {
+            Variants::build(&coded, &content_type, Effort::Fast)
+        })
+        .await
+        .unwrap_or_default();
         let entry = Entry {
             id: self.id,
             key: self.key,
