@@ -8,6 +8,7 @@ mod acme;
 mod cli;
 mod compose;
 mod edge;
+mod edge_cache;
 mod harness;
 mod ops;
 mod pebble;
