@@ -1,0 +1,123 @@
+//! The frame of signed-in pages: navigation, organisation, live status, logout.
+
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api';
+import { clearMe, loadMe, useMe } from './session';
+import { navigate } from '../router/history';
+import { stopEvents, subscribeStatus, type StreamStatus } from '../live/stream';
+import { ErrorNotice, Loading } from '../ui/components';
+
+const NAV: readonly (readonly [string, string])[] = [
+  ['/monitors', 'Monitors'],
+  ['/incidents', 'Incidents'],
+  ['/maintenance', 'Maintenance'],
+  ['/alerts', 'Alert channels'],
+  ['/alerts/deliveries', 'Delivery log'],
+  ['/settings/members', 'Members'],
+  ['/settings/api-keys', 'API keys'],
+  ['/settings/domains', 'Domains'],
+];
+const ADMIN_NAV: readonly (readonly [string, string])[] = [
+  ['/admin/tenants', 'Tenants'],
+  ['/admin/audit-log', 'Audit log'],
+];
+
+function LiveStatus() {
+  const [status, setStatus] = useState<StreamStatus>('offline');
+  useEffect(() => subscribeStatus(setStatus), []);
+  const words = { live: 'Live', connecting: 'Connecting…', offline: 'Not live' }[status];
+  return (
+    <span class={`live live-${status}`} role="status" aria-live="polite">
+      <span class="live-dot" aria-hidden="true" />
+      {words}
+    </span>
+  );
+}
+
+export function Shell({ path, superuser, children }: { path: string; superuser: boolean; children: ComponentChildren }) {
+  const me = useMe();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const [logoutError, setLogoutError] = useState<unknown>(null);
+
+  useEffect(() => {
+    void loadMe();
+  }, []);
+  useEffect(() => setMenuOpen(false), [path]);
+
+  async function logout() {
+    try {
+      await api.post('/api/auth/logout', { noAuthRetry: true });
+    } catch (e) {
+      // Already signed out is fine; anything else is shown.
+      if (!(e instanceof Error && 'status' in e && (e as { status: number }).status === 401)) {
+        setLogoutError(e);
+        return;
+      }
+    }
+    stopEvents();
+    clearMe();
+    navigate('/login', { replace: true });
+  }
+
+  let body: ComponentChildren = children;
+  if (me === undefined) body = <Loading what="Signing you in" />;
+  else if (me === null) body = <Loading what="Going to the login page" />;
+  else if (superuser && !me.user.is_superuser)
+    body = <ErrorNotice error={new Error('this page is for platform administrators only')} />;
+  else if (!superuser && !me.organization)
+    body = (
+      <div class="notice notice-warning" role="alert">
+        This session has no organisation. <a href="/login">Log in again</a> and choose one.
+      </div>
+    );
+
+  const links = me?.user.is_superuser ? [...NAV, ...ADMIN_NAV] : NAV;
+  return (
+    <div class="app">
+      <a class="skip-link" href="#main">
+        Skip to main content
+      </a>
+      <header class="app-header">
+        <a class="brand" href="/monitors">
+          <img class="brand-logo" src="/logo.svg" alt="" width="28" height="28" />
+          <span>StatusWatch</span>
+        </a>
+        <span class="org-name">{me?.organization?.name ?? ''}</span>
+        <LiveStatus />
+        <button
+          type="button"
+          class="button button-secondary menu-toggle"
+          aria-expanded={menuOpen}
+          aria-controls="app-nav"
+          onClick={() => setMenuOpen(!menuOpen)}
+        >
+          Menu
+        </button>
+      </header>
+      <div class="app-body">
+        <nav id="app-nav" class={`app-nav${menuOpen ? ' open' : ''}`} aria-label="Main">
+          <ul>
+            {links.map(([href, text]) => (
+              <li key={href}>
+                <a href={href} aria-current={path === href || (href === '/monitors' && path.startsWith('/monitors/')) ? 'page' : undefined}>
+                  {text}
+                </a>
+              </li>
+            ))}
+          </ul>
+          <div class="nav-user">
+            <span class="nav-email">{me?.user.email}</span>
+            <button type="button" class="button button-secondary" onClick={() => void logout()}>
+              Log out
+            </button>
+            <ErrorNotice error={logoutError} />
+          </div>
+        </nav>
+        <main id="main" tabIndex={-1} class="app-main">
+          {body}
+        </main>
+      </div>
+    </div>
+  );
+}

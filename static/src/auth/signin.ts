@@ -1,0 +1,44 @@
+//! What happens after a successful sign-in: on the root domain, hand the
+//! session over to the organisation's own host (whose cookies the root domain
+//! cannot set); on a tenant host, go where the user was going.
+
+import { ApiError, api, rawRequest } from '../api';
+import { navigate } from '../router/history';
+import { loadMe } from '../app/session';
+import { safeNext } from '../router/match';
+import type { SessionBody } from '../api/models';
+
+let siteTenant: Promise<boolean> | null = null;
+
+/** True when this page was loaded from an organisation's host. */
+export function onTenantHost(): Promise<boolean> {
+  if (!siteTenant) {
+    siteTenant = api
+      .get('/api/site', { noAuthRetry: true })
+      .then((s) => Boolean(s.tenant))
+      .catch(() => false);
+  }
+  return siteTenant;
+}
+
+/** Finishes a sign-in whose body says `signed_in`. */
+export async function afterSignIn(body: SessionBody, next: string | null): Promise<void> {
+  const dest = safeNext(next);
+  if (body.organization && !(await onTenantHost())) {
+    try {
+      const res = await rawRequest<{ url: string }>('POST', '/api/auth/handover', {
+        body: { organization_id: body.organization.id },
+        noAuthRetry: true,
+      });
+      if (res && typeof res.url === 'string' && /^https?:\/\//.test(res.url)) {
+        window.location.replace(res.url);
+        return;
+      }
+    } catch (e) {
+      // Without the hand-over API (older server), stay on this host, signed in.
+      if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 405)) throw e;
+    }
+  }
+  await loadMe(true);
+  navigate(dest, { replace: true });
+}

@@ -1,0 +1,39 @@
+//! Loads data for a view and reloads on demand.
+
+import { useCallback, useEffect, useState } from 'preact/hooks';
+
+export interface Async<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  reload: () => void;
+  set: (data: T) => void;
+}
+
+/** Runs `load` on mount and whenever `deps` change. */
+export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[]): Async<T> {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const ctrl = new AbortController();
+    setLoading(true);
+    load(ctrl.signal)
+      .then((d) => {
+        if (ctrl.signal.aborted) return;
+        setData(d);
+        setError(null);
+      })
+      .catch((e: unknown) => {
+        if (!ctrl.signal.aborted) setError(e);
+      })
+      .finally(() => {
+        if (!ctrl.signal.aborted) setLoading(false);
+      });
+    return () => ctrl.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { data, error, loading, reload, set: setData };
+}
