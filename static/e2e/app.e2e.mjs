@@ -1,0 +1,240 @@
+// End-to-end test of the web app in Debian's Chromium against a real
+// `statuswatch serve`: sign up, verify email from the mail, create an HTTP
+// monitor, watch it go up and down live with the incident, invite a member
+// who accepts and logs in, create an API key and use it. axe-core checks
+// each main page; screenshots at 1280 and 360 px go to test-artifacts/screenshots/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { repoRoot, startServer, startSmtpSink, startTarget, stopAll, waitForLink } from './harness.mjs';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const shots = join(repoRoot, 'test-artifacts/screenshots');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const LIVE_TIMEOUT = 30_000;
+
+let sink, target, server, browser;
+const problems = [];
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  writeFileSync(join(repoRoot, 'test-artifacts/.gitignore'), '*\n');
+  sink = await startSmtpSink();
+  target = await startTarget();
+  server = await startServer(sink.port);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  await stopAll();
+});
+
+/** A fresh browser profile that records page errors and CSP violations. */
+async function newPage() {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => problems.push(`page error on ${page.url()}: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) problems.push(`CSP violation on ${page.url()}: ${m.text()}`);
+  });
+  return { context, page };
+}
+
+/** axe-core in the page: no serious or critical violation. */
+async function checkA11y(page, name) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+  });
+  assert.deepEqual(result, [], `accessibility violations on ${name}`);
+}
+
+/** Screenshots at desktop and phone width, then axe. */
+async function capture(page, name) {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: join(shots, `${name}-1280.png`), fullPage: true });
+  await page.setViewportSize({ width: 360, height: 780 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `${name} scrolls sideways at 360 px (${overflow}px too wide)`);
+  await page.screenshot({ path: join(shots, `${name}-360.png`), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await checkA11y(page, name);
+}
+
+const owner = { email: 'owner@example.com', password: 'correct horse battery staple' };
+const member = { email: 'member@example.com', password: 'another long passphrase 42' };
+
+test('a new organisation, live monitoring, a teammate and an API key, in the browser', { timeout: 300_000 }, async () => {
+  const { page } = await newPage();
+  const edge = server.edge;
+
+  // Landing and sign-up pages (public).
+  await page.goto(`${edge}/`);
+  await page.getByRole('heading', { name: /uptime monitoring/i }).waitFor();
+  await capture(page, 'landing');
+  await page.getByRole('link', { name: 'Sign up' }).first().click();
+  await page.waitForURL(/\/signup$/);
+  await page.getByLabel('Organisation name').fill('Acme Browser Test');
+  assert.equal(await page.getByLabel('Address (slug)').inputValue(), 'acme-browser-test');
+  await page.getByLabel('Email').fill(owner.email);
+  await page.getByLabel('Password').fill(owner.password);
+  await capture(page, 'signup');
+  await page.getByRole('button', { name: 'Sign up' }).click();
+
+  // Signed in, on the organisation's host when the hand-over exists.
+  await page.waitForURL(/\/monitors$/, { timeout: 20_000 });
+  const app = new URL(page.url()).origin;
+  assert.ok(!page.url().includes('code='), 'no hand-over code left in the URL');
+  await page.getByRole('heading', { name: 'Monitors' }).waitFor();
+  await page.getByText('No monitors yet').waitFor();
+
+  // Verify the email with the link from the mail.
+  const verify = await waitForLink(sink, owner.email, '/verify-email?token=');
+  assert.ok(verify.startsWith(edge), `verification link points at the edge (${verify})`);
+  await page.goto(verify);
+  await page.getByText('Your email address is verified.').waitFor();
+  assert.equal(new URL(page.url()).search, '', 'the token left the address bar');
+  await capture(page, 'verify-email');
+
+  // Create an HTTP monitor against the local target.
+  await page.goto(`${app}/monitors/new`);
+  await page.getByLabel('Name').fill('Local target');
+  await page.getByLabel('URL').fill('not a url');
+  await page.getByLabel('Check every (seconds)').fill('2');
+  await page.getByLabel('Timeout (seconds)').fill('2');
+  await page.getByLabel('Failed checks before down').fill('1');
+  await capture(page, 'monitor-new');
+  await page.getByRole('button', { name: 'Create monitor' }).click();
+  // The API's error for the URL field sits beside it.
+  await page.locator('#f-url-err').waitFor();
+  assert.equal(await page.getByLabel('URL').getAttribute('aria-invalid'), 'true');
+  await page.getByLabel('URL').fill(target.url);
+  await page.getByRole('button', { name: 'Create monitor' }).click();
+  await page.waitForURL(/\/monitors\/[^/]+$/);
+  const monitorPath = new URL(page.url()).pathname;
+
+  // The dashboard shows it going up without a reload.
+  await page.getByRole('link', { name: 'Monitors' }).first().click();
+  await page.waitForURL(/\/monitors$/);
+  const row = page.locator('tr[data-monitor-id]').filter({ hasText: 'Local target' });
+  await row.waitFor();
+  await page.getByText('Live', { exact: true }).waitFor({ timeout: LIVE_TIMEOUT });
+  await page.locator('tr[data-state="up"]').filter({ hasText: 'Local target' }).waitFor({ timeout: LIVE_TIMEOUT });
+  await capture(page, 'monitors');
+
+  // Search and filter live in the URL.
+  await page.getByLabel('Search').fill('nothing matches this');
+  await page.getByText('0 of 1 monitors match').waitFor();
+  assert.match(page.url(), /q=nothing/);
+  await page.goBack();
+  await page.getByRole('button', { name: /^Up/ }).click();
+  await row.waitFor();
+
+  // Detail page; the target fails; down and the incident appear without reload.
+  await row.getByRole('link').click();
+  await page.waitForURL((u) => u.pathname === monitorPath);
+  await page.getByTestId('monitor-state').getByText('Up').waitFor({ timeout: LIVE_TIMEOUT });
+  // A marker in the page survives only if nothing reloads it.
+  await page.evaluate(() => (window.__swNoReload = true));
+  target.fail();
+  await page.getByTestId('monitor-state').getByText('Down').waitFor({ timeout: LIVE_TIMEOUT });
+  await page.locator('.incident-open').first().waitFor({ timeout: LIVE_TIMEOUT });
+  assert.equal(await page.evaluate(() => window.__swNoReload === true), true, 'no reload while going down');
+  await page.locator('.chart canvas').first().waitFor();
+  await capture(page, 'monitor-detail');
+
+  await page.goto(`${app}/incidents`);
+  await page.locator('.incident-open').first().waitFor();
+  await capture(page, 'incidents');
+
+  // Pause and resume.
+  await page.goto(`${app}${monitorPath}`);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.getByTestId('monitor-state').getByText('Paused').waitFor();
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await page.getByRole('button', { name: 'Pause' }).waitFor();
+
+  // Edit keeps the values.
+  await page.goto(`${app}${monitorPath}/edit`);
+  assert.equal(await page.getByLabel('URL').inputValue(), target.url);
+  await capture(page, 'monitor-edit');
+
+  // The other main pages.
+  for (const [path, name, heading] of [
+    ['/maintenance', 'maintenance', 'Maintenance windows'],
+    ['/alerts', 'alerts', 'Alert channels'],
+    ['/alerts/deliveries', 'deliveries', 'Delivery log'],
+    ['/settings/domains', 'domains', 'Custom domains'],
+  ]) {
+    await page.goto(`${app}${path}`);
+    await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+    await capture(page, name);
+  }
+  await page.goto(`${app}/no/such/page`);
+  await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+
+  // Invite a member.
+  await page.goto(`${app}/settings/members`);
+  await page.getByLabel('Email').fill(member.email);
+  await page.getByLabel('Role', { exact: true }).selectOption('member');
+  await page.getByRole('button', { name: 'Send invitation' }).click();
+  await page.getByText(`Invitation sent to ${member.email}.`).waitFor();
+  await capture(page, 'members');
+  const invite = await waitForLink(sink, member.email, '/accept-invite?token=');
+
+  // The member accepts in their own browser profile and lands signed in.
+  const other = await newPage();
+  await other.page.goto(invite);
+  await other.page.getByRole('heading', { name: 'Join your team' }).waitFor();
+  assert.equal(new URL(other.page.url()).search, '', 'the invitation token left the address bar');
+  await capture(other.page, 'accept-invite');
+  await other.page.getByLabel('Password').fill(member.password);
+  await other.page.getByRole('button', { name: 'Accept invitation' }).click();
+  await other.page.waitForURL(/\/monitors$/, { timeout: 20_000 });
+  await other.page.locator('tr[data-monitor-id]').filter({ hasText: 'Local target' }).waitFor();
+  // Logs out, then logs in again with the new password.
+  await other.page.getByRole('button', { name: 'Log out' }).click();
+  await other.page.waitForURL(/\/login$/);
+  await capture(other.page, 'login');
+  await other.page.getByLabel('Email').fill(member.email);
+  await other.page.getByLabel('Password').fill(member.password);
+  await other.page.getByRole('button', { name: 'Log in' }).click();
+  await other.page.waitForURL(/\/monitors$/, { timeout: 20_000 });
+  await other.page.locator('tr[data-monitor-id]').filter({ hasText: 'Local target' }).waitFor();
+  // A signed-out deep link goes to the login page and back after login.
+  const third = await newPage();
+  await third.page.goto(`${edge}${monitorPath}`);
+  await third.page.waitForURL(/\/login\?next=/);
+  await third.page.getByLabel('Email').fill(member.email);
+  await third.page.getByLabel('Password').fill(member.password);
+  await third.page.getByRole('button', { name: 'Log in' }).click();
+  await third.page.waitForURL((u) => u.pathname === monitorPath, { timeout: 20_000 });
+  await other.context.close();
+  await third.context.close();
+
+  // An API key, shown once, works with the API.
+  await page.goto(`${app}/settings/api-keys`);
+  await page.getByLabel('Key name').fill('ci');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const secret = await page.locator('#new-key-secret').inputValue();
+  assert.ok(secret.length > 20, 'the secret is shown');
+  await capture(page, 'api-keys');
+  const res = await fetch(`${server.base}/api/monitors`, { headers: { Authorization: `Bearer ${secret}` } });
+  assert.equal(res.status, 200, await res.clone().text());
+  const monitors = await res.json();
+  assert.deepEqual(monitors.map((m) => m.name), ['Local target']);
+  const anonymous = await fetch(`${server.base}/api/monitors`);
+  assert.equal(anonymous.status, 401);
+
+  assert.deepEqual(problems, [], 'page errors or CSP violations');
+});
