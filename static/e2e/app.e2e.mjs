@@ -39,11 +39,24 @@ after(async () => {
 async function newPage() {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
+  openPages.push(page);
   page.on('pageerror', (e) => problems.push(`page error on ${page.url()}: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) problems.push(`CSP violation on ${page.url()}: ${m.text()}`);
   });
   return { context, page };
+}
+
+/** Waits until the app shows `path` (client-side navigations fire no load event). */
+async function atPath(page, path, timeoutMs = 20_000) {
+  // Polled from here: waitForFunction would need 'unsafe-eval', which the CSP refuses.
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const u = new URL(page.url());
+    if (typeof path === 'string' ? u.pathname + u.search === path : path.test(u.pathname)) return;
+    if (Date.now() > deadline) throw new Error(`expected to be at ${path}, still at ${page.url()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** axe-core in the page: no serious or critical violation. */
@@ -64,8 +77,17 @@ async function capture(page, name) {
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.screenshot({ path: join(shots, `${name}-1280.png`), fullPage: true });
   await page.setViewportSize({ width: 360, height: 780 });
+  await page.waitForTimeout(150); // let resize observers redraw
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 1, `${name} scrolls sideways at 360 px (${overflow}px too wide)`);
+  if (overflow > 1) {
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-wrap'))
+        .slice(0, 5)
+        .map((e) => `${e.tagName.toLowerCase()}.${e.className}`),
+    );
+    assert.fail(`${name} scrolls sideways at 360 px (${overflow}px too wide): ${wide.join(', ')}`);
+  }
   await page.screenshot({ path: join(shots, `${name}-360.png`), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 900 });
   await checkA11y(page, name);
@@ -74,7 +96,23 @@ async function capture(page, name) {
 const owner = { email: 'owner@example.com', password: 'correct horse battery staple' };
 const member = { email: 'member@example.com', password: 'another long passphrase 42' };
 
+const openPages = [];
+
 test('a new organisation, live monitoring, a teammate and an API key, in the browser', { timeout: 300_000 }, async () => {
+  try {
+    await flow();
+  } catch (err) {
+    // Leave what the browser showed, and what the server said, for whoever debugs this.
+    for (const [i, p] of openPages.entries()) {
+      await p.screenshot({ path: join(shots, `failure-${i}.png`), fullPage: true }).catch(() => {});
+      console.error(`page ${i} was at ${p.url()}`);
+    }
+    console.error(`server log (tail):\n${server.log().split('\n').slice(-40).join('\n')}`);
+    throw err;
+  }
+});
+
+async function flow() {
   const { page } = await newPage();
   const edge = server.edge;
 
@@ -95,7 +133,7 @@ test('a new organisation, live monitoring, a teammate and an API key, in the bro
   await page.waitForURL(/\/monitors$/, { timeout: 20_000 });
   const app = new URL(page.url()).origin;
   assert.ok(!page.url().includes('code='), 'no hand-over code left in the URL');
-  await page.getByRole('heading', { name: 'Monitors' }).waitFor();
+  await page.getByRole('heading', { name: 'Monitors', level: 1 }).waitFor();
   await page.getByText('No monitors yet').waitFor();
 
   // Verify the email with the link from the mail.
@@ -120,11 +158,11 @@ test('a new organisation, live monitoring, a teammate and an API key, in the bro
   assert.equal(await page.getByLabel('URL').getAttribute('aria-invalid'), 'true');
   await page.getByLabel('URL').fill(target.url);
   await page.getByRole('button', { name: 'Create monitor' }).click();
-  await page.waitForURL(/\/monitors\/[^/]+$/);
+  await atPath(page, /^\/monitors\/(?!new$)[^/]+$/);
   const monitorPath = new URL(page.url()).pathname;
 
   // The dashboard shows it going up without a reload.
-  await page.getByRole('link', { name: 'Monitors' }).first().click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Monitors', exact: true }).click();
   await page.waitForURL(/\/monitors$/);
   const row = page.locator('tr[data-monitor-id]').filter({ hasText: 'Local target' });
   await row.waitFor();
@@ -136,13 +174,21 @@ test('a new organisation, live monitoring, a teammate and an API key, in the bro
   await page.getByLabel('Search').fill('nothing matches this');
   await page.getByText('0 of 1 monitors match').waitFor();
   assert.match(page.url(), /q=nothing/);
-  await page.goBack();
+  await page.getByLabel('Search').fill('');
   await page.getByRole('button', { name: /^Up/ }).click();
   await row.waitFor();
+  assert.match(page.url(), /state=up/);
 
-  // Detail page; the target fails; down and the incident appear without reload.
+  // Detail page; the back button returns to the filtered list, forward to the monitor.
   await row.getByRole('link').click();
-  await page.waitForURL((u) => u.pathname === monitorPath);
+  await atPath(page, monitorPath);
+  await page.goBack();
+  await atPath(page, '/monitors?state=up');
+  await row.waitFor();
+  await page.goForward();
+  await atPath(page, monitorPath);
+
+  // The target fails; down and the incident appear without reload.
   await page.getByTestId('monitor-state').getByText('Up').waitFor({ timeout: LIVE_TIMEOUT });
   // A marker in the page survives only if nothing reloads it.
   await page.evaluate(() => (window.__swNoReload = true));
@@ -218,7 +264,7 @@ test('a new organisation, live monitoring, a teammate and an API key, in the bro
   await third.page.getByLabel('Email').fill(member.email);
   await third.page.getByLabel('Password').fill(member.password);
   await third.page.getByRole('button', { name: 'Log in' }).click();
-  await third.page.waitForURL((u) => u.pathname === monitorPath, { timeout: 20_000 });
+  await atPath(third.page, monitorPath);
   await other.context.close();
   await third.context.close();
 
@@ -237,4 +283,4 @@ test('a new organisation, live monitoring, a teammate and an API key, in the bro
   assert.equal(anonymous.status, 401);
 
   assert.deepEqual(problems, [], 'page errors or CSP violations');
-});
+}

@@ -20,7 +20,7 @@ export function LatencyChart({ buckets }: { buckets: Bucket[] }) {
     Promise.all([import('uplot'), import('uplot/dist/uPlot.min.css')])
       .then(([{ default: UPlot }]) => {
         if (!live || !box.current) return;
-        const width = Math.max(280, box.current.clientWidth);
+        const width = Math.max(240, box.current.clientWidth);
         const dark = window.matchMedia('(prefers-color-scheme: dark)').matches;
         const axis = { stroke: dark ? '#c9d1d9' : '#334155', grid: { stroke: dark ? '#30363d' : '#e2e8f0' } };
         plot.current = new UPlot(
@@ -46,12 +46,14 @@ export function LatencyChart({ buckets }: { buckets: Bucket[] }) {
   }, [buckets]);
 
   useEffect(() => {
-    const onResize = () => {
-      if (plot.current && box.current) plot.current.setSize({ width: Math.max(280, box.current.clientWidth), height: 220 });
-    };
-    window.addEventListener('resize', onResize);
+    const el = box.current;
+    // Follows the box's width (window resize, rotated phone, nav opening).
+    const observer = new ResizeObserver(() => {
+      if (plot.current && el) plot.current.setSize({ width: Math.max(240, el.clientWidth), height: 220 });
+    });
+    if (el) observer.observe(el);
     return () => {
-      window.removeEventListener('resize', onResize);
+      observer.disconnect();
       plot.current?.destroy();
       plot.current = null;
     };
