@@ -16,7 +16,11 @@ const statusListeners = new Set<StatusListener>();
 let source: EventSource | null = null;
 let status: StreamStatus = 'offline';
 let retryTimer: number | undefined;
+let idleTimer: number | undefined;
 let failures = 0;
+/** A view that re-subscribes (new props) must not drop the connection: a new
+ * EventSource could not resume with Last-Event-ID and would miss events. */
+const IDLE_CLOSE_MS = 10_000;
 
 function setStatus(s: StreamStatus): void {
   status = s;
@@ -67,10 +71,16 @@ function close(): void {
 /** Receives live events while subscribed; the stream runs while anyone listens. */
 export function subscribeEvents(listener: Listener): () => void {
   listeners.add(listener);
+  window.clearTimeout(idleTimer);
   open();
   return () => {
     listeners.delete(listener);
-    if (listeners.size === 0) close();
+    if (listeners.size === 0) {
+      window.clearTimeout(idleTimer);
+      idleTimer = window.setTimeout(() => {
+        if (listeners.size === 0) close();
+      }, IDLE_CLOSE_MS);
+    }
   };
 }
 
@@ -84,5 +94,6 @@ export function subscribeStatus(listener: StatusListener): () => void {
 /** Closes the stream (logout). */
 export function stopEvents(): void {
   listeners.clear();
+  window.clearTimeout(idleTimer);
   close();
 }

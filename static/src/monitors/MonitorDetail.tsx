@@ -1,7 +1,7 @@
 //! `/monitors/:id`: state, response-time chart, uptime, recent checks,
 //! incidents, pause/resume; kept live by the event stream.
 
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import type { CheckResult, Monitor } from '../api/models';
 import { monitorTarget } from '../api/models';
@@ -41,22 +41,25 @@ export default function MonitorDetail({ params }: PageProps) {
   const [actionError, setActionError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
+  // The latest data for the event handler, which subscribes once per monitor.
+  const latest = useRef({ mon, results, uptime, incidents });
+  latest.current = { mon, results, uptime, incidents };
   useEffect(
     () =>
       subscribeEvents((ev) => {
         if (ev.monitor_id !== id) return;
+        const { mon: m, results: r, uptime: u, incidents: inc } = latest.current;
         if (ev.type === 'monitor.check') {
-          const m = mon.data;
-          if (m) mon.set({ ...m, state: ev.state, last_checked_at: ev.at, last_latency_ms: ev.latency_ms, last_error: ev.ok ? null : ev.error } as Monitor);
-          results.set([{ id: -ev.at, checked_at: ev.at, ok: ev.ok, latency_ms: ev.latency_ms, status_code: ev.status_code, error: ev.error, region: '' }, ...(results.data ?? [])]);
+          if (m.data) m.set({ ...m.data, state: ev.state, last_checked_at: ev.at, last_latency_ms: ev.latency_ms, last_error: ev.ok ? null : ev.error } as Monitor);
+          r.set([{ id: -ev.at, checked_at: ev.at, ok: ev.ok, latency_ms: ev.latency_ms, status_code: ev.status_code, error: ev.error, region: '' }, ...(r.data ?? [])]);
         } else if (ev.type === 'monitor.state') {
-          if (mon.data) mon.set({ ...mon.data, state: ev.state });
-          uptime.reload();
+          if (m.data) m.set({ ...m.data, state: ev.state });
+          u.reload();
         } else {
-          incidents.reload();
+          inc.reload();
         }
       }),
-    [id, mon.data, results.data],
+    [id],
   );
 
   const buckets = useMemo(() => {
