@@ -23,6 +23,36 @@ const ADMIN_NAV: readonly (readonly [string, string])[] = [
   ['/admin/audit-log', 'Audit log'],
 ];
 
+/** Asks an unverified user to verify, with a button to mail the link again. */
+function VerifyBanner() {
+  const [sent, setSent] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  async function resend() {
+    setError(null);
+    try {
+      await api.post('/api/auth/verify-email/resend');
+      setSent(true);
+    } catch (e) {
+      setError(e);
+    }
+  }
+  return (
+    <div class="notice notice-info verify-banner" role="status">
+      {sent ? (
+        'A new verification link is on its way. Check your inbox.'
+      ) : (
+        <>
+          Please verify your email address with the link we mailed you.{' '}
+          <button type="button" class="button button-secondary" onClick={() => void resend()}>
+            Send the link again
+          </button>
+        </>
+      )}
+      <ErrorNotice error={error} />
+    </div>
+  );
+}
+
 function LiveStatus() {
   const [status, setStatus] = useState<StreamStatus>('offline');
   useEffect(() => subscribeStatus(setStatus), []);
@@ -115,6 +145,7 @@ export function Shell({ path, superuser, children }: { path: string; superuser: 
           </div>
         </nav>
         <main id="main" tabIndex={-1} class="app-main">
+          {me && !me.user.email_verified && <VerifyBanner />}
           {body}
         </main>
       </div>

@@ -40,6 +40,11 @@ export function clearMe(): void {
   set(null);
 }
 
+/** Drops the cached session so the next signed-in page reloads it (after verifying the email). */
+export function forgetMe(): void {
+  set(undefined);
+}
+
 /** Sets the session from a sign-in answer without another request. */
 export function setMe(m: Me): void {
   set(m);

@@ -6,20 +6,21 @@ import { useEffect, useState } from 'preact/hooks';
 import { rawRequest } from '../api';
 import { loadMe } from '../app/session';
 import { navigate } from '../router/history';
+import { safeNext } from '../router/match';
 import { ErrorNotice, Loading } from '../ui/components';
 
-/** The code from a `#code=…` fragment. */
-export function codeFromHash(hash: string): string | null {
+/** The code (and where to go next) from a `#code=…&next=…` fragment. */
+export function parseHandoverHash(hash: string): { code: string | null; next: string } {
   const params = new URLSearchParams(hash.startsWith('#') ? hash.slice(1) : hash);
   const code = params.get('code');
-  return code && code.length <= 512 ? code : null;
+  return { code: code && code.length <= 512 ? code : null, next: safeNext(params.get('next')) };
 }
 
 export default function Handover() {
   const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
-    const code = codeFromHash(window.location.hash);
+    const { code, next } = parseHandoverHash(window.location.hash);
     window.history.replaceState(null, '', '/auth/handover');
     if (!code) {
       setError(new Error('this sign-in link has no code; log in again'));
@@ -28,7 +29,7 @@ export default function Handover() {
     rawRequest('POST', '/api/auth/handover/redeem', { body: { code }, noAuthRetry: true })
       .then(async () => {
         await loadMe(true);
-        navigate('/monitors', { replace: true });
+        navigate(next, { replace: true });
       })
       .catch((e: unknown) => setError(e));
   }, []);

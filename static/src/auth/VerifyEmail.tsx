@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import type { PageProps } from '../app/pages';
 import { ErrorNotice, Loading } from '../ui/components';
+import { forgetMe } from '../app/session';
 
 export default function VerifyEmail({ query }: PageProps) {
   const token = query.get('token') ?? '';
@@ -16,7 +17,10 @@ export default function VerifyEmail({ query }: PageProps) {
     window.history.replaceState(null, '', '/verify-email');
     api
       .post('/api/auth/verify-email', { body: { token }, noAuthRetry: true })
-      .then(() => setState('done'))
+      .then(() => {
+        forgetMe();
+        setState('done');
+      })
       .catch((e: unknown) => {
         setError(e);
         setState('failed');

@@ -21,6 +21,13 @@ export function onTenantHost(): Promise<boolean> {
   return siteTenant;
 }
 
+/** Adds where to go after the hand-over to the URL's fragment (never sent to a server). */
+export function withNext(url: string, next: string): string {
+  if (next === '/monitors') return url;
+  const sep = url.includes('#') ? '&' : '#';
+  return `${url}${sep}next=${encodeURIComponent(next)}`;
+}
+
 /** Finishes a sign-in whose body says `signed_in`. */
 export async function afterSignIn(body: SessionBody, next: string | null): Promise<void> {
   const dest = safeNext(next);
@@ -31,7 +38,7 @@ export async function afterSignIn(body: SessionBody, next: string | null): Promi
         noAuthRetry: true,
       });
       if (res && typeof res.url === 'string' && /^https?:\/\//.test(res.url)) {
-        window.location.replace(res.url);
+        window.location.replace(withNext(res.url, dest));
         return;
       }
     } catch (e) {

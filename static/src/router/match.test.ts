@@ -51,3 +51,19 @@ describe('router', () => {
     expect(safeNext(null)).toBe('/monitors');
   });
 });
+
+describe('hand-over fragment', async () => {
+  const { parseHandoverHash } = await import('../auth/Handover');
+  const { withNext } = await import('../auth/signin');
+  it('reads the code and a safe next path', () => {
+    expect(parseHandoverHash('#code=abc')).toEqual({ code: 'abc', next: '/monitors' });
+    expect(parseHandoverHash('#code=abc&next=%2Fmonitors%2Fx')).toEqual({ code: 'abc', next: '/monitors/x' });
+    expect(parseHandoverHash('#code=abc&next=https%3A%2F%2Fevil.example')).toEqual({ code: 'abc', next: '/monitors' });
+    expect(parseHandoverHash('').code).toBeNull();
+    expect(parseHandoverHash(`#code=${'x'.repeat(600)}`).code).toBeNull();
+  });
+  it('carries next in the fragment only when it is not the default', () => {
+    expect(withNext('https://a.localhost/auth/handover#code=c', '/monitors')).toBe('https://a.localhost/auth/handover#code=c');
+    expect(withNext('https://a.localhost/auth/handover#code=c', '/monitors/x?y=1')).toBe('https://a.localhost/auth/handover#code=c&next=%2Fmonitors%2Fx%3Fy%3D1');
+  });
+});
