@@ -47,6 +47,23 @@ async function newPage() {
   return { context, page };
 }
 
+/** Creates `n` paused HTTP monitors through the API with an API key, 16 at a time. */
+async function createPausedMonitors(key, n) {
+  let next = 0;
+  async function worker() {
+    while (next < n) {
+      const i = next++;
+      const res = await fetch(`${server.base}/api/monitors`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: `bulk ${String(i).padStart(4, '0')}`, kind: 'http', url: `https://example.com/${i}`, paused: true }),
+      });
+      assert.equal(res.status, 201, await res.text());
+    }
+  }
+  await Promise.all(Array.from({ length: 16 }, worker));
+}
+
 /** Waits until the app shows `path` (client-side navigations fire no load event). */
 async function atPath(page, path, timeoutMs = 20_000) {
   // Polled from here: waitForFunction would need 'unsafe-eval', which the CSP refuses.
@@ -271,6 +288,7 @@ async function flow() {
   // An API key, shown once, works with the API.
   await page.goto(`${app}/settings/api-keys`);
   await page.getByLabel('Key name').fill('ci');
+  await page.getByLabel('Scope').selectOption('write');
   await page.getByRole('button', { name: 'Create key' }).click();
   const secret = await page.locator('#new-key-secret').inputValue();
   assert.ok(secret.length > 20, 'the secret is shown');
@@ -281,6 +299,24 @@ async function flow() {
   assert.deepEqual(monitors.map((m) => m.name), ['Local target']);
   const anonymous = await fetch(`${server.base}/api/monitors`);
   assert.equal(anonymous.status, 401);
+  await page.reload();
+  await page.getByText('never shown again').waitFor({ state: 'detached' });
+  assert.equal(await page.locator('#new-key-secret').count(), 0, 'the secret is not shown again');
+
+  // 1,000 monitors: the dashboard is interactive quickly and search stays fast.
+  await createPausedMonitors(secret, 999);
+  await page.goto(`${app}/monitors`);
+  await page.locator('tr[data-monitor-id]').nth(49).waitFor();
+  const loadedMs = await page.evaluate(() => performance.now());
+  console.log(`dashboard with 1,000 monitors: first 50 rows after ${Math.round(loadedMs)} ms`);
+  assert.ok(loadedMs < 1500, `dashboard with 1,000 monitors took ${Math.round(loadedMs)} ms`);
+  const t0 = Date.now();
+  await page.getByLabel('Search').fill('bulk 0777');
+  await page.getByText('1 of 1000 monitors match').waitFor({ timeout: 2000 });
+  console.log(`search over 1,000 monitors: ${Date.now() - t0} ms`);
+  await page.getByLabel('Search').fill('');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByText('Page 2 of 20').waitFor();
 
   assert.deepEqual(problems, [], 'page errors or CSP violations');
 }

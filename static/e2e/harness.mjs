@@ -119,6 +119,7 @@ export async function startServer(smtpPort) {
     STATUSWATCH__EMAIL__SMTP_PORT: String(smtpPort),
     STATUSWATCH__EMAIL__SMTP_SECURITY: 'none',
     STATUSWATCH__PROBER__PLAN_MIN_INTERVAL_SECONDS: '1',
+    STATUSWATCH__PROBER__PLAN_MAX_MONITORS: '2000',
     STATUSWATCH__LOG__LEVEL: 'info',
   });
   const bin = join(repoRoot, 'target/debug/statuswatch');
