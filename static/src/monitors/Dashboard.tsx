@@ -193,7 +193,7 @@ export default function Dashboard({ query }: PageProps) {
       {table !== null && table.size > 0 && (
         <>
           <p class="muted" aria-live="polite">
-            {rows.length === table.size ? `${rows.length} monitors` : `${rows.length} of ${table.size} monitors match`}
+            {rows.length === table.size ? `${rows.length} ${rows.length === 1 ? 'monitor' : 'monitors'}` : `${rows.length} of ${table.size} monitors match`}
           </p>
           <div class="table-wrap">
             <table class="monitors">
