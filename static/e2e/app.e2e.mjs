@@ -110,6 +110,7 @@ async function capture(page, name) {
   await checkA11y(page, name);
   // Dark mode: its own screenshot, and axe again (contrast differs).
   await page.emulateMedia({ colorScheme: 'dark' });
+  await page.waitForTimeout(150); // the chart redraws in dark colours
   await page.screenshot({ path: join(shots, `${name}-dark-1280.png`), fullPage: true });
   await checkA11y(page, `${name} (dark)`);
   await page.emulateMedia({ colorScheme: 'light' });

@@ -1,7 +1,7 @@
 //! The app: matches the URL against routes.json, loads the page's chunk, and
 //! wraps signed-in pages in the shell (navigation, session, live status).
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useErrorBoundary, useState } from 'preact/hooks';
 import type { ComponentType } from 'preact';
 import routes from '../../routes.json';
 import { compileRoutes, matchRoute } from '../router/match';
@@ -72,7 +72,9 @@ export function App() {
   const content = loadError ? (
     <ErrorNotice error={new Error('this page could not be loaded; reload to get the latest version of the app')} />
   ) : page && page.pattern === match.pattern ? (
-    <page.Component {...props} />
+    <Boundary resetKey={loc.pathname}>
+      <page.Component {...props} />
+    </Boundary>
   ) : (
     <Loading />
   );
@@ -82,6 +84,27 @@ export function App() {
       {content}
     </Shell>
   );
+}
+
+/** Shows a page's rendering error in words instead of a blank page. */
+function Boundary({ children, resetKey }: { children: preact.ComponentChildren; resetKey: string }) {
+  const [error, reset] = useErrorBoundary();
+  useEffect(() => {
+    if (error) reset();
+    // Only a new page clears the error.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [resetKey]);
+  if (error) {
+    return (
+      <div class="notice notice-error" role="alert">
+        This page ran into a problem and could not be shown: {error instanceof Error ? error.message : String(error)}.{' '}
+        <a href={window.location.pathname + window.location.search} data-external="">
+          Reload the page
+        </a>
+      </div>
+    );
+  }
+  return <>{children}</>;
 }
 
 /** Pages without the app navigation (landing, sign-in, links from mails). */

@@ -9,6 +9,19 @@ export function LatencyChart({ buckets }: { buckets: Bucket[] }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const [failed, setFailed] = useState(false);
+  const [scheme, setScheme] = useState(0);
+
+  // Colours are fixed when a chart is made: rebuild it when the scheme flips.
+  useEffect(() => {
+    const mq = window.matchMedia('(prefers-color-scheme: dark)');
+    const onChange = () => {
+      plot.current?.destroy();
+      plot.current = null;
+      setScheme((n) => n + 1);
+    };
+    mq.addEventListener('change', onChange);
+    return () => mq.removeEventListener('change', onChange);
+  }, []);
 
   useEffect(() => {
     let live = true;
@@ -43,7 +56,7 @@ export function LatencyChart({ buckets }: { buckets: Bucket[] }) {
     return () => {
       live = false;
     };
-  }, [buckets]);
+  }, [buckets, scheme]);
 
   useEffect(() => {
     const el = box.current;
