@@ -7,6 +7,7 @@ import { clearMe, loadMe, useMe } from './session';
 import { navigate } from '../router/history';
 import { stopEvents, subscribeStatus, type StreamStatus } from '../live/stream';
 import { ErrorNotice, Loading } from '../ui/components';
+import { switchOrganization } from '../auth/signin';
 
 const NAV: readonly (readonly [string, string])[] = [
   ['/monitors', 'Monitors'],
@@ -137,6 +138,25 @@ export function Shell({ path, superuser, children }: { path: string; superuser: 
             ))}
           </ul>
           <div class="nav-user">
+            {me && me.organizations.length > 1 && (
+              <div class="field">
+                <label for="org-switch">Organisation</label>
+                <select
+                  id="org-switch"
+                  value={me.organization?.id ?? ''}
+                  onChange={(e) => {
+                    const id = e.currentTarget.value;
+                    if (id && id !== me.organization?.id) switchOrganization(id).catch(setLogoutError);
+                  }}
+                >
+                  {me.organizations.map((o) => (
+                    <option key={o.id} value={o.id}>
+                      {o.name}
+                    </option>
+                  ))}
+                </select>
+              </div>
+            )}
             <span class="nav-email">{me?.user.email}</span>
             <button type="button" class="button button-secondary" onClick={() => void logout()}>
               Log out

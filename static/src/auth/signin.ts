@@ -49,3 +49,18 @@ export async function afterSignIn(body: SessionBody, next: string | null): Promi
   await loadMe(true);
   navigate(dest, { replace: true });
 }
+
+/** Switches the signed-in user to another of their organisations (on its own host). */
+export async function switchOrganization(organizationId: string): Promise<void> {
+  try {
+    const res = await rawRequest<{ url: string }>('POST', '/api/auth/handover', { body: { organization_id: organizationId } });
+    if (res && typeof res.url === 'string' && /^https?:\/\//.test(res.url)) {
+      window.location.replace(res.url);
+      return;
+    }
+  } catch (e) {
+    if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 405)) throw e;
+  }
+  // Without the hand-over API: sign in again and pick the organisation.
+  navigate('/login', { replace: true });
+}

@@ -1,6 +1,6 @@
 //! `/settings/domains`: custom domains, the DNS records to add, verification.
 
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { ErrorNotice, Field, Loading, Notice, PageHeader, fieldError, isFieldError } from '../ui/components';
 import { dateTime } from '../ui/format';
@@ -11,6 +11,17 @@ export default function Domains() {
   const [hostname, setHostname] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [message, setMessage] = useState<string | null>(null);
+  const waiting = (domains.data ?? []).some((d) => !d.verified_at);
+
+  // While a domain waits for its DNS, its state is re-read every 20 s (only
+  // while this page is open and visible), so it turns verified on its own.
+  useEffect(() => {
+    if (!waiting) return;
+    const t = window.setInterval(() => {
+      if (document.visibilityState === 'visible') domains.reload();
+    }, 20_000);
+    return () => window.clearInterval(t);
+  }, [waiting]);
 
   async function run(action: () => Promise<unknown>, done: string) {
     setError(null);
