@@ -92,7 +92,6 @@ function Boundary({ children, resetKey }: { children: preact.ComponentChildren; 
   useEffect(() => {
     if (error) reset();
     // Only a new page clears the error.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [resetKey]);
   if (error) {
     return (

@@ -2,7 +2,7 @@
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api } from '../api';
+import { ApiError, api } from '../api';
 import { clearMe, loadMe, useMe } from './session';
 import { navigate } from '../router/history';
 import { stopEvents, subscribeStatus, type StreamStatus } from '../live/stream';
@@ -81,7 +81,7 @@ export function Shell({ path, superuser, children }: { path: string; superuser: 
       await api.post('/api/auth/logout', { noAuthRetry: true });
     } catch (e) {
       // Already signed out is fine; anything else is shown.
-      if (!(e instanceof Error && 'status' in e && (e as { status: number }).status === 401)) {
+      if (!(e instanceof ApiError && e.status === 401)) {
         setLogoutError(e);
         return;
       }
