@@ -56,6 +56,51 @@ pub enum Command {
     /// Certificates of the edge.
     #[command(subcommand)]
     Certs(CertsCommand),
+    /// Health of everything this node can see: database, schema, app and edge
+    /// (with the right SNI), disk, memory, certificates, the ACME queue, prober
+    /// lag and leases, alert deliveries. Exit 1 on any failure.
+    Doctor {
+        /// Only the database, schema and health endpoints.
+        #[arg(long)]
+        quick: bool,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The edge's TLS address to check [default: edge.https_listen].
+        #[arg(long, value_name = "ADDR")]
+        edge: Option<String>,
+    },
+    /// GET a URL and exit 0 on a 2xx answer, 1 otherwise: the container health
+    /// check (the image has no curl).
+    Probe {
+        /// An http:// URL, e.g. http://127.0.0.1:8000/health/ready/.
+        url: String,
+    },
+    /// Read the log files (`log.file` and its rotations), oldest first.
+    Logs {
+        /// Only warnings, errors and lines mentioning an error, exception, traceback or panic.
+        #[arg(long)]
+        errors: bool,
+        /// Keep printing new lines, across rotations, until interrupted.
+        #[arg(long, short)]
+        follow: bool,
+        /// Only lines since a duration ago (`15m`, `2h`, `7d`) or a UTC time (`2026-12-01T09:30:00`).
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+    },
+    /// Database report: size, connections, tenants with domains and row counts,
+    /// largest tables; on PostgreSQL also dead tuples, lock waits and slow queries.
+    DbCheck {
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Online backup of the embedded SQLite database to a new FILE (checked
+    /// before it is kept; PostgreSQL uses pg_dump, see docs/operations.md).
+    Backup {
+        /// The backup file to create (never overwritten).
+        file: PathBuf,
+    },
 }
 
 /// `statuswatch certs …`
@@ -116,6 +161,22 @@ pub enum TenantsCommand {
     Import {
         /// The CSV file.
         file: PathBuf,
+    },
+    /// Move every tenant subdomain from one suffix to another in one transaction
+    /// (idempotent; names that already exist are skipped; new names are queued for certificates).
+    RenameSuffix {
+        /// The suffix the subdomains are under now.
+        #[arg(long, value_name = "OLD")]
+        from: String,
+        /// The suffix they move to (set `tenancy.domain_suffix` to it as well).
+        #[arg(long, value_name = "NEW")]
+        to: String,
+        /// Report what would change and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON instead of lines.
+        #[arg(long)]
+        json: bool,
     },
 }
 

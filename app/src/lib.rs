@@ -14,6 +14,7 @@ pub mod http;
 pub mod mail;
 pub mod metrics;
 pub mod monitor;
+pub mod ops;
 pub mod server;
 pub mod state;
 pub mod tenancy;

@@ -2,8 +2,12 @@
 
 mod certs;
 mod config_check;
+mod doctor;
+mod logs;
 mod migrate;
+mod ops;
 mod prober;
+mod rename_suffix;
 mod roles;
 mod tenants;
 
@@ -46,6 +50,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Command::Certs(command) => certs::run(load_valid(&cli.global)?, command).await,
             Command::Prober => roles::prober(load_valid(&cli.global)?).await,
+            Command::Doctor { quick, json, edge } => {
+                doctor::run(load_valid(&cli.global)?, quick, json, edge).await
+            }
+            Command::Logs {
+                errors,
+                follow,
+                since,
+            } => {
+                let sources =
+                    Sources::from_process(cli.global.config.clone(), cli.global.data_dir.clone());
+                // Reading logs must not append to them: no subscriber here.
+                let loaded = settings::load(&sources)?.validated()?;
+                logs::run(&loaded, errors, since.as_deref(), follow)
+            }
+            Command::Probe { url } => doctor::probe_url(&url).await,
+            Command::DbCheck { json } => ops::db_check(load_valid(&cli.global)?, json).await,
+            Command::Backup { file } => ops::backup(load_valid(&cli.global)?, &file).await,
         }
     })
 }

@@ -41,6 +41,12 @@ pub async fn run(loaded: Loaded, command: TenantsCommand) -> anyhow::Result<Exit
         TenantsCommand::Suspend { slug } => set_status(&db, &slug, true).await?,
         TenantsCommand::Resume { slug } => set_status(&db, &slug, false).await?,
         TenantsCommand::Import { file } => import(&loaded, &db, &file).await?,
+        TenantsCommand::RenameSuffix {
+            from,
+            to,
+            dry_run,
+            json,
+        } => super::rename_suffix::run(&loaded, &db, &from, &to, dry_run, json).await?,
     };
     db.close().await;
     Ok(code)

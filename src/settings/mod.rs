@@ -77,6 +77,30 @@ pub struct LogConfig {
     pub level: String,
     /// `pretty` for people, `json` for log collectors.
     pub format: LogFormat,
+    /// Also write JSON lines to this file (rotated by size); empty: standard error only.
+    #[serde(default)]
+    pub file: Option<std::path::PathBuf>,
+    /// Rotate the file once it would grow past this many bytes.
+    pub max_bytes: u64,
+    /// Rotated files kept (`FILE.1` … `FILE.N`); older ones are deleted.
+    pub max_files: u32,
+}
+
+impl LogConfig {
+    /// Appends one message per problem, each naming its key.
+    pub fn validate(&self, problems: &mut Vec<String>) {
+        if self.max_bytes < 4096 {
+            problems.push("log.max_bytes: must be at least 4096".to_owned());
+        }
+        if !(1..=100).contains(&self.max_files) {
+            problems.push("log.max_files: must be between 1 and 100".to_owned());
+        }
+        if let Some(file) = &self.file
+            && (file.as_os_str().is_empty() || file.is_dir())
+        {
+            problems.push(format!("log.file: `{}` is not a file path", file.display()));
+        }
+    }
 }
 
 /// Log line format.
@@ -293,6 +317,8 @@ fn describe_error(layers: &[Layer], err: &serde_path_to_error::Error<toml::de::E
         (Some(field), parent) if !parent.ends_with(field.as_str()) => format!("{parent}.{field}"),
         _ => path.clone(),
     };
+    // A list item (`auth.trusted_proxies[1]`) comes from its list's source.
+    let key = key.split('[').next().unwrap_or_default().to_owned();
     let place = origin_of(layers, &key)
         .map(|origin| origin.describe_key(&key))
         .unwrap_or_else(|| format!("key `{key}`"));

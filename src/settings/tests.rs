@@ -196,3 +196,35 @@ fn built_in_layers_parse() {
         text.parse::<toml::Table>().unwrap();
     }
 }
+
+#[test]
+fn trusted_proxies_take_cidr_ranges_from_the_environment() {
+    let loaded = load(&sources(
+        None,
+        &[(
+            "STATUSWATCH__AUTH__TRUSTED_PROXIES",
+            "172.16.0.0/12,fd00::/8,192.0.2.7",
+        )],
+    ))
+    .unwrap();
+    let ranges: Vec<String> = loaded
+        .settings
+        .auth
+        .trusted_proxies
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(ranges, ["172.16.0.0/12", "fd00::/8", "192.0.2.7"]);
+
+    let err = source_error(&sources(
+        None,
+        &[("STATUSWATCH__AUTH__TRUSTED_PROXIES", "10.1.2.3/8")],
+    ));
+    assert!(err.contains("STATUSWATCH__AUTH__TRUSTED_PROXIES"), "{err}");
+    assert!(err.contains("did you mean 10.0.0.0/8"), "{err}");
+    let err = source_error(&sources(
+        None,
+        &[("STATUSWATCH__AUTH__TRUSTED_PROXIES", "edge.internal")],
+    ));
+    assert!(err.contains("is not an IP address or CIDR range"), "{err}");
+}

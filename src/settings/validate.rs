@@ -40,6 +40,7 @@ pub fn problems(settings: &Settings, environment: Environment) -> Vec<String> {
     if let Err(err) = settings.log.level.parse::<tracing_subscriber::EnvFilter>() {
         problems.push(format!("log.level: {err}"));
     }
+    settings.log.validate(&mut problems);
     settings.database.validate(production, &mut problems);
     settings.app.validate(production, &mut problems);
     settings.edge.validate(production, &mut problems);

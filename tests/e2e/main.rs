@@ -6,8 +6,10 @@
 
 mod acme;
 mod cli;
+mod compose;
 mod edge;
 mod harness;
+mod ops;
 mod pebble;
 mod prober;
 mod serve;

@@ -140,3 +140,72 @@ fn tenant_commands_refuse_an_unmigrated_database_and_a_missing_file() {
     assert_clean_failure(status, &stderr);
     assert!(stderr.contains("cannot read /no/such.csv"), "{stderr}");
 }
+
+#[tokio::test]
+async fn rename_suffix_moves_subdomains_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let (status, _, stderr) = output(statuswatch(dir.path()).arg("migrate"));
+    assert!(status.success(), "{stderr}");
+    for slug in ["acme", "beta"] {
+        let (status, _, stderr) = output(statuswatch(dir.path()).args([
+            "tenants",
+            "create",
+            "--slug",
+            slug,
+            "--name",
+            slug,
+            "--owner-email",
+            &format!("o@{slug}.example"),
+        ]));
+        assert!(status.success(), "{stderr}");
+    }
+    let rename = |extra: &[&str]| {
+        let mut command = statuswatch(dir.path());
+        command.args([
+            "tenants",
+            "rename-suffix",
+            "--from",
+            "localhost",
+            "--to",
+            "status.example.com",
+        ]);
+        command.args(extra);
+        output(&mut command)
+    };
+    let (status, stdout, stderr) = rename(&["--dry-run"]);
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stdout.contains("would move\tacme\tacme.localhost -> acme.status.example.com"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("2 would move, 0 skipped (dry run"),
+        "{stdout}"
+    );
+
+    let (status, stdout, stderr) = rename(&["--json"]);
+    assert!(status.success(), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["moved"].as_array().unwrap().len(), 2, "{report}");
+    assert!(
+        stderr.contains("set it to `status.example.com`"),
+        "{stderr}"
+    );
+    let (status, stdout, _) = rename(&[]);
+    assert!(status.success());
+    assert!(stdout.contains("0 moved, 0 skipped"), "{stdout}");
+
+    let (status, _, stderr) = output(statuswatch(dir.path()).args([
+        "tenants",
+        "rename-suffix",
+        "--from",
+        "localhost",
+        "--to",
+        "not a suffix",
+    ]));
+    assert_clean_failure(status, &stderr);
+    assert!(
+        stderr.contains("--to: `not a suffix` is not a domain name"),
+        "{stderr}"
+    );
+}

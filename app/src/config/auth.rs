@@ -1,8 +1,8 @@
 //! `[auth]`: sessions, passwords, rate limits and lockout.
 
-use std::net::IpAddr;
-
 use serde::{Deserialize, Serialize};
+
+use super::IpRange;
 
 /// Session lifetimes and abuse limits.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -28,8 +28,9 @@ pub struct AuthConfig {
     pub password_reset_per_hour: u32,
     /// Token refreshes per client IP per minute.
     pub refresh_per_ip_per_minute: u32,
-    /// Peers whose `X-Forwarded-For` is believed (the edge); loopback always is.
-    pub trusted_proxies: Vec<IpAddr>,
+    /// Peers whose `X-Forwarded-For` is believed (the edge): addresses or CIDR
+    /// ranges such as a container network; loopback always is.
+    pub trusted_proxies: Vec<IpRange>,
 }
 
 impl AuthConfig {

@@ -5,6 +5,7 @@ mod auth;
 mod billing;
 mod database;
 mod email;
+mod ip_range;
 mod prober;
 mod tenancy;
 
@@ -17,6 +18,7 @@ pub use auth::AuthConfig;
 pub use billing::BillingConfig;
 pub use database::DatabaseConfig;
 pub use email::{EmailConfig, SmtpSecurity};
+pub use ip_range::{IpRange, IpRangeError};
 pub use prober::ProberConfig;
 pub use tenancy::TenancyConfig;
 

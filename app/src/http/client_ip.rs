@@ -5,13 +5,16 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 
+use crate::config::IpRange;
+
 /// Client address for rate limits and the audit log.
-pub fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> IpAddr {
+pub fn client_ip(parts: &Parts, trusted: &[IpRange]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| ip.is_loopback() || trusted.iter().any(|r| r.contains(*ip));
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
-    if !(peer.is_loopback() || trusted.contains(&peer)) {
+    if !is_trusted(&peer) {
         return peer;
     }
     // The rightmost address not added by a trusted proxy is the client;
@@ -27,7 +30,7 @@ pub fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> IpAddr {
     forwarded
         .into_iter()
         .rev()
-        .find(|ip| !(ip.is_loopback() || trusted.contains(ip)))
+        .find(|ip| !is_trusted(ip))
         .unwrap_or(peer)
 }
 
@@ -51,7 +54,8 @@ mod tests {
 
     #[test]
     fn forwarded_for_is_believed_only_from_trusted_peers() {
-        let edge: IpAddr = "10.0.0.5".parse().unwrap();
+        let edge: IpRange = "10.0.0.5".parse().unwrap();
+        let network: IpRange = "172.18.0.0/16".parse().unwrap();
         assert_eq!(
             client_ip(&parts("203.0.113.9:1", Some("1.1.1.1")), &[]).to_string(),
             "203.0.113.9"
@@ -67,6 +71,20 @@ mod tests {
             )
             .to_string(),
             "198.51.100.7"
+        );
+        // A container network: any edge address in it is believed, and its
+        // own hops are skipped.
+        assert_eq!(
+            client_ip(
+                &parts("172.18.0.9:1", Some("198.51.100.7, 172.18.0.3")),
+                &[network]
+            )
+            .to_string(),
+            "198.51.100.7"
+        );
+        assert_eq!(
+            client_ip(&parts("172.19.0.9:1", Some("198.51.100.7")), &[network]).to_string(),
+            "172.19.0.9"
         );
         assert_eq!(
             client_ip(&parts("127.0.0.1:1", None), &[]).to_string(),

@@ -9,6 +9,7 @@ pub mod email;
 pub mod hostname;
 pub mod invitations;
 pub mod members;
+pub mod rename_suffix;
 pub mod signup;
 pub mod slug;
 pub mod store;

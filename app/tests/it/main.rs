@@ -19,4 +19,5 @@ mod monitor_api;
 mod monitor_engine;
 mod monitor_probes;
 mod monitor_rollup;
+mod tenancy_rename_suffix;
 mod tenancy_signup;
