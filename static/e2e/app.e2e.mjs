@@ -190,7 +190,17 @@ async function flow() {
   const row = page.locator('tr[data-monitor-id]').filter({ hasText: 'Local target' });
   await row.waitFor();
   await page.getByText('Live', { exact: true }).waitFor({ timeout: LIVE_TIMEOUT });
+  // Live updates must not move the layout: sum the layout shifts from here on.
+  await page.evaluate(() => {
+    window.__swShift = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (!e.hadRecentInput) window.__swShift += e.value;
+    }).observe({ type: 'layout-shift' });
+  });
   await page.locator('tr[data-state="up"]').filter({ hasText: 'Local target' }).waitFor({ timeout: LIVE_TIMEOUT });
+  await page.waitForTimeout(3000); // a few more checks arrive
+  const shift = await page.evaluate(() => window.__swShift);
+  assert.ok(shift < 0.01, `live updates shifted the layout (CLS ${shift})`);
   await capture(page, 'monitors');
 
   // Search and filter live in the URL.

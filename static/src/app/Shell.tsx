@@ -75,6 +75,17 @@ export function Shell({ path, superuser, children }: { path: string; superuser: 
     void loadMe();
   }, []);
   useEffect(() => setMenuOpen(false), [path]);
+  useEffect(() => {
+    if (!menuOpen) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        setMenuOpen(false);
+        document.querySelector<HTMLElement>('.menu-toggle')?.focus();
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [menuOpen]);
 
   async function logout() {
     try {
