@@ -155,7 +155,9 @@ async function flow() {
   // Signed in, on the organisation's host when the hand-over exists.
   await page.waitForURL(/\/monitors$/, { timeout: 20_000 });
   const app = new URL(page.url()).origin;
+  assert.equal(new URL(app).hostname, 'acme-browser-test.localhost', 'signed in on the organisation\'s own host');
   assert.ok(!page.url().includes('code='), 'no hand-over code left in the URL');
+  assert.ok(!(await page.evaluate(() => window.location.hash)).includes('code'), 'no code in the fragment');
   await page.getByRole('heading', { name: 'Monitors', level: 1 }).waitFor();
   await page.getByText('No monitors yet').waitFor();
 
