@@ -41,19 +41,19 @@ export default function MonitorDetail({ params }: PageProps) {
   const [actionError, setActionError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
-  // The latest data for the event handler, which subscribes once per monitor.
-  const latest = useRef({ mon, results, uptime, incidents });
-  latest.current = { mon, results, uptime, incidents };
+  // The loaders' functions are stable, so the handler subscribes once per monitor.
+  const handlers = useRef({ mon, results, uptime, incidents });
+  handlers.current = { mon, results, uptime, incidents };
   useEffect(
     () =>
       subscribeEvents((ev) => {
         if (ev.monitor_id !== id) return;
-        const { mon: m, results: r, uptime: u, incidents: inc } = latest.current;
+        const { mon: m, results: r, uptime: u, incidents: inc } = handlers.current;
         if (ev.type === 'monitor.check') {
-          if (m.data) m.set({ ...m.data, state: ev.state, last_checked_at: ev.at, last_latency_ms: ev.latency_ms, last_error: ev.ok ? null : ev.error } as Monitor);
-          r.set([{ id: -ev.at, checked_at: ev.at, ok: ev.ok, latency_ms: ev.latency_ms, status_code: ev.status_code, error: ev.error, region: '' }, ...(r.data ?? [])]);
+          m.update((d) => ({ ...d, state: ev.state, last_checked_at: ev.at, last_latency_ms: ev.latency_ms, last_error: ev.ok ? null : ev.error }));
+          r.update((d) => [{ id: -ev.at, checked_at: ev.at, ok: ev.ok, latency_ms: ev.latency_ms, status_code: ev.status_code, error: ev.error, region: '' }, ...d]);
         } else if (ev.type === 'monitor.state') {
-          if (m.data) m.set({ ...m.data, state: ev.state });
+          m.update((d) => ({ ...d, state: ev.state }));
           u.reload();
         } else {
           inc.reload();

@@ -8,6 +8,8 @@ export interface Async<T> {
   loading: boolean;
   reload: () => void;
   set: (data: T) => void;
+  /** Changes the loaded data from its latest value (several events in one tick compose). */
+  update: (change: (data: T) => T) => void;
 }
 
 /** Runs `load` on mount and whenever `deps` change. */
@@ -34,5 +36,6 @@ export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: rea
     return () => ctrl.abort();
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data, error, loading, reload, set: setData };
+  const update = useCallback((change: (d: T) => T) => setData((d) => (d === undefined ? d : change(d))), []);
+  return { data, error, loading, reload, set: setData, update };
 }
