@@ -1,7 +1,7 @@
 // Starts what the browser test drives: an SMTP sink, a target HTTP server
 // that can be told to fail, and a real `statuswatch serve` on free ports
 // with its own data directory. Everything is stopped by stopAll().
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -146,7 +146,14 @@ export async function startServer(smtpPort) {
     await new Promise((r) => setTimeout(r, 250));
   }
   // The edge serves the SPA; wait until it answers too.
-  return { base, edge: `https://localhost:${https}`, httpsPort: https, log: () => log };
+  return {
+    base,
+    edge: `https://localhost:${https}`,
+    httpsPort: https,
+    log: () => log,
+    /** Runs a `statuswatch` command against this server's data directory; returns stdout. */
+    cli: (...args) => execFileSync(bin, ['--data-dir', dataDir, ...args], { cwd: repoRoot, env, encoding: 'utf8' }),
+  };
 }
 
 export async function stopAll() {

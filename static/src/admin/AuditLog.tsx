@@ -1,4 +1,4 @@
-//! `/admin/audit-log`: what happened on the platform, newest first (superusers).
+//! `/platform/audit-log`: what happened on the platform, newest first (superusers).
 
 import { api } from '../api';
 import { ErrorNotice, Loading, PageHeader } from '../ui/components';

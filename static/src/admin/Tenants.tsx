@@ -1,4 +1,4 @@
-//! `/admin/tenants`: every organisation, with suspend and resume (superusers).
+//! `/platform/tenants`: every organisation, with suspend and resume (superusers).
 
 import { useState } from 'preact/hooks';
 import { api } from '../api';

@@ -20,8 +20,8 @@ const NAV: readonly (readonly [string, string])[] = [
   ['/settings/domains', 'Domains'],
 ];
 const ADMIN_NAV: readonly (readonly [string, string])[] = [
-  ['/admin/tenants', 'Tenants'],
-  ['/admin/audit-log', 'Audit log'],
+  ['/platform/tenants', 'Tenants'],
+  ['/platform/audit-log', 'Audit log'],
 ];
 
 /** Asks an unverified user to verify, with a button to mail the link again. */
@@ -102,12 +102,14 @@ export function Shell({ path, superuser, children }: { path: string; superuser: 
     navigate('/login', { replace: true });
   }
 
+  // Organisation pages render while the session loads, so their data
+  // requests run alongside /api/me instead of after it.
   let body: ComponentChildren = children;
-  if (me === undefined) body = <Loading what="Signing you in" />;
+  if (me === undefined && superuser) body = <Loading what="Signing you in" />;
   else if (me === null) body = <Loading what="Going to the login page" />;
-  else if (superuser && !me.user.is_superuser)
+  else if (me && superuser && !me.user.is_superuser)
     body = <ErrorNotice error={new Error('this page is for platform administrators only')} />;
-  else if (!superuser && !me.organization)
+  else if (me && !superuser && !me.organization)
     body = (
       <div class="notice notice-warning" role="alert">
         This session has no organisation. <a href="/login">Log in again</a> and choose one.

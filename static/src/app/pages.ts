@@ -39,6 +39,6 @@ export const pages: Record<string, PageEntry> = {
   '/settings/members': { access: 'tenant', load: () => import('../org/Members') },
   '/settings/api-keys': { access: 'tenant', load: () => import('../org/ApiKeys') },
   '/settings/domains': { access: 'tenant', load: () => import('../org/Domains') },
-  '/admin/tenants': { access: 'superuser', load: () => import('../admin/Tenants') },
-  '/admin/audit-log': { access: 'superuser', load: () => import('../admin/AuditLog') },
+  '/platform/tenants': { access: 'superuser', load: () => import('../admin/Tenants') },
+  '/platform/audit-log': { access: 'superuser', load: () => import('../admin/AuditLog') },
 };

@@ -67,3 +67,13 @@ describe('hand-over fragment', async () => {
     expect(withNext('https://a.localhost/auth/handover#code=c', '/monitors/x?y=1')).toBe('https://a.localhost/auth/handover#code=c&next=%2Fmonitors%2Fx%3Fy%3D1');
   });
 });
+
+describe('routes the edge lets through', () => {
+  it('has no page under a path the edge sends to the app', () => {
+    // The edge routes /api/*, /admin/*, /health/* and /metrics to the app, so
+    // a page there would be unreachable by URL (reload, deep link).
+    for (const r of routes) {
+      expect(r, r).not.toMatch(/^\/(api|admin|health)(\/|$)|^\/metrics$/);
+    }
+  });
+});
