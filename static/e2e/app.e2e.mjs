@@ -340,6 +340,47 @@ async function flow() {
   await page.getByRole('button', { name: 'Next' }).click();
   await page.getByText('Page 2 of 20').waitFor();
 
+  const fresh = await newPage();
+
+  // Forgot password: the member resets theirs from the mailed link and logs in with it.
+  await fresh.page.goto(`${edge}/forgot-password`);
+  await fresh.page.getByLabel('Email').fill(member.email);
+  await fresh.page.getByRole('button', { name: 'Send reset link' }).click();
+  await fresh.page.getByText(/is on its way/).waitFor();
+  await capture(fresh.page, 'forgot-password');
+  const reset = await waitForLink(sink, member.email, '/reset-password?token=');
+  await fresh.page.goto(reset);
+  await fresh.page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+  await fresh.page.getByLabel('New password').fill('the member renewed 99');
+  await fresh.page.getByLabel('Repeat the password').fill('the member renewed 99');
+  await fresh.page.getByRole('button', { name: 'Choose a new password' }).click();
+  await fresh.page.getByText('Your password is set.').waitFor();
+  await fresh.page.getByRole('link', { name: 'Log in' }).last().click();
+  await fresh.page.getByLabel('Email').fill(member.email);
+  await fresh.page.getByLabel('Password').fill('the member renewed 99');
+  await fresh.page.getByRole('button', { name: 'Log in' }).click();
+  await fresh.page.waitForURL(/\/monitors$/, { timeout: 20_000 });
+  await fresh.context.close();
+
+  // A user of two organisations picks one at login, and switches in the app.
+  server.cli('tenants', 'create', '--slug', 'second-org', '--name', 'Second Org', '--owner-email', owner.email);
+  const picker = await newPage();
+  await picker.page.goto(`${edge}/login`);
+  await picker.page.getByLabel('Email').fill(owner.email);
+  await picker.page.getByLabel('Password').fill(owner.password);
+  await picker.page.getByRole('button', { name: 'Log in' }).click();
+  await picker.page.getByRole('group', { name: 'Choose an organisation' }).waitFor();
+  await capture(picker.page, 'login-organisation-picker');
+  await picker.page.getByLabel(/Second Org/).check();
+  await picker.page.getByRole('button', { name: 'Continue' }).click();
+  await picker.page.waitForURL(/\/monitors$/, { timeout: 20_000 });
+  assert.equal(new URL(picker.page.url()).hostname, 'second-org.localhost');
+  await picker.page.getByText('No monitors yet').waitFor();
+  await picker.page.getByLabel('Organisation', { exact: true }).selectOption({ label: 'Acme Browser Test' });
+  await picker.page.waitForURL((u) => u.hostname === 'acme-browser-test.localhost' && u.pathname === '/monitors', { timeout: 20_000 });
+  await picker.page.locator('tr[data-monitor-id]').first().waitFor();
+  await picker.context.close();
+
   // Platform screens: the owner is made a superuser with the CLI.
   assert.match(server.cli('users', 'superuser', owner.email), /superuser granted/);
   await page.goto(`${app}/platform/tenants`);
@@ -357,4 +398,43 @@ async function flow() {
   await capture(page, 'admin-audit-log');
 
   assert.deepEqual(problems, [], 'page errors or CSP violations');
+}
+
+test('the set-password link mailed to the owner of an organisation created with the CLI', { timeout: 120_000 }, async () => {
+  try {
+    await setPasswordFlow();
+  } catch (err) {
+    for (const [i, p] of openPages.entries()) {
+      await p.screenshot({ path: join(shots, `failure-cli-${i}.png`), fullPage: true }).catch(() => {});
+    }
+    throw err;
+  }
+});
+
+async function setPasswordFlow() {
+  server.cli('tenants', 'create', '--slug', 'cli-org', '--name', 'CLI Org', '--owner-email', 'cli@example.com');
+  const setLink = await waitForLink(sink, 'cli@example.com', '/reset-password?token=');
+  assert.match(setLink, /&new=1/);
+  const fresh = await newPage();
+  await fresh.page.goto(setLink);
+  await fresh.page.getByRole('heading', { name: 'Set your password' }).waitFor();
+  assert.equal(new URL(fresh.page.url()).searchParams.get('token'), null, 'the token left the address bar');
+  await capture(fresh.page, 'set-password');
+  await fresh.page.getByLabel('New password').fill('cli owner passphrase 7');
+  await fresh.page.getByLabel('Repeat the password').fill('a different one');
+  await fresh.page.getByRole('button', { name: 'Set your password' }).click();
+  await fresh.page.getByText('The two passwords differ.').waitFor();
+  await fresh.page.getByLabel('Repeat the password').fill('cli owner passphrase 7');
+  await fresh.page.getByRole('button', { name: 'Set your password' }).click();
+  const outcome = fresh.page.locator('.notice-success, .notice-error').first();
+  await outcome.waitFor();
+  assert.equal(await outcome.innerText(), 'Your password is set. You can log in with it now.');
+
+  await fresh.page.getByRole('link', { name: 'Log in' }).last().click();
+  await fresh.page.getByLabel('Email').fill('cli@example.com');
+  await fresh.page.getByLabel('Password').fill('cli owner passphrase 7');
+  await fresh.page.getByRole('button', { name: 'Log in' }).click();
+  await fresh.page.waitForURL(/\/monitors$/, { timeout: 20_000 });
+  assert.equal(new URL(fresh.page.url()).hostname, 'cli-org.localhost');
+  await fresh.context.close();
 }
