@@ -16,6 +16,7 @@ psql -q -h 127.0.0.1 -U postgres -d test -At \
   -c "SELECT datname FROM pg_database WHERE datname LIKE 'sw\_test\_%'" |
   while read -r db; do psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"; done
 build_spa
+build_previous_release
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check

@@ -9,6 +9,7 @@ pub mod certs;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod events;
 pub mod exposition;
 pub mod http;
 pub mod mail;
@@ -17,6 +18,7 @@ pub mod monitor;
 pub mod ops;
 pub mod server;
 pub mod state;
+pub mod status_page;
 pub mod tenancy;
 #[cfg(feature = "test-support")]
 pub mod test_support;

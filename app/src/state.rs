@@ -44,6 +44,8 @@ pub struct App {
     pub mailer: Mailer,
     /// DNS look-ups for custom-domain verification.
     pub dns: DnsChecker,
+    /// This node's fan-out of live events to open streams.
+    pub events: crate::events::hub::Hub,
     /// Guarded outbound HTTP (test alerts); `None` when the client could not be built (logged).
     pub probes: Option<crate::monitor::probe::Probes>,
 }
@@ -75,6 +77,7 @@ impl App {
             .inspect_err(|err| tracing::error!(error = %err, "test alerts are unavailable"))
             .ok();
         AppState(Arc::new(Self {
+            events: crate::events::hub::Hub::new(db.clone()),
             db,
             metrics,
             registry,

@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::edge::Edge;
-use crate::metrics::CertLabels;
+use crate::metrics::{CACHE_RESULTS, CertLabels};
 use crate::server::{ReloadFn, upstream_pool};
 use crate::site::Site;
 
@@ -45,6 +45,8 @@ pub async fn serve(listener: TcpListener, state: AdminState, shutdown: Cancellat
         .route("/certs/{name}/renew", post(cert_renew))
         .route("/acme/queue", get(acme_queue))
         .route("/upstreams", get(upstreams))
+        .route("/cache", get(cache))
+        .route("/cache/{host}", axum::routing::delete(cache_purge))
         .route("/reload", post(reload))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -104,6 +106,15 @@ async fn metrics(State(state): State<AdminState>) -> Response {
     state.edge.metrics.policy_queries.set(queries);
     let orders = i64::try_from(state.certs.orders()).unwrap_or(i64::MAX);
     state.edge.metrics.acme_orders.set(orders);
+    if let Some(cache) = &state.edge.cache {
+        let metrics = &state.edge.metrics;
+        metrics
+            .cache_entries
+            .set(i64::try_from(cache.store.len()).unwrap_or(i64::MAX));
+        metrics
+            .cache_bytes
+            .set(i64::try_from(cache.bytes()).unwrap_or(i64::MAX));
+    }
     let mut text = String::new();
     if prometheus_client::encoding::text::encode(&mut text, &state.registry).is_err() {
         return error(
@@ -204,6 +215,52 @@ async fn upstreams(State(state): State<AdminState>) -> Json<serde_json::Value> {
     Json(json!(list))
 }
 
+/// What the cache holds and how it answered so far.
+async fn cache(State(state): State<AdminState>) -> Json<serde_json::Value> {
+    let metrics = &state.edge.metrics;
+    let counts: serde_json::Map<String, serde_json::Value> = CACHE_RESULTS
+        .iter()
+        .map(|result| ((*result).to_owned(), json!(metrics.cache_count(result))))
+        .collect();
+    Json(match &state.edge.cache {
+        Some(cache) => json!({
+            "enabled": true,
+            "entries": cache.store.len(),
+            "bytes": cache.bytes(),
+            "max_bytes": cache.max_bytes,
+            "max_object_bytes": cache.max_object_bytes,
+            "hits": metrics.cache_count("hit"),
+            "misses": metrics.cache_count("miss"),
+            "stale_served": metrics.cache_count("stale"),
+            "requests": counts,
+        }),
+        None => json!({ "enabled": false, "requests": counts }),
+    })
+}
+
+/// Drops every cached answer of one host (e.g. after a tenant's page changed by hand).
+async fn cache_purge(State(state): State<AdminState>, Path(host): Path<String>) -> Response {
+    let name = crate::edge::host_name(&host);
+    if name.is_empty()
+        || name.len() > 253
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b':')
+    {
+        return invalid_name(&host);
+    }
+    let Some(cache) = &state.edge.cache else {
+        return error(
+            StatusCode::CONFLICT,
+            "cache_off",
+            "the cache is off (edge.cache_max_bytes = 0)",
+        );
+    };
+    let purged = cache.store.purge_host(&name);
+    tracing::info!(host = %name, purged, "cache purged for host");
+    Json(json!({ "host": name, "purged": purged })).into_response()
+}
+
 async fn reload(State(state): State<AdminState>) -> Response {
     let fresh = match (state.reload)() {
         Ok(fresh) => fresh,
@@ -215,7 +272,7 @@ async fn reload(State(state): State<AdminState>) -> Response {
             );
         }
     };
-    let site = match Site::load(&fresh.static_root) {
+    let site = match Site::load_async(&fresh.static_root).await {
         Ok(site) => site,
         Err(err) => {
             return error(

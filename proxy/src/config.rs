@@ -66,7 +66,19 @@ pub struct EdgeConfig {
     /// Seconds to wait for open connections on shutdown.
     #[serde(default = "default_drain")]
     pub drain_seconds: u64,
+    /// Bytes the cache of public app answers may hold (headers, bodies and
+    /// their coded forms); 0 turns the cache off.
+    #[serde(default = "default_cache_max_bytes")]
+    pub cache_max_bytes: u64,
+    /// Largest single answer the cache stores, in bytes.
+    #[serde(default = "default_cache_max_object_bytes")]
+    pub cache_max_object_bytes: u64,
 }
+
+/// Smallest non-zero cache: below this a handful of pages would not fit.
+const MIN_CACHE_BYTES: u64 = 1024 * 1024;
+/// Largest cache: the edge holds it in memory.
+const MAX_CACHE_BYTES: u64 = 64 * 1024 * 1024 * 1024;
 
 fn default_max_body() -> u64 {
     1024 * 1024
@@ -91,6 +103,12 @@ fn default_true() -> bool {
 }
 fn default_drain() -> u64 {
     10
+}
+fn default_cache_max_bytes() -> u64 {
+    64 * 1024 * 1024
+}
+fn default_cache_max_object_bytes() -> u64 {
+    8 * 1024 * 1024
 }
 
 impl EdgeConfig {
@@ -165,6 +183,21 @@ impl EdgeConfig {
         }
         if self.max_body_bytes == 0 {
             problems.push("edge.max_body_bytes: must be at least 1".to_owned());
+        }
+        if self.cache_max_bytes != 0
+            && !(MIN_CACHE_BYTES..=MAX_CACHE_BYTES).contains(&self.cache_max_bytes)
+        {
+            problems.push(format!(
+                "edge.cache_max_bytes: must be 0 (off) or between {MIN_CACHE_BYTES} and {MAX_CACHE_BYTES}"
+            ));
+        }
+        if self.cache_max_object_bytes < 1024
+            || (self.cache_max_bytes != 0 && self.cache_max_object_bytes > self.cache_max_bytes / 4)
+        {
+            problems.push(
+                "edge.cache_max_object_bytes: must be at least 1024 and at most a quarter of edge.cache_max_bytes"
+                    .to_owned(),
+            );
         }
         if self.max_connections == 0 {
             problems.push("edge.max_connections: must be at least 1".to_owned());
@@ -302,6 +335,37 @@ mod tests {
             ..parse("")
         };
         assert!(problems(&good).is_empty());
+    }
+
+    #[test]
+    fn cache_sizes_are_bounded_and_named() {
+        assert_eq!(parse("").cache_max_bytes, 64 * 1024 * 1024);
+        assert!(
+            problems(&parse("cache_max_bytes = 0")).is_empty(),
+            "0 turns it off"
+        );
+        for (extra, key) in [
+            ("cache_max_bytes = 1000", "edge.cache_max_bytes:"),
+            ("cache_max_bytes = 99999999999999", "edge.cache_max_bytes:"),
+            (
+                "cache_max_object_bytes = 10",
+                "edge.cache_max_object_bytes:",
+            ),
+            (
+                "cache_max_bytes = 2097152\ncache_max_object_bytes = 1048576",
+                "edge.cache_max_object_bytes:",
+            ),
+        ] {
+            let found = problems(&parse(extra));
+            assert!(
+                found.iter().any(|p| p.starts_with(key)),
+                "{extra}: {found:?}"
+            );
+        }
+        assert!(
+            toml::from_str::<EdgeConfig>("cache_max_bytes = 'big'").is_err(),
+            "a size is a number"
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The :443 application: API paths to the app pool, everything else from the SPA.
+//! The :443 application: API paths, tenants' status pages and custom
+//! domains to the app pool (through the cache), everything else from the SPA.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,17 +9,21 @@ use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::HeaderValue;
+use pingora_cache::{CacheKey, CacheMeta, CachePhase, ForcedFreshness, HitHandler, RespCacheable};
 use pingora_core::modules::http::compression::{ResponseCompression, ResponseCompressionBuilder};
 use pingora_core::prelude::HttpPeer;
-use pingora_core::{Error, ErrorType, OrErr, Result};
+use pingora_core::{Error, ErrorSource, ErrorType, OrErr, Result};
 use pingora_http::{RequestHeader, ResponseHeader};
 use pingora_load_balancing::LoadBalancer;
 use pingora_load_balancing::selection::RoundRobin;
 use pingora_proxy::{ProxyHttp, Session};
 
+use crate::cache::store::Hit;
+use crate::cache::{EdgeCache, cache_key, request_cacheable, response_cacheable};
+use crate::encoding::{Coding, etag_matches, negotiate, variant_etag};
 use crate::headers::SecurityHeaders;
 use crate::metrics::EdgeMetrics;
-use crate::site::{Asset, Site};
+use crate::site::Site;
 
 /// Level of on-the-fly compression (gzip, br, zstd) for clients that ask.
 const COMPRESSION_LEVEL: u32 = 5;
@@ -29,7 +34,7 @@ pub enum Route {
     /// Not yet classified.
     #[default]
     Unknown,
-    /// The app pool (`/api`, `/admin`, `/health`).
+    /// The app pool (`/api`, `/admin`, `/health`, status pages, custom domains).
     App,
     /// A file of the SPA or its `index.html`.
     Static,
@@ -78,6 +83,10 @@ pub struct Edge {
     id_prefix: String,
     /// Set on shutdown or upgrade: answers carry `Connection: close`.
     pub draining: std::sync::atomic::AtomicBool,
+    /// Tenants' domain suffix (lowercase, no surrounding dots).
+    pub suffix: String,
+    /// Cache of public app answers (`None` when `edge.cache_max_bytes` is 0).
+    pub cache: Option<EdgeCache>,
 }
 
 impl std::fmt::Debug for Edge {
@@ -108,7 +117,16 @@ impl Edge {
             request_ids: AtomicU64::new(0),
             id_prefix: prefix,
             draining: std::sync::atomic::AtomicBool::new(false),
+            suffix: String::new(),
+            cache: None,
         }
+    }
+
+    /// Routes by host against `suffix` and caches app answers in `cache`.
+    pub fn with_routing(mut self, suffix: &str, cache: Option<EdgeCache>) -> Self {
+        self.suffix = suffix.trim_matches('.').to_ascii_lowercase();
+        self.cache = cache;
+        self
     }
 
     fn next_request_id(&self) -> HeaderValue {
@@ -131,18 +149,62 @@ pub struct Ctx {
     started: Option<Instant>,
     tries: u32,
     body_seen: u64,
+    // The request's host name (lowercase, no port): routing and the cache key.
+    host: String,
+    // The coded form of a cached answer being sent, if any.
+    coding: Option<Coding>,
+    // A cached answer with coded forms: its answers vary by Accept-Encoding.
+    varies: bool,
 }
 
 /// The HTTPS proxy.
 #[derive(Debug, Clone)]
 pub struct EdgeProxy(pub Arc<Edge>);
 
-/// Paths the app answers.
+/// Paths the app answers on every host.
 pub fn is_app_path(path: &str) -> bool {
     ["/api/", "/admin/", "/health/"]
         .iter()
         .any(|p| path.starts_with(p))
         || matches!(path, "/api" | "/admin" | "/health")
+}
+
+/// What kind of name a request was sent to, which decides its routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostKind {
+    /// The domain suffix itself, an IP address or no name: the SPA and the API.
+    Root,
+    /// `<slug>.<suffix>`: the SPA, the API and the tenant's status page under `/status`.
+    Tenant,
+    /// Any other name (a tenant's custom domain): the status page lives at `/`,
+    /// so every path goes to the app.
+    Custom,
+}
+
+/// Classifies a host name (as [`host_name`] gives it) against the tenants'
+/// domain suffix (lowercase, no surrounding dots).
+pub fn host_kind(name: &str, suffix: &str) -> HostKind {
+    if name.is_empty() || name.parse::<std::net::IpAddr>().is_ok() || name == suffix {
+        return HostKind::Root;
+    }
+    match name.strip_suffix(suffix) {
+        Some(rest) if rest.ends_with('.') && !suffix.is_empty() => HostKind::Tenant,
+        _ => HostKind::Custom,
+    }
+}
+
+/// The name of a `Host` value: lowercase, without port, brackets or a trailing dot.
+pub fn host_name(host: &str) -> String {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map_or(v6, |(h, _)| h),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// `/status` and everything under it: the tenant's public status page.
+pub fn is_status_path(path: &str) -> bool {
+    path == "/status" || path.starts_with("/status/")
 }
 
 /// Decodes `%XX` escapes; `None` for malformed escapes or non-UTF-8 results.
@@ -242,7 +304,21 @@ impl ProxyHttp for EdgeProxy {
             respond_plain(session, &edge.headers, 404, "not found", &request_id).await?;
             return Ok(true);
         }
-        if is_app_path(path) {
+        let host = session
+            .req_header()
+            .headers
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| session.req_header().uri.authority().map(|a| a.as_str()))
+            .unwrap_or_default();
+        ctx.host = host_name(host);
+        let to_app = is_app_path(path)
+            || match host_kind(&ctx.host, &edge.suffix) {
+                HostKind::Root => false,
+                HostKind::Tenant => is_status_path(path),
+                HostKind::Custom => true,
+            };
+        if to_app {
             ctx.route = Route::App;
             let declared = session
                 .req_header()
@@ -287,6 +363,122 @@ impl ProxyHttp for EdgeProxy {
             }
         }
         Ok(())
+    }
+
+    fn request_cache_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<()> {
+        let Some(cache) = &self.0.cache else {
+            return Ok(());
+        };
+        if ctx.route != Route::App {
+            return Ok(());
+        }
+        if !request_cacheable(session.req_header()) {
+            // Someone's own request: neither answered from nor stored in the cache.
+            self.0.metrics.observe_cache("bypass");
+            return Ok(());
+        }
+        session.cache.enable(
+            cache.store,
+            Some(cache.eviction),
+            None,
+            Some(cache.lock),
+            None,
+        );
+        session
+            .cache
+            .set_max_file_size_bytes(cache.max_object_bytes);
+        Ok(())
+    }
+
+    fn cache_key_callback(&self, session: &Session, ctx: &mut Ctx) -> Result<CacheKey> {
+        let path = session
+            .req_header()
+            .uri
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str());
+        Ok(cache_key(&ctx.host, path))
+    }
+
+    async fn cache_hit_filter(
+        &self,
+        session: &mut Session,
+        _meta: &CacheMeta,
+        hit_handler: &mut HitHandler,
+        _is_fresh: bool,
+        ctx: &mut Ctx,
+    ) -> Result<Option<ForcedFreshness>> {
+        // Pick the coded form made when the answer was stored; ranges are of identity.
+        let headers = &session.req_header().headers;
+        let accept = headers
+            .get(http::header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let ranged = headers.contains_key(http::header::RANGE);
+        if let Some(hit) = hit_handler.as_any_mut().downcast_mut::<Hit>() {
+            ctx.varies = !hit.entry.variants.is_empty();
+            let coding = if ranged {
+                None
+            } else {
+                negotiate(accept, |c| hit.entry.variants.get(c).is_some())
+            };
+            hit.select(coding);
+            ctx.coding = hit.coding;
+        }
+        Ok(None)
+    }
+
+    fn response_cache_filter(
+        &self,
+        _session: &Session,
+        response: &ResponseHeader,
+        _ctx: &mut Ctx,
+    ) -> Result<RespCacheable> {
+        Ok(response_cacheable(response))
+    }
+
+    fn cache_not_modified_filter(
+        &self,
+        session: &Session,
+        response: &ResponseHeader,
+        ctx: &mut Ctx,
+    ) -> Result<bool> {
+        // The tag the client holds is that of the form it was sent.
+        let request = session.req_header();
+        if let (Some(tags), Some(etag)) = (
+            request
+                .headers
+                .get(http::header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok()),
+            response
+                .headers
+                .get(http::header::ETAG)
+                .and_then(|v| v.to_str().ok()),
+        ) {
+            let served = match ctx.coding {
+                Some(coding) if served_from_cache(session.cache.phase()) => {
+                    variant_etag(etag, coding)
+                }
+                _ => etag.to_owned(),
+            };
+            return Ok(etag_matches(tags, &served));
+        }
+        Ok(
+            pingora_core::protocols::http::conditional_filter::not_modified_filter(
+                request, response,
+            ),
+        )
+    }
+
+    fn should_serve_stale(
+        &self,
+        _session: &mut Session,
+        _ctx: &mut Ctx,
+        error: Option<&Error>,
+    ) -> bool {
+        // While revalidating (no error), the answer's stale-while-revalidate
+        // decides (Pingora checks it). On an error, anything but the client's
+        // own failure: refused connects, no healthy node, timeouts and 5xx alike.
+        error.is_none_or(|e| e.esource() != &ErrorSource::Downstream)
     }
 
     async fn upstream_peer(&self, _session: &mut Session, ctx: &mut Ctx) -> Result<Box<HttpPeer>> {
@@ -357,15 +549,63 @@ impl ProxyHttp for EdgeProxy {
         if let Some(id) = &ctx.request_id {
             upstream.insert_header("x-request-id", id.clone())?;
         }
+        if session.cache.enabled() {
+            // The cache stores identity and makes its own coded forms.
+            upstream.remove_header(&http::header::ACCEPT_ENCODING);
+        }
         Ok(())
     }
 
     async fn response_filter(
         &self,
-        _session: &mut Session,
+        session: &mut Session,
         response: &mut ResponseHeader,
         ctx: &mut Ctx,
     ) -> Result<()> {
+        if !served_from_cache(session.cache.phase()) {
+            // A stale entry was looked at, then a fresh answer fetched: its own headers stand.
+            ctx.coding = None;
+            ctx.varies = false;
+        }
+        if ctx.varies {
+            response.insert_header(http::header::VARY, "Accept-Encoding")?;
+        }
+        if let Some(coding) = ctx.coding {
+            if let Some(etag) = response
+                .headers
+                .get(http::header::ETAG)
+                .and_then(|v| v.to_str().ok())
+            {
+                let etag = variant_etag(etag, coding);
+                response.insert_header(http::header::ETAG, etag)?;
+            }
+            if response.status == 200 {
+                let length = session
+                    .cache
+                    .hit_handler()
+                    .as_any()
+                    .downcast_ref::<Hit>()
+                    .and_then(|hit| hit.coding.and_then(|c| hit.entry.variants.get(c)))
+                    .map(Bytes::len);
+                if let Some(length) = length {
+                    response.insert_header(http::header::CONTENT_ENCODING, coding.token())?;
+                    response.insert_header(http::header::CONTENT_LENGTH, length)?;
+                    response.remove_header(&http::header::ACCEPT_RANGES);
+                }
+            }
+        }
+        if served_from_cache(session.cache.phase())
+            && let Some(compression) = session
+                .downstream_modules_ctx
+                .get_mut::<ResponseCompression>()
+        {
+            // The coded forms were made when stored; the choice above stands,
+            // identity included (no compressing the same page on every hit).
+            compression.adjust_level(0);
+        }
+        if session.cache.enabled() || matches!(session.cache.phase(), CachePhase::Bypass) {
+            response.insert_header("cache-status", cache_status(session.cache.phase()))?;
+        }
         self.0.headers.apply(response, false);
         if let Some(id) = &ctx.request_id {
             response.insert_header("x-request-id", id.clone())?;
@@ -374,11 +614,56 @@ impl ProxyHttp for EdgeProxy {
     }
 
     async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
+        if ctx.route == Route::App
+            && let Some(result) = cache_result(session.cache.phase())
+        {
+            self.0.metrics.observe_cache(result);
+        }
         let status = session.response_written().map_or(0, |r| r.status.as_u16());
         let elapsed = ctx.started.map_or(0.0, |s| s.elapsed().as_secs_f64());
         self.0
             .metrics
             .observe_request(ctx.route.as_str(), status, elapsed);
+    }
+}
+
+/// The outcome counted in `edge_cache_requests_total`, if the cache was asked.
+fn cache_result(phase: CachePhase) -> Option<&'static str> {
+    match phase {
+        CachePhase::Hit => Some("hit"),
+        CachePhase::Miss | CachePhase::Expired => Some("miss"),
+        CachePhase::Stale | CachePhase::StaleUpdating => Some("stale"),
+        CachePhase::Revalidated | CachePhase::RevalidatedNoCache(_) => Some("revalidated"),
+        // A request with credentials was counted when it was found to carry
+        // them (the cache was never enabled); an answer that turned out
+        // uncacheable disables it with a reason.
+        CachePhase::Disabled(pingora_cache::NoCacheReason::NeverEnabled) => None,
+        CachePhase::Disabled(_) | CachePhase::Bypass => Some("bypass"),
+        CachePhase::Uninit | CachePhase::CacheKey => None,
+    }
+}
+
+/// Whether the body sent comes from a stored entry (its hit handler).
+fn served_from_cache(phase: CachePhase) -> bool {
+    matches!(
+        phase,
+        CachePhase::Hit
+            | CachePhase::Stale
+            | CachePhase::StaleUpdating
+            | CachePhase::Revalidated
+            | CachePhase::RevalidatedNoCache(_)
+    )
+}
+
+/// RFC 9211 `Cache-Status` of an answer, for operators and tests.
+fn cache_status(phase: CachePhase) -> &'static str {
+    match phase {
+        CachePhase::Hit => "edge; hit",
+        CachePhase::Stale | CachePhase::StaleUpdating => "edge; hit; fwd=stale",
+        CachePhase::Miss => "edge; fwd=uri-miss; stored",
+        CachePhase::Expired => "edge; fwd=stale; stored",
+        CachePhase::Revalidated => "edge; fwd=stale; fwd-status=304",
+        _ => "edge; fwd=bypass",
     }
 }
 
@@ -437,10 +722,27 @@ async fn serve_static(
     let if_none_match = header(http::header::IF_NONE_MATCH);
     let range = header(http::header::RANGE);
     let html = asset.content_type.starts_with("text/html");
+    // Ranges are of the identity body; otherwise the form the client prefers.
+    let coded = match range {
+        Some(_) => None,
+        None => asset.variants.choose(&accept),
+    };
+    let etag = match coded {
+        Some((coding, _)) => variant_etag(&asset.etag, coding),
+        None => asset.etag.clone(),
+    };
+    if !asset.variants.is_empty()
+        && let Some(compression) = session
+            .downstream_modules_ctx
+            .get_mut::<ResponseCompression>()
+    {
+        // Coded once at load: nothing is compressed per request, identity included.
+        compression.adjust_level(0);
+    }
 
     let mut response = ResponseHeader::build(200, Some(10))?;
     response.insert_header(http::header::CONTENT_TYPE, asset.content_type)?;
-    response.insert_header(http::header::ETAG, asset.etag.as_str())?;
+    response.insert_header(http::header::ETAG, etag.as_str())?;
     response.insert_header(http::header::VARY, "Accept-Encoding")?;
     response.insert_header(
         http::header::CACHE_CONTROL,
@@ -454,20 +756,23 @@ async fn serve_static(
     response.insert_header("x-request-id", request_id.clone())?;
     edge.headers.apply(&mut response, html);
 
-    if if_none_match.as_deref().is_some_and(|tags| {
-        tags.split(',')
-            .any(|t| t.trim() == asset.etag || t.trim() == "*")
-    }) {
+    if if_none_match
+        .as_deref()
+        .is_some_and(|tags| etag_matches(tags, &etag))
+    {
         response.set_status(304)?;
         response.remove_header(&http::header::CONTENT_TYPE);
         return session
             .write_response_header(Box::new(response), true)
             .await;
     }
-    let (body, encoding) = pick_encoding(asset, &accept, range.is_some());
-    if let Some(encoding) = encoding {
-        response.insert_header(http::header::CONTENT_ENCODING, encoding)?;
-    }
+    let body = match coded {
+        Some((coding, body)) => {
+            response.insert_header(http::header::CONTENT_ENCODING, coding.token())?;
+            body.clone()
+        }
+        None => asset.body.clone(),
+    };
     let body = match range.as_deref().map(|r| byte_range(r, body.len() as u64)) {
         None => body,
         Some(Some((start, end))) => {
@@ -496,31 +801,6 @@ async fn serve_static(
         session.write_response_body(Some(body), true).await?;
     }
     Ok(())
-}
-
-/// A precompressed sibling the client accepts, else identity (ranges are of the identity body).
-fn pick_encoding(asset: &Asset, accept: &str, ranged: bool) -> (Bytes, Option<&'static str>) {
-    let accepts = |coding: &str| {
-        accept.split(',').any(|part| {
-            let mut pieces = part.split(';');
-            let name = pieces.next().unwrap_or_default().trim();
-            let refused = pieces.any(|p| p.trim().replace(' ', "") == "q=0");
-            name.eq_ignore_ascii_case(coding) && !refused
-        })
-    };
-    if !ranged {
-        if let Some(br) = &asset.br
-            && accepts("br")
-        {
-            return (br.clone(), Some("br"));
-        }
-        if let Some(gzip) = &asset.gzip
-            && accepts("gzip")
-        {
-            return (gzip.clone(), Some("gzip"));
-        }
-    }
-    (asset.body.clone(), None)
 }
 
 /// The one range of `bytes=a-b`, `bytes=a-` or `bytes=-n`, inclusive; `None` when unsatisfiable.
@@ -564,6 +844,37 @@ mod tests {
         ] {
             assert_eq!(byte_range(bad, 100), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn hosts_decide_where_status_pages_live() {
+        let kind = |host: &str| host_kind(&host_name(host), "status.example.com");
+        for root in [
+            "status.example.com",
+            "STATUS.example.com.:443",
+            "127.0.0.1:8443",
+            "[::1]:443",
+            "",
+        ] {
+            assert_eq!(kind(root), HostKind::Root, "{root}");
+        }
+        for tenant in [
+            "acme.status.example.com",
+            "Acme.Status.Example.Com:8443",
+            "a.b.status.example.com.",
+        ] {
+            assert_eq!(kind(tenant), HostKind::Tenant, "{tenant}");
+        }
+        for custom in [
+            "status.acme.io",
+            "evilstatus.example.com",
+            "example.com",
+            "acme.status.example.com.evil",
+        ] {
+            assert_eq!(kind(custom), HostKind::Custom, "{custom}");
+        }
+        assert!(is_status_path("/status") && is_status_path("/status/incidents/1"));
+        assert!(!is_status_path("/statuses") && !is_status_path("/"));
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //! it a certificate manager built on the app's database policy.
 
 pub mod admin;
+pub mod cache;
 pub mod config;
 pub mod edge;
+pub mod encoding;
 pub mod headers;
 pub mod metrics;
 pub mod plain;

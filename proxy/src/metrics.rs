@@ -23,6 +23,17 @@ pub struct RouteLabels {
     pub route: &'static str,
 }
 
+/// Labels of a cache outcome.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CacheLabels {
+    /// `hit`, `miss`, `stale` (served stale: while revalidating or on an app
+    /// error), `revalidated` (304 from the app) or `bypass` (not cacheable).
+    pub result: &'static str,
+}
+
+/// Every cache outcome label, in the order the admin API lists them.
+pub const CACHE_RESULTS: [&str; 5] = ["hit", "miss", "stale", "revalidated", "bypass"];
+
 /// Labels of a TLS handshake.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HandshakeLabels {
@@ -62,6 +73,12 @@ pub struct EdgeMetrics {
     pub policy_queries: Gauge,
     /// `edge_acme_orders`: certificate orders this node placed.
     pub acme_orders: Gauge,
+    /// `edge_cache_requests_total`: app-bound requests by cache outcome.
+    pub cache: Family<CacheLabels, Counter>,
+    /// `edge_cache_entries`: answers stored (set when scraped).
+    pub cache_entries: Gauge,
+    /// `edge_cache_bytes`: bytes the stored answers hold (set when scraped).
+    pub cache_bytes: Gauge,
 }
 
 /// Labels of the certificate count.
@@ -83,6 +100,9 @@ impl EdgeMetrics {
             certificates: Family::default(),
             policy_queries: Gauge::default(),
             acme_orders: Gauge::default(),
+            cache: Family::default(),
+            cache_entries: Gauge::default(),
+            cache_bytes: Gauge::default(),
         };
         let edge = registry.sub_registry_with_prefix("edge");
         edge.register(
@@ -125,7 +145,32 @@ impl EdgeMetrics {
             "Certificate orders this node placed",
             metrics.acme_orders.clone(),
         );
+        edge.register(
+            "cache_requests",
+            "App-bound requests by cache outcome (hit, miss, stale, revalidated, bypass)",
+            metrics.cache.clone(),
+        );
+        edge.register(
+            "cache_entries",
+            "Answers in the cache",
+            metrics.cache_entries.clone(),
+        );
+        edge.register(
+            "cache_bytes",
+            "Bytes the cached answers hold",
+            metrics.cache_bytes.clone(),
+        );
         metrics
+    }
+
+    /// Counts one cache outcome (one of [`CACHE_RESULTS`]).
+    pub fn observe_cache(&self, result: &'static str) {
+        self.cache.get_or_create(&CacheLabels { result }).inc();
+    }
+
+    /// How many requests had `result` so far.
+    pub fn cache_count(&self, result: &'static str) -> u64 {
+        self.cache.get_or_create(&CacheLabels { result }).get()
     }
 
     /// Records one answered request.

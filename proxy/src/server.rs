@@ -19,6 +19,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::cache::EdgeCache;
 use crate::config::EdgeConfig;
 use crate::edge::{Edge, EdgeProxy, Limits};
 use crate::headers::{DEFAULT_CSP, SecurityHeaders};
@@ -111,6 +112,10 @@ pub struct EdgeParts {
     pub registry: Arc<Registry>,
     /// Re-reads configuration on `POST /reload`.
     pub reload: ReloadFn,
+    /// Tenants' domain suffix (`tenancy.domain_suffix`): decides which hosts
+    /// are tenants' (status page under `/status`) and which custom domains
+    /// (status page at `/`).
+    pub domain_suffix: String,
 }
 
 /// Builds the app pool with TCP health checks.
@@ -130,7 +135,7 @@ pub async fn run(
 ) -> Result<(), EdgeError> {
     let config = parts.config;
     let (metrics, registry) = (parts.metrics, parts.registry);
-    let site = load_site(&config.static_root);
+    let site = load_site(&config.static_root).await;
     let headers = SecurityHeaders::new(
         config.hsts_max_age,
         config.hsts_include_subdomains,
@@ -143,13 +148,22 @@ pub async fn run(
         read_timeout: Duration::from_secs(config.read_timeout_seconds),
         keepalive: Duration::from_secs(config.keepalive_seconds),
     };
-    let edge = Arc::new(Edge::new(
-        site,
-        upstream_pool(&parts.app_upstreams)?,
-        headers,
-        limits,
-        metrics.clone(),
-    ));
+    let cache = (config.cache_max_bytes > 0).then(|| {
+        EdgeCache::new(
+            usize::try_from(config.cache_max_bytes).unwrap_or(usize::MAX),
+            usize::try_from(config.cache_max_object_bytes).unwrap_or(usize::MAX),
+        )
+    });
+    let edge = Arc::new(
+        Edge::new(
+            site,
+            upstream_pool(&parts.app_upstreams)?,
+            headers,
+            limits,
+            metrics.clone(),
+        )
+        .with_routing(&parts.domain_suffix, cache),
+    );
     let server_conf = Arc::new(ServerConf::default());
     let https_app = Arc::new(http_proxy(&server_conf, EdgeProxy(edge.clone())));
     let plain_app = Arc::new(http_proxy(
@@ -272,8 +286,8 @@ pub async fn run(
     Ok(())
 }
 
-fn load_site(root: &std::path::Path) -> Site {
-    match Site::load(root) {
+async fn load_site(root: &std::path::Path) -> Site {
+    match Site::load_async(root).await {
         Ok(site) => {
             tracing::info!(root = %root.display(), files = site.len(), "static site loaded");
             site

@@ -66,3 +66,28 @@ build_spa() {
     npm run --silent build
   )
 }
+
+# Builds the previous release (the commit in scripts/previous-release) once,
+# for the rolling-deploy test (tests/e2e/upgrade.rs), and exports its path as
+# STATUSWATCH_PREVIOUS_BIN. Update scripts/previous-release at each release.
+build_previous_release() {
+  local root commit target out tree
+  root=$(pwd)
+  commit=$(tr -d '[:space:]' < scripts/previous-release)
+  target="${CARGO_TARGET_DIR:-$root/target}/previous-release"
+  out="$target/statuswatch-$commit"
+  if [ ! -x "$out" ]; then
+    if ! git cat-file -e "$commit^{commit}" 2>/dev/null; then
+      echo "==> previous release $commit is not in this clone (shallow?); the rolling-deploy test will say so"
+      export STATUSWATCH_PREVIOUS_BIN=unavailable
+      return
+    fi
+    echo "==> building the previous release ${commit:0:10} for the rolling-deploy test"
+    tree=$(mktemp -d)
+    git worktree add --detach -q "$tree" "$commit"
+    (cd "$tree" && CARGO_TARGET_DIR="$target" cargo build --locked -q --bin statuswatch)
+    cp "$target/debug/statuswatch" "$out"
+    git worktree remove --force "$tree"
+  fi
+  export STATUSWATCH_PREVIOUS_BIN="$out"
+}

@@ -33,7 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         match cli.command {
             Command::Config(ConfigCommand::Check) => config_check::run(&cli.global),
             Command::Migrate => migrate::run(load_valid(&cli.global)?).await,
@@ -68,13 +68,24 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::DbCheck { json } => ops::db_check(load_valid(&cli.global)?, json).await,
             Command::Backup { file } => ops::backup(load_valid(&cli.global)?, &file).await,
         }
-    })
+    });
+    // A command that fails is an error report too (main prints it).
+    if let Err(err) = &result {
+        crate::telemetry::report_failure(err);
+    }
+    // Error reports queued by this run go out before the process exits.
+    crate::telemetry::flush();
+    result
 }
 
 /// Loads and validates configuration, or fails with every problem listed.
 fn load_valid(global: &GlobalArgs) -> anyhow::Result<Loaded> {
     let sources = Sources::from_process(global.config.clone(), global.data_dir.clone());
     let loaded = settings::load(&sources)?.validated()?;
-    crate::telemetry::init(&loaded.settings.log);
+    crate::telemetry::init(
+        &loaded.settings.log,
+        &loaded.settings.telemetry,
+        &loaded.environment.to_string(),
+    );
     Ok(loaded)
 }

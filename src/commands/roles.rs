@@ -396,6 +396,7 @@ fn edge_parts(
         metrics,
         registry,
         reload,
+        domain_suffix: settings.tenancy.normalized_suffix(),
     })
 }
 

@@ -154,10 +154,7 @@ async fn send_set_password_link(loaded: &Loaded, user_id: &str, email: &str) -> 
         .context("secret_key is not set")?;
     let keys = app::auth::Keys::derive(secret.expose_secret().as_bytes());
     let token = links::reset_token(&keys, user_id, 0);
-    let url = format!(
-        "{}/reset-password?token={token}",
-        settings.tenancy.public_base()
-    );
+    let url = links::Page::SetPassword.link(&settings.tenancy.public_base(), &token);
     let mailer = Mailer::from_config(
         &settings.email,
         loaded.environment == Environment::Production,

@@ -12,7 +12,7 @@ use app::config::{
     AppConfig, AuthConfig, BillingConfig, DatabaseConfig, EmailConfig, ProberConfig, TenancyConfig,
 };
 use proxy::EdgeConfig;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize, Serializer};
 
 pub use layers::ENV_PREFIX;
@@ -103,6 +103,31 @@ impl LogConfig {
     }
 }
 
+/// `[telemetry]`: where errors are reported besides the logs.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// Sentry-protocol DSN (Sentry or GlitchTip); error events go there, scrubbed of secrets.
+    #[serde(default, serialize_with = "redacted")]
+    pub sentry_dsn: Option<SecretString>,
+}
+
+impl TelemetryConfig {
+    /// Appends one message per problem, each naming its key.
+    pub fn validate(&self, problems: &mut Vec<String>) {
+        if let Some(dsn) = &self.sentry_dsn {
+            let dsn = dsn.expose_secret();
+            if !dsn.is_empty() && dsn.parse::<sentry::types::Dsn>().is_err() {
+                // The DSN holds a key: name the problem, not the value.
+                problems.push(
+                    "telemetry.sentry_dsn: not a DSN like https://KEY@sentry.example.com/PROJECT"
+                        .to_owned(),
+                );
+            }
+        }
+    }
+}
+
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -126,6 +151,9 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Logging.
     pub log: LogConfig,
+    /// Error reporting.
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
     /// The shared database.
     pub database: DatabaseConfig,
     /// The API server.

@@ -41,6 +41,7 @@ pub fn problems(settings: &Settings, environment: Environment) -> Vec<String> {
         problems.push(format!("log.level: {err}"));
     }
     settings.log.validate(&mut problems);
+    settings.telemetry.validate(&mut problems);
     settings.database.validate(production, &mut problems);
     settings.app.validate(production, &mut problems);
     settings.edge.validate(production, &mut problems);

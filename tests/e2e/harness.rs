@@ -9,7 +9,12 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A `statuswatch` command with a clean environment: no inherited configuration.
 pub fn statuswatch(data_dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_statuswatch"));
+    statuswatch_at(Path::new(env!("CARGO_BIN_EXE_statuswatch")), data_dir)
+}
+
+/// The same for another build of the binary (the previous release).
+pub fn statuswatch_at(exe: &Path, data_dir: &Path) -> Command {
+    let mut command = Command::new(exe);
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
         if name.starts_with("STATUSWATCH") || name == "RUST_LOG" {
@@ -18,13 +23,28 @@ pub fn statuswatch(data_dir: &Path) -> Command {
     }
     command.arg("--data-dir").arg(data_dir);
     // The edge's development ports are fixed; tests run in parallel on free ones.
-    for key in ["HTTP_LISTEN", "HTTPS_LISTEN", "ADMIN_LISTEN"] {
+    for key in ["HTTP_LISTEN", "ADMIN_LISTEN"] {
         command.env(
             format!("STATUSWATCH__EDGE__{key}"),
             format!("127.0.0.1:{}", free_port()),
         );
     }
+    with_https_port(&mut command, free_port());
     command
+}
+
+/// Puts the edge's HTTPS listener on `port`, with mailed links (the public
+/// URL) pointing at it, as development's `https://localhost:8443` does.
+fn with_https_port(command: &mut Command, port: u16) {
+    command
+        .env(
+            "STATUSWATCH__EDGE__HTTPS_LISTEN",
+            format!("127.0.0.1:{port}"),
+        )
+        .env(
+            "STATUSWATCH__TENANCY__PUBLIC_URL",
+            format!("https://localhost:{port}"),
+        );
 }
 
 /// Runs to completion and returns status, stdout and stderr.
@@ -103,16 +123,13 @@ impl Server {
         let (port, http_port, https_port, admin_port) = ports;
         let log = log_dir.join(format!("{}-{port}-{}.log", args[0], args.len()));
         let log_file = std::fs::File::create(&log).unwrap();
+        with_https_port(&mut command, https_port);
         let child = command
             .args(args)
             .env("STATUSWATCH__APP__LISTEN", format!("127.0.0.1:{port}"))
             .env(
                 "STATUSWATCH__EDGE__HTTP_LISTEN",
                 format!("127.0.0.1:{http_port}"),
-            )
-            .env(
-                "STATUSWATCH__EDGE__HTTPS_LISTEN",
-                format!("127.0.0.1:{https_port}"),
             )
             .env(
                 "STATUSWATCH__EDGE__ADMIN_LISTEN",

@@ -330,3 +330,90 @@ async fn the_edges_request_id_is_in_the_apps_log_lines_and_logs_reads_rotated_fi
     assert_clean_failure(status, &stderr);
     assert!(stderr.contains("log.file is not set"), "{stderr}");
 }
+
+/// A Sentry-protocol server that keeps every envelope it is sent.
+async fn sentry_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let store = seen.clone();
+    let app = axum::Router::new().route(
+        "/api/{project}/envelope/",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let store = store.clone();
+            async move {
+                store
+                    .lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&body).into_owned());
+                axum::Json(serde_json::json!({ "id": "0" }))
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://publickey@{addr}/42"), seen)
+}
+
+#[tokio::test]
+async fn errors_reach_a_sentry_server_with_secrets_scrubbed() {
+    let (dsn, seen) = sentry_sink().await;
+    let dir = tempfile::tempdir().unwrap();
+    // A failing command whose error names a database URL with its password.
+    let (status, _, stderr) = output(
+        statuswatch(dir.path())
+            .env("STATUSWATCH__TELEMETRY__SENTRY_DSN", &dsn)
+            .env(
+                "STATUSWATCH__DATABASE__URL",
+                "postgres://sw:hunter2secret@127.0.0.1:1/sw",
+            )
+            .env("STATUSWATCH__DATABASE__CONNECT_TIMEOUT_SECONDS", "1")
+            .arg("migrate"),
+    );
+    assert_clean_failure(status, &stderr);
+    // An error log line naming a Stripe key (a log file that cannot be opened).
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "").unwrap();
+    let (status, _, stderr) = output(
+        statuswatch(dir.path())
+            .env("STATUSWATCH__TELEMETRY__SENTRY_DSN", &dsn)
+            .env(
+                "STATUSWATCH__LOG__FILE",
+                blocker.join("sk_live_abc123secret/x.log"),
+            )
+            .arg("migrate"),
+    );
+    assert!(status.success(), "{stderr}");
+    let mut envelopes = String::new();
+    for _ in 0..50 {
+        envelopes = seen.lock().unwrap().join("\n");
+        if envelopes.contains("cannot open log.file") && envelopes.contains("cannot connect") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        envelopes.contains("cannot connect to database"),
+        "{envelopes}"
+    );
+    assert!(envelopes.contains("cannot open log.file"), "{envelopes}");
+    assert!(envelopes.contains("[REDACTED]"), "{envelopes}");
+    for secret in ["hunter2secret", "abc123secret"] {
+        assert!(
+            !envelopes.contains(secret),
+            "{secret} reached Sentry: {envelopes}"
+        );
+    }
+
+    // A malformed DSN is a configuration error that does not echo it.
+    let (status, _, stderr) = output(
+        statuswatch(dir.path())
+            .env("STATUSWATCH__TELEMETRY__SENTRY_DSN", "not a dsn secretish")
+            .arg("migrate"),
+    );
+    assert_clean_failure(status, &stderr);
+    assert!(
+        stderr.contains("telemetry.sentry_dsn: not a DSN"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secretish"), "{stderr}");
+}

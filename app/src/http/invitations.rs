@@ -74,7 +74,7 @@ pub async fn create(
         .await?
         .map(|o| o.name)
         .unwrap_or_default();
-    let url = link(&state, "/accept-invite", &token);
+    let url = link(&state, crate::auth::links::Page::AcceptInvite, &token);
     let mail = Mail {
         to: email.to_string(),
         subject: format!("You are invited to {org} on StatusWatch"),

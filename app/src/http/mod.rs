@@ -8,6 +8,7 @@ pub mod certs;
 pub mod client_ip;
 pub mod domains;
 pub mod error;
+pub mod events;
 mod health;
 pub mod heartbeat;
 pub mod incidents;
@@ -18,8 +19,13 @@ pub mod members;
 pub mod monitors;
 mod observe;
 pub mod openapi;
+pub mod public_status;
+pub mod public_status_api;
 pub mod routes;
 pub mod site;
+pub mod status_pages;
+pub mod status_pages_components;
+pub mod status_pages_incidents;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -76,6 +82,20 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             auth::password_reset::confirm,
         )
         .add(M::GET, "/api/me", Session, auth::me::me)
+        .add(
+            M::POST,
+            "/api/auth/handover",
+            Session,
+            auth::handover::create,
+        )
+        .add(
+            M::POST,
+            "/api/auth/handover/redeem",
+            Public,
+            auth::handover::redeem,
+        )
+        // Live events.
+        .add(M::GET, "/api/events", Tenant(Viewer), events::stream)
         // Members and invitations.
         .add(M::GET, "/api/members", Tenant(Viewer), members::list)
         .add(
@@ -232,6 +252,204 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             Tenant(Viewer),
             alert_channels::deliveries,
         )
+        // Status pages (admin).
+        .add(
+            M::GET,
+            "/api/status-pages",
+            Tenant(Viewer),
+            status_pages::list,
+        )
+        .add(
+            M::POST,
+            "/api/status-pages",
+            Tenant(Member),
+            status_pages::create,
+        )
+        .add(
+            M::GET,
+            "/api/status-pages/{id}",
+            Tenant(Viewer),
+            status_pages::get,
+        )
+        .add(
+            M::PATCH,
+            "/api/status-pages/{id}",
+            Tenant(Member),
+            status_pages::update,
+        )
+        .add(
+            M::DELETE,
+            "/api/status-pages/{id}",
+            Tenant(Member),
+            status_pages::delete,
+        )
+        .add(
+            M::GET,
+            "/api/status-pages/{id}/groups",
+            Tenant(Viewer),
+            status_pages::list_groups,
+        )
+        .add(
+            M::POST,
+            "/api/status-pages/{id}/groups",
+            Tenant(Member),
+            status_pages::create_group,
+        )
+        .add(
+            M::PATCH,
+            "/api/status-pages/{id}/groups/{group_id}",
+            Tenant(Member),
+            status_pages::update_group,
+        )
+        .add(
+            M::DELETE,
+            "/api/status-pages/{id}/groups/{group_id}",
+            Tenant(Member),
+            status_pages::delete_group,
+        )
+        .add(
+            M::GET,
+            "/api/status-pages/{id}/components",
+            Tenant(Viewer),
+            status_pages_components::list,
+        )
+        .add(
+            M::POST,
+            "/api/status-pages/{id}/components",
+            Tenant(Member),
+            status_pages_components::create,
+        )
+        .add(
+            M::GET,
+            "/api/status-pages/{id}/components/{component_id}",
+            Tenant(Viewer),
+            status_pages_components::get,
+        )
+        .add(
+            M::PATCH,
+            "/api/status-pages/{id}/components/{component_id}",
+            Tenant(Member),
+            status_pages_components::update,
+        )
+        .add(
+            M::DELETE,
+            "/api/status-pages/{id}/components/{component_id}",
+            Tenant(Member),
+            status_pages_components::delete,
+        )
+        .add(
+            M::GET,
+            "/api/status-pages/{id}/incidents",
+            Tenant(Viewer),
+            status_pages_incidents::list,
+        )
+        .add(
+            M::POST,
+            "/api/status-pages/{id}/incidents",
+            Tenant(Member),
+            status_pages_incidents::create,
+        )
+        .add(
+            M::POST,
+            "/api/status-pages/{id}/incidents/publish",
+            Tenant(Member),
+            status_pages_incidents::publish,
+        )
+        .add(
+            M::GET,
+            "/api/status-pages/{id}/incidents/{incident_id}",
+            Tenant(Viewer),
+            status_pages_incidents::get,
+        )
+        .add(
+            M::PATCH,
+            "/api/status-pages/{id}/incidents/{incident_id}",
+            Tenant(Member),
+            status_pages_incidents::update,
+        )
+        .add(
+            M::DELETE,
+            "/api/status-pages/{id}/incidents/{incident_id}",
+            Tenant(Member),
+            status_pages_incidents::delete,
+        )
+        .add(
+            M::POST,
+            "/api/status-pages/{id}/incidents/{incident_id}/updates",
+            Tenant(Member),
+            status_pages_incidents::add_update,
+        )
+        // Public status pages (HTML); the Host picks the page.
+        .add(M::GET, "/", Public, public_status::root)
+        .add(M::GET, "/status", Public, public_status::status_redirect)
+        .add(M::GET, "/status/", Public, public_status::status_page)
+        .add(
+            M::GET,
+            "/status/incidents/{id}",
+            Public,
+            public_status::incident_page,
+        )
+        .add(
+            M::GET,
+            "/status/history.atom",
+            Public,
+            public_status_api::history_atom,
+        )
+        .add(
+            M::GET,
+            "/status/history.rss",
+            Public,
+            public_status_api::history_rss,
+        )
+        .add(
+            M::GET,
+            "/status/badge.svg",
+            Public,
+            public_status_api::page_badge,
+        )
+        .add(
+            M::GET,
+            "/status/components/{id}/badge.svg",
+            Public,
+            public_status_api::component_badge,
+        )
+        // Statuspage-compatible public API; the Host picks the page.
+        .add(
+            M::GET,
+            "/api/v2/summary.json",
+            Public,
+            public_status_api::summary,
+        )
+        .add(
+            M::GET,
+            "/api/v2/status.json",
+            Public,
+            public_status_api::status,
+        )
+        .add(
+            M::GET,
+            "/api/v2/components.json",
+            Public,
+            public_status_api::components,
+        )
+        .add(
+            M::GET,
+            "/api/v2/incidents.json",
+            Public,
+            public_status_api::incidents_json,
+        )
+        .add(
+            M::GET,
+            "/api/v2/incidents/unresolved.json",
+            Public,
+            public_status_api::unresolved,
+        )
+        .add(
+            M::GET,
+            "/api/v2/scheduled-maintenances.json",
+            Public,
+            public_status_api::scheduled_maintenances,
+        )
         // Platform administration.
         .add(M::GET, "/admin/api/tenants", Superuser, admin::list)
         .add(M::GET, "/admin/api/tenants/{id}", Superuser, admin::get)
@@ -256,6 +474,9 @@ pub fn router(state: AppState) -> Router {
     let (routes, _) = route_table(state.clone());
     routes
         .fallback(error::not_found)
+        .layer(axum::middleware::map_response(
+            public_status::uncacheable_by_default,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

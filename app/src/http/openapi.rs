@@ -5,8 +5,9 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    admin, alert_channels, api_keys, auth, certs, domains, health, heartbeat, incidents,
-    invitations, maintenance, members, monitors, observe, site,
+    admin, alert_channels, api_keys, auth, certs, domains, events, health, heartbeat, incidents,
+    invitations, maintenance, members, monitors, observe, public_status, public_status_api, site,
+    status_pages, status_pages_components, status_pages_incidents,
 };
 
 /// The document; a test checks that every route of the route table is in it.
@@ -18,6 +19,7 @@ use super::{
         auth::signup::signup, auth::login::login, auth::refresh::refresh, auth::logout::logout,
         auth::verify_email::verify, auth::verify_email::resend,
         auth::password_reset::request, auth::password_reset::confirm, auth::me::me,
+        auth::handover::create, auth::handover::redeem,
         members::list, members::update, members::remove,
         invitations::list, invitations::create, invitations::revoke, invitations::accept,
         api_keys::list, api_keys::create, api_keys::revoke,
@@ -28,8 +30,26 @@ use super::{
         incidents::list, incidents::get, maintenance::list, maintenance::create, maintenance::delete,
         alert_channels::list, alert_channels::create, alert_channels::delete, alert_channels::test,
         alert_channels::deliveries,
+        status_pages::list, status_pages::create, status_pages::get, status_pages::update, status_pages::delete,
+        status_pages::list_groups, status_pages::create_group, status_pages::update_group, status_pages::delete_group,
+        status_pages_components::list, status_pages_components::create, status_pages_components::get,
+        status_pages_components::update, status_pages_components::delete,
+        status_pages_incidents::list, status_pages_incidents::create, status_pages_incidents::publish,
+        status_pages_incidents::get, status_pages_incidents::update, status_pages_incidents::delete,
+        status_pages_incidents::add_update,
+        public_status::root, public_status::status_redirect, public_status::status_page,
+        public_status::incident_page,
+        public_status_api::summary, public_status_api::status, public_status_api::components,
+        public_status_api::incidents_json, public_status_api::unresolved,
+        public_status_api::scheduled_maintenances, public_status_api::history_atom,
+        public_status_api::history_rss, public_status_api::page_badge, public_status_api::component_badge,
         admin::list, admin::get, admin::suspend, admin::resume, admin::audit_log,
+        events::stream,
     ),
+    components(schemas(
+        crate::events::MonitorStateData, crate::events::MonitorCheckData,
+        crate::events::IncidentOpenedData, crate::events::IncidentResolvedData,
+    )),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

@@ -11,6 +11,7 @@ use super::maintenance;
 use super::state::{State, alert_event};
 use crate::clock::new_id;
 use crate::db::{Database, DbError};
+use crate::events::{IncidentOpenedData, IncidentResolvedData, LiveEvent, NewEvent};
 
 /// An incident as listed.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -158,11 +159,13 @@ pub struct Change<'a> {
 
 /// Records a state change: opens or resolves the incident, notes the
 /// timeline, and queues one alert per enabled channel unless muted by a
-/// maintenance window or flapping.
+/// maintenance window or flapping. Returns the incident's live events, for
+/// the caller to append in the same transaction.
 pub async fn record_change(
     conn: &mut AnyConnection,
     change: &Change<'_>,
-) -> Result<(), sqlx::Error> {
+) -> Result<Vec<NewEvent>, sqlx::Error> {
+    let mut events = Vec::new();
     let Change {
         tenant_id,
         monitor_id,
@@ -195,6 +198,15 @@ pub async fn record_change(
             &format!("Down: {reason}"),
         )
         .await?;
+        events.push(NewEvent::new(
+            tenant_id,
+            &LiveEvent::IncidentOpened(IncidentOpenedData {
+                incident_id: id.clone(),
+                monitor_id: monitor_id.to_owned(),
+                started_at: at,
+                cause: Some(reason.to_owned()),
+            }),
+        ));
         incident_id = Some(id);
     } else if before == State::Down {
         let open: Option<String> = sqlx::query_scalar(
@@ -220,11 +232,19 @@ pub async fn record_change(
                 &format!("Recovered: {}", after.as_str()),
             )
             .await?;
+            events.push(NewEvent::new(
+                tenant_id,
+                &LiveEvent::IncidentResolved(IncidentResolvedData {
+                    incident_id: id.clone(),
+                    monitor_id: monitor_id.to_owned(),
+                    resolved_at: at,
+                }),
+            ));
             incident_id = Some(id);
         }
     }
     let Some(alert) = alert_event(before, after) else {
-        return Ok(());
+        return Ok(events);
     };
     let muted = if maintenance::covers(conn, tenant_id, monitor_id, at).await? {
         Some("in a maintenance window")
@@ -245,7 +265,7 @@ pub async fn record_change(
             )
             .await?;
         }
-        return Ok(());
+        return Ok(events);
     }
     // One key per change (a monitor changes state at most once per check
     // start): a replayed transition finds its deliveries queued already.
@@ -264,7 +284,7 @@ pub async fn record_change(
         )
         .await?;
     }
-    Ok(())
+    Ok(events)
 }
 
 /// Incidents opened in the hour before `at`: each is two state changes.

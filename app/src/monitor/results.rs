@@ -1,17 +1,26 @@
 //! The batched writer: finished checks are written together, one transaction
 //! per batch — monitor rows (state, next check, lease cleared), state changes
-//! with their incidents and alerts, and the raw results as multi-row inserts.
+//! with their incidents and alerts, the raw results as multi-row inserts, and
+//! the live events these make (last, see [`crate::events::store`]).
+//!
+//! `monitor.check` events are written only for tenants someone watches; the
+//! set is read once per [`WATCHED_REFRESH`], not per batch, so a batch of
+//! tenants nobody watches costs nothing extra.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use super::incidents::{Change, record_change};
 use super::metrics::ProberMetrics;
 use super::probe::ProbeResult;
 use super::state::{State, Step};
 use super::store::MonitorRow;
+use crate::clock::now_ms;
 use crate::db::Database;
+use crate::events::{LiveEvent, MonitorCheckData, MonitorStateData, NewEvent};
 
 /// Most results in one transaction.
 const BATCH_MAX: usize = 1000;
@@ -19,6 +28,8 @@ const BATCH_MAX: usize = 1000;
 const FLUSH_MS: u64 = 100;
 /// Rows per multi-row insert (8 parameters each).
 const INSERT_ROWS: usize = 200;
+/// How long the set of watched tenants is reused before it is read again.
+const WATCHED_REFRESH: Duration = Duration::from_secs(2);
 
 /// A finished check.
 #[derive(Debug)]
@@ -48,6 +59,9 @@ pub(crate) struct Writer {
     owner: String,
     metrics: ProberMetrics,
     flap_threshold: u64,
+    /// Tenants with an open event stream, and when that was read.
+    watched: HashSet<String>,
+    watched_at: Option<Instant>,
 }
 
 impl Writer {
@@ -62,11 +76,13 @@ impl Writer {
             owner,
             metrics,
             flap_threshold,
+            watched: HashSet::new(),
+            watched_at: None,
         }
     }
 
     /// Writes until every sender is gone.
-    pub(crate) async fn run(self, mut receiver: mpsc::Receiver<Done>) {
+    pub(crate) async fn run(mut self, mut receiver: mpsc::Receiver<Done>) {
         while let Some(first) = receiver.recv().await {
             let mut batch = vec![first];
             let deadline = tokio::time::Instant::now() + Duration::from_millis(FLUSH_MS);
@@ -84,9 +100,26 @@ impl Writer {
         }
     }
 
-    async fn write(&self, batch: Vec<Done>) -> Result<(), sqlx::Error> {
+    /// Reads the watched tenants again when the copy is stale; on failure the old copy stays.
+    async fn refresh_watched(&mut self) {
+        if self
+            .watched_at
+            .is_some_and(|at| at.elapsed() < WATCHED_REFRESH)
+        {
+            return;
+        }
+        self.watched_at = Some(Instant::now());
+        match crate::events::store::watched(&self.db, now_ms()).await {
+            Ok(watched) => self.watched = watched,
+            Err(err) => tracing::warn!(error = %err, "reading watched tenants failed"),
+        }
+    }
+
+    async fn write(&mut self, batch: Vec<Done>) -> Result<(), sqlx::Error> {
+        self.refresh_watched().await;
         let mut tx = self.db.begin_write().await?;
         let mut kept = Vec::with_capacity(batch.len());
+        let mut events = Vec::new();
         for done in batch {
             let changed = done.step.changed_from(done.before);
             let monitor = &done.row.monitor;
@@ -113,7 +146,30 @@ impl Writer {
             if updated.rows_affected() == 0 {
                 continue;
             }
+            if self.watched.contains(&done.row.tenant_id) {
+                events.push(NewEvent::new(
+                    &done.row.tenant_id,
+                    &LiveEvent::MonitorCheck(MonitorCheckData {
+                        monitor_id: monitor.id.clone(),
+                        ok: done.result.outcome != super::probe::Outcome::Down,
+                        state: done.step.state.as_str().to_owned(),
+                        latency_ms: done.result.latency_ms,
+                        status_code: done.result.status_code,
+                        error: done.result.error.clone(),
+                        at: done.checked_at,
+                    }),
+                ));
+            }
             if changed {
+                events.push(NewEvent::new(
+                    &done.row.tenant_id,
+                    &LiveEvent::MonitorState(MonitorStateData {
+                        monitor_id: monitor.id.clone(),
+                        state: done.step.state.as_str().to_owned(),
+                        previous: Some(done.before.as_str().to_owned()),
+                        at: done.checked_at,
+                    }),
+                ));
                 let change = Change {
                     tenant_id: &done.row.tenant_id,
                     monitor_id: &monitor.id,
@@ -130,7 +186,7 @@ impl Writer {
                     at: done.checked_at,
                     flap_threshold: self.flap_threshold,
                 };
-                record_change(&mut tx, &change).await?;
+                events.extend(record_change(&mut tx, &change).await?);
             }
             kept.push(done);
         }
@@ -170,6 +226,7 @@ impl Writer {
             }
             query.execute(&mut *tx).await?;
         }
+        crate::events::store::append(&mut tx, self.db.dialect(), &events).await?;
         tx.commit().await?;
         self.metrics.write_batches.inc();
         self.metrics.results_written.inc_by(kept.len() as u64);

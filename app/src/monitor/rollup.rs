@@ -233,6 +233,7 @@ pub async fn enforce_retention(
             tokio::task::yield_now().await;
         }
     }
+    deleted += crate::events::store::prune(db, now - crate::events::RETENTION_MS).await?;
     Ok(deleted)
 }
 

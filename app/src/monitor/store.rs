@@ -10,6 +10,7 @@ use super::spec::{FieldError, Limits, MonitorInput, MonitorSpec};
 use crate::auth::session::{hash_secret, random_secret};
 use crate::clock::{new_id, now_ms};
 use crate::db::{Database, DbError};
+use crate::events::{LiveEvent, MonitorStateData, NewEvent};
 
 /// Columns every monitor read selects, in [`MonitorRow`] order.
 pub(crate) const COLUMNS: &str = "id, tenant_id, name, kind, target, settings, interval_seconds, \
@@ -302,6 +303,8 @@ pub async fn update(
             row.consecutive_failures,
         ),
     };
+    // Pausing and resuming change the state: its live event commits with it.
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "UPDATE monitors SET name = $1, target = $2, settings = $3, interval_seconds = $4, \
          timeout_ms = $5, paused = $6, state = $7, next_check_at = $8, \
@@ -319,8 +322,19 @@ pub async fn update(
     .bind(now)
     .bind(id)
     .bind(tenant_id)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
+    if state != row.monitor.state {
+        let event = LiveEvent::MonitorState(MonitorStateData {
+            monitor_id: id.to_owned(),
+            state: state.clone(),
+            previous: Some(row.monitor.state.clone()),
+            at: now,
+        });
+        crate::events::store::append(&mut tx, db.dialect(), &[NewEvent::new(tenant_id, &event)])
+            .await?;
+    }
+    tx.commit().await?;
     get(db, tenant_id, id).await
 }
 

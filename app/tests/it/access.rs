@@ -121,7 +121,9 @@ async fn populated_tenant(api: &Api) -> (Session, Vec<String>) {
             .fetch_one(api.state.db.pool())
             .await
             .unwrap();
-    let ids = vec![
+    let status_ids =
+        crate::status_admin::populate(api, &b, monitor.body["id"].as_str().unwrap()).await;
+    let mut ids = vec![
         b.tenant_id.clone(),
         b.user_id.clone(),
         dave.0,
@@ -133,6 +135,7 @@ async fn populated_tenant(api: &Api) -> (Session, Vec<String>) {
         channel.body["id"].as_str().unwrap().to_owned(),
         window.body["id"].as_str().unwrap().to_owned(),
     ];
+    ids.extend(status_ids);
     (b, ids)
 }
 
@@ -150,6 +153,11 @@ async fn snapshot(api: &Api, tenant_id: &str) -> Vec<i64> {
         "SELECT COUNT(*) FROM alert_channels WHERE tenant_id = $1",
         "SELECT COUNT(*) FROM maintenance_windows WHERE tenant_id = $1",
         "SELECT COUNT(*) FROM alert_deliveries WHERE tenant_id = $1",
+        "SELECT COUNT(*) FROM status_pages WHERE tenant_id = $1 AND title = 'B status'",
+        "SELECT COUNT(*) FROM status_components WHERE tenant_id = $1 AND name = 'B api'",
+        "SELECT COUNT(*) FROM status_component_groups WHERE tenant_id = $1 AND name = 'B core'",
+        "SELECT COUNT(*) FROM status_incidents WHERE tenant_id = $1 AND title = 'B outage'",
+        "SELECT COUNT(*) FROM status_incident_updates WHERE tenant_id = $1",
     ] {
         counts.push(
             sqlx::query_scalar(sql)

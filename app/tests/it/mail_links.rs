@@ -26,7 +26,7 @@ async fn signup_mails_a_verification_link_that_works_once_for_that_address() {
         .await;
     assert!(mail.contains("Subject: Confirm your email"), "{mail}");
     assert!(
-        mail.contains("http://localhost:8000/verify-email?token="),
+        mail.contains("https://localhost:8443/verify-email?token="),
         "{mail}"
     );
     let token = token_in(&mail);

@@ -1,5 +1,6 @@
 //! `/api/auth/*`: signup, login, refresh, logout, email verification, password reset, and `/api/me`.
 
+pub mod handover;
 pub mod login;
 pub mod logout;
 pub mod me;
@@ -83,10 +84,7 @@ pub(crate) async fn link_user(
     Ok((claims, user))
 }
 
-/// Links in mails point here.
-pub(crate) fn link(state: &AppState, path: &str, token: &str) -> String {
-    format!(
-        "{}{path}?token={token}",
-        state.settings.tenancy.public_base()
-    )
+/// The link to `page` with `token`, under the public base URL.
+pub(crate) fn link(state: &AppState, page: crate::auth::links::Page, token: &str) -> String {
+    page.link(&state.settings.tenancy.public_base(), token)
 }

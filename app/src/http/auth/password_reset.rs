@@ -54,7 +54,7 @@ pub async fn request(
     )?;
     if let Some(user) = user_by_email(&state.db, &email).await? {
         let token = links::reset_token(&state.keys, &user.id, user.password_changed_at);
-        let url = link(&state, "/reset-password", &token);
+        let url = link(&state, crate::auth::links::Page::ResetPassword, &token);
         let mail = Mail {
             to: user.email.clone(),
             subject: "Reset your StatusWatch password".to_owned(),

@@ -18,7 +18,7 @@ use crate::tenancy::store::user_by_id;
 /// Sends the verification link in the background; a mail failure is logged, not fatal.
 pub(crate) fn send_verification(state: &AppState, user_id: &str, email: &str) {
     let token = links::verify_email_token(&state.keys, user_id, email);
-    let url = link(state, "/verify-email", &token);
+    let url = link(state, crate::auth::links::Page::VerifyEmail, &token);
     let mail = Mail {
         to: email.to_owned(),
         subject: "Confirm your email for StatusWatch".to_owned(),
