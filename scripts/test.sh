@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, starts PostgreSQL, builds
-# the SPA, then checks formatting and lints and runs every test (unit,
-# integration, end-to-end) against SQLite and PostgreSQL.
+# the SPA (which enforces its JavaScript budget) and the previous release,
+# then checks formatting and lints and runs every test: the SPA's unit tests,
+# Rust unit, integration and end-to-end tests against SQLite and PostgreSQL,
+# and the browser tests in Debian's Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
@@ -22,5 +24,9 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "==> SPA unit tests (vitest)"
+(cd static && npm test --silent)
 echo "==> cargo nextest run"
 cargo nextest run --workspace --locked --no-fail-fast
+echo "==> browser end-to-end tests"
+bash scripts/browser-test.sh
