@@ -95,6 +95,12 @@ impl std::fmt::Debug for Edge {
     }
 }
 
+/// A random 64-bit prefix for this process's request ids, so ids stay unique
+/// across nodes (the process id is 1 in every container).
+fn node_prefix() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
 impl Edge {
     /// Shared state with a site and an app pool.
     pub fn new(
@@ -104,10 +110,7 @@ impl Edge {
         limits: Limits,
         metrics: EdgeMetrics,
     ) -> Self {
-        let prefix = format!(
-            "{:08x}",
-            std::process::id() ^ (Instant::now().elapsed().subsec_nanos())
-        );
+        let prefix = node_prefix();
         Self {
             site: ArcSwap::from_pointee(site),
             upstreams: ArcSwap::from_pointee(upstreams),
@@ -827,6 +830,14 @@ pub fn byte_range(header: &str, len: u64) -> Option<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_id_prefixes_differ_between_processes() {
+        let (a, b) = (node_prefix(), node_prefix());
+        assert_eq!(a.len(), 16);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()), "{a}");
+        assert_ne!(a, b, "two nodes would share request ids");
+    }
 
     #[test]
     fn ranges() {
