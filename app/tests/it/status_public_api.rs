@@ -137,7 +137,7 @@ async fn json_has_statuspages_shapes_and_values() {
         }
         check_page(&s["page"]);
         assert_eq!(s["page"]["name"], "alpha status");
-        assert_eq!(s["page"]["url"], format!("http://{host}/status/"));
+        assert_eq!(s["page"]["url"], format!("https://{host}/status/"));
         assert_eq!(s["status"]["indicator"], "critical");
         assert_eq!(s["status"]["description"], "Major System Outage");
         let components = s["components"].as_array().unwrap();
@@ -178,7 +178,7 @@ async fn json_has_statuspages_shapes_and_values() {
         assert_eq!(incidents[0]["impact"], "minor");
         assert_eq!(
             incidents[0]["shortlink"],
-            format!("http://{host}/status/incidents/{}", f.incident)
+            format!("https://{host}/status/incidents/{}", f.incident)
         );
         assert_eq!(incidents[0]["components"][0]["name"], "Support desk");
         let maintenances = s["scheduled_maintenances"].as_array().unwrap();
@@ -441,13 +441,13 @@ async fn feeds_parse_and_carry_the_required_elements() {
         let feed = parse_xml(&atom.text);
         assert_eq!(feed.name, "feed");
         assert_eq!(feed.attr("xmlns"), Some("http://www.w3.org/2005/Atom"));
-        assert_eq!(feed.one("id").text, format!("http://{host}/status/"));
+        assert_eq!(feed.one("id").text, format!("https://{host}/status/"));
         assert_eq!(feed.one("title").text, "alpha status status history");
         assert!(is_time(&json!(feed.one("updated").text)));
         assert_eq!(feed.one("author").one("name").text, "alpha Inc");
         let links = feed.all("link");
         assert!(links.iter().any(|l| l.attr("rel") == Some("self")
-            && l.attr("href") == Some(&format!("http://{host}/status/history.atom"))));
+            && l.attr("href") == Some(&format!("https://{host}/status/history.atom"))));
         let entries = feed.all("entry");
         assert_eq!(entries.len(), 3, "incident, maintenance and the tricky one");
         for entry in &entries {
@@ -455,7 +455,7 @@ async fn feeds_parse_and_carry_the_required_elements() {
                 entry
                     .one("id")
                     .text
-                    .starts_with(&format!("http://{host}/status/incidents/"))
+                    .starts_with(&format!("https://{host}/status/incidents/"))
             );
             assert!(!entry.one("title").text.is_empty());
             assert!(is_time(&json!(entry.one("updated").text)));
