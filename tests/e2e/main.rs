@@ -9,6 +9,7 @@ mod cli;
 mod compose;
 mod edge;
 mod edge_cache;
+mod edge_hostile;
 mod harness;
 mod ops;
 mod pebble;
