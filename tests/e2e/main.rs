@@ -14,6 +14,7 @@ mod harness;
 mod ops;
 mod pebble;
 mod prober;
+mod secrets;
 mod serve;
 mod tenants;
 mod upgrade;
