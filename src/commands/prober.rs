@@ -80,6 +80,7 @@ pub async fn run(
         app::auth::Keys::derive(&secret),
         scheduler.owner().to_owned(),
         ALERT_BACKOFF_MS,
+        metrics.clone(),
     );
     let worker = DeliveryWorker::new(
         db.clone(),

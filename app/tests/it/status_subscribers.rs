@@ -14,6 +14,7 @@ use app::auth::links::LinkClaims;
 use app::db::Database;
 use app::mail::Mailer;
 use app::monitor::alerts::Sender;
+use app::monitor::metrics::{DeliveryLabels, ProberMetrics};
 use app::monitor::probe::Probes;
 use app::status_page::subscribers::delivery::SubscriberDeliveryWorker;
 use app::status_page::subscribers::notify::MaintenanceStarts;
@@ -119,6 +120,10 @@ fn settings() -> AppSettings {
 }
 
 fn worker(db: &Database, mailer: Mailer) -> SubscriberDeliveryWorker {
+    worker_with(db, mailer, ProberMetrics::default())
+}
+
+fn worker_with(db: &Database, mailer: Mailer, metrics: ProberMetrics) -> SubscriberDeliveryWorker {
     let probes = Probes::new(&settings().prober).unwrap();
     let sender = Sender::new(
         mailer,
@@ -131,6 +136,7 @@ fn worker(db: &Database, mailer: Mailer) -> SubscriberDeliveryWorker {
         Keys::derive(b"test-secret-key"),
         "test-worker".into(),
         50,
+        metrics,
     )
 }
 
@@ -1227,8 +1233,14 @@ async fn failed_sends_are_retried_with_backoff() {
         false,
     )
     .unwrap();
-    let failing = worker(test_db.db(), dead);
+    let metrics = ProberMetrics::default();
+    let failing = worker_with(test_db.db(), dead, metrics.clone());
     assert_eq!(failing.tick().await.unwrap(), 1);
+    let failed = metrics
+        .subscriber_deliveries
+        .get_or_create(&DeliveryLabels { outcome: "failed" })
+        .get();
+    assert_eq!(failed, 1);
     let (status, attempts, error, next): (String, i64, Option<String>, i64) = sqlx::query_as(
         "SELECT status, attempts, last_error, next_attempt_at FROM status_deliveries WHERE event = 'incident.created'",
     )

@@ -15,6 +15,7 @@ use crate::auth::Keys;
 use crate::clock::now_ms;
 use crate::db::{Database, DbError};
 use crate::monitor::alerts::Sender;
+use crate::monitor::metrics::{DeliveryLabels, ProberMetrics};
 
 /// Attempts before a delivery is given up.
 pub const MAX_ATTEMPTS: i64 = 6;
@@ -49,17 +50,26 @@ pub struct SubscriberDeliveryWorker {
     owner: String,
     /// First retry delay, ms; each further one is four times longer (capped at an hour).
     backoff_ms: i64,
+    metrics: ProberMetrics,
 }
 
 impl SubscriberDeliveryWorker {
     /// A worker leasing deliveries as `owner`; `keys` sign the links in mails.
-    pub fn new(db: Database, sender: Sender, keys: Keys, owner: String, backoff_ms: i64) -> Self {
+    pub fn new(
+        db: Database,
+        sender: Sender,
+        keys: Keys,
+        owner: String,
+        backoff_ms: i64,
+        metrics: ProberMetrics,
+    ) -> Self {
         Self {
             db,
             sender,
             keys,
             owner,
             backoff_ms,
+            metrics,
         }
     }
 
@@ -103,6 +113,15 @@ impl SubscriberDeliveryWorker {
         for (id, tenant_id, attempts) in &leased {
             let attempts = attempts + 1;
             let outcome = self.attempt(id, tenant_id).await?;
+            let label = match &outcome {
+                Outcome::Sent => "sent",
+                Outcome::Skipped(_) => "skipped",
+                Outcome::Failed(_) => "failed",
+            };
+            self.metrics
+                .subscriber_deliveries
+                .get_or_create(&DeliveryLabels { outcome: label })
+                .inc();
             let (status, error, next, sent_at) = match outcome {
                 Outcome::Sent => ("sent", None, now, Some(now_ms())),
                 Outcome::Skipped(why) => ("skipped", Some(why.to_owned()), now, None),
