@@ -1307,3 +1307,102 @@ async fn maintenance_is_announced_when_scheduled_and_once_when_it_starts() {
         assert_eq!(s.mails("ann@example.com", "Maintenance started").len(), 1);
     }
 }
+
+#[tokio::test]
+async fn a_custom_domain_subscribes_to_its_own_page_and_mails_link_there() {
+    for test_db in TestDb::both_migrated().await {
+        let s = site(&test_db, "alpha").await;
+        let token = Some(s.owner.access.as_str());
+        let second = s
+            .api
+            .post(
+                "/api/status-pages",
+                token,
+                json!({ "title": "Payments status" }),
+            )
+            .await;
+        assert_eq!(second.status, StatusCode::CREATED, "{:?}", second.body);
+        let second = second.body["id"].as_str().unwrap().to_owned();
+        let domain =
+            crate::status_admin::verified_domain(&s.api, &s.owner, "status.payments.example").await;
+        let assigned = s
+            .api
+            .call(
+                Method::PATCH,
+                &format!("/api/status-pages/{second}"),
+                token,
+                Some(json!({ "domain_id": domain })),
+            )
+            .await;
+        assert_eq!(assigned.status, StatusCode::OK, "{:?}", assigned.body);
+
+        // The form at `/` of the custom domain posts to /status/subscribe on that host.
+        let root = send(
+            &s.api,
+            Method::GET,
+            "status.payments.example",
+            "/",
+            None,
+            "",
+            CLIENT,
+        )
+        .await;
+        assert_eq!(root.status, StatusCode::OK);
+        assert!(root.text.contains("action=\"/status/subscribe\""));
+        let answer = subscribe_form(
+            &s.api,
+            "status.payments.example",
+            "email=pay%40example.com",
+            CLIENT,
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
+        let page_of: String = sqlx::query_scalar(
+            "SELECT page_id FROM status_subscribers WHERE address = 'pay@example.com'",
+        )
+        .fetch_one(test_db.db().pool())
+        .await
+        .unwrap();
+        assert_eq!(page_of, second);
+        drain(&s.worker()).await;
+        let mail = s
+            .sink
+            .wait_for(
+                "pay@example.com",
+                "Confirm your subscription to Payments status",
+            )
+            .await;
+        assert!(
+            mail.contains("https://status.payments.example/status/subscribe/confirm?token="),
+            "{mail}"
+        );
+        // The link is of that page: on the tenant's subdomain (the default page) it is refused.
+        let token = token_in(&mail);
+        let wrong = send(
+            &s.api,
+            Method::POST,
+            &s.host,
+            &format!("/status/subscribe/confirm?token={token}"),
+            Some(FORM),
+            "",
+            CLIENT,
+        )
+        .await;
+        assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+        let right = send(
+            &s.api,
+            Method::POST,
+            "status.payments.example",
+            &format!("/status/subscribe/confirm?token={token}"),
+            Some(FORM),
+            "",
+            CLIENT,
+        )
+        .await;
+        assert_eq!(right.status, StatusCode::OK, "{}", right.text);
+        // Incidents of the default page do not reach it.
+        s.incident("Default page only", &[]).await;
+        drain(&s.worker()).await;
+        assert!(s.mails("pay@example.com", "Default page only").is_empty());
+    }
+}
