@@ -479,6 +479,7 @@ async fn link(
     params(("token" = String, Query, description = "the signed token of the mailed link")),
     responses((status = 200, description = "A page with the confirm button (HTML)", content_type = "text/html"),
               (status = 400, description = "Missing, malformed, tampered or expired token (HTML)", content_type = "text/html"),
+              (status = 403, description = "The organization is suspended (HTML)", content_type = "text/html"),
               (status = 404, description = "No status page at this Host (HTML)", content_type = "text/html"),
               (status = 429, description = "Too many requests; see `Retry-After` (HTML)", content_type = "text/html")))]
 pub async fn confirm_page(
@@ -504,6 +505,7 @@ pub async fn confirm_page(
     params(("token" = String, Query, description = "the signed token of the mailed link")),
     responses((status = 200, description = "Subscribed (HTML)", content_type = "text/html"),
               (status = 400, description = "Missing, malformed, tampered or expired token, or a link of an earlier subscription (HTML)", content_type = "text/html"),
+              (status = 403, description = "The organization is suspended (HTML)", content_type = "text/html"),
               (status = 404, description = "No status page at this Host (HTML)", content_type = "text/html"),
               (status = 429, description = "Too many requests; see `Retry-After` (HTML)", content_type = "text/html")))]
 pub async fn confirm(
@@ -521,6 +523,7 @@ pub async fn confirm(
     params(("token" = String, Query, description = "the signed token of the mailed link")),
     responses((status = 200, description = "A page with the unsubscribe button (HTML)", content_type = "text/html"),
               (status = 400, description = "Missing, malformed, tampered or expired token (HTML)", content_type = "text/html"),
+              (status = 403, description = "The organization is suspended (HTML)", content_type = "text/html"),
               (status = 404, description = "No status page at this Host (HTML)", content_type = "text/html"),
               (status = 429, description = "Too many requests; see `Retry-After` (HTML)", content_type = "text/html")))]
 pub async fn unsubscribe_page(
@@ -548,6 +551,7 @@ pub async fn unsubscribe_page(
     params(("token" = String, Query, description = "the signed token of the mailed link")),
     responses((status = 200, description = "Unsubscribed (HTML)", content_type = "text/html"),
               (status = 400, description = "Missing, malformed, tampered or expired token (HTML)", content_type = "text/html"),
+              (status = 403, description = "The organization is suspended (HTML)", content_type = "text/html"),
               (status = 404, description = "No status page at this Host (HTML)", content_type = "text/html"),
               (status = 429, description = "Too many requests; see `Retry-After` (HTML)", content_type = "text/html")))]
 pub async fn unsubscribe(

@@ -4385,6 +4385,15 @@ export interface paths {
                         "text/html": unknown;
                     };
                 };
+                /** @description The organization is suspended (HTML) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
                 /** @description No status page at this Host (HTML) */
                 404: {
                     headers: {
@@ -4430,6 +4439,15 @@ export interface paths {
                 };
                 /** @description Missing, malformed, tampered or expired token, or a link of an earlier subscription (HTML) */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description The organization is suspended (HTML) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4501,6 +4519,15 @@ export interface paths {
                         "text/html": unknown;
                     };
                 };
+                /** @description The organization is suspended (HTML) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
                 /** @description No status page at this Host (HTML) */
                 404: {
                     headers: {
@@ -4550,6 +4577,15 @@ export interface paths {
                 };
                 /** @description Missing, malformed, tampered or expired token (HTML) */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description The organization is suspended (HTML) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
