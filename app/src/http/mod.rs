@@ -28,6 +28,7 @@ pub mod status_pages_components;
 pub mod status_pages_incidents;
 pub mod status_subscribers;
 pub mod status_subscribers_admin;
+pub mod status_subscribers_links;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -445,25 +446,25 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             M::GET,
             "/status/subscribe/confirm",
             Public,
-            status_subscribers::confirm_page,
+            status_subscribers_links::confirm_page,
         )
         .add(
             M::POST,
             "/status/subscribe/confirm",
             Public,
-            status_subscribers::confirm,
+            status_subscribers_links::confirm,
         )
         .add(
             M::GET,
             "/status/unsubscribe",
             Public,
-            status_subscribers::unsubscribe_page,
+            status_subscribers_links::unsubscribe_page,
         )
         .add(
             M::POST,
             "/status/unsubscribe",
             Public,
-            status_subscribers::unsubscribe,
+            status_subscribers_links::unsubscribe,
         )
         // Statuspage-compatible public API; the Host picks the page.
         .add(

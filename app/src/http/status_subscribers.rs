@@ -1,7 +1,6 @@
-//! Public subscriber routes on a status page's host (the Host picks the page,
-//! as for the page itself): `POST /status/subscribe` (a plain HTML form, or
-//! JSON), the confirmation link, and the unsubscribe link with its RFC 8058
-//! one-click POST.
+//! Subscribing on a status page's host (the Host picks the page, as for the
+//! page itself): `POST /status/subscribe`, a plain HTML form or JSON; the
+//! links of the mails are in [`super::status_subscribers_links`].
 //!
 //! Nothing here may be kept by a shared cache: answers are to POSTs or to
 //! links carrying tokens, so all are `no-store` and send no Referer. The
@@ -12,8 +11,8 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -64,13 +63,15 @@ const CHECK_MAIL: &str = "Check your mail: we sent a link to confirm the subscri
 
 /// How the caller wants answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Form {
+pub(crate) enum Form {
+    /// A page for people (form posts, links).
     Html,
+    /// JSON for programs.
     Json,
 }
 
 /// The page, and the origin (`scheme://host[:port]`) its links use.
-async fn page_for(
+pub(crate) async fn page_for(
     state: &AppState,
     headers: &HeaderMap,
     uri: &Uri,
@@ -100,7 +101,7 @@ async fn page_for(
     Ok(Ok((site, page, origin)))
 }
 
-fn subscriber_error(err: SubscriberError) -> AppError {
+pub(crate) fn subscriber_error(err: SubscriberError) -> AppError {
     match err {
         SubscriberError::NotFound => AppError::NotFound,
         SubscriberError::Invalid(field, message) => AppError::invalid(field, message),
@@ -116,7 +117,7 @@ fn subscriber_error(err: SubscriberError) -> AppError {
     }
 }
 
-fn limited(retry: crate::auth::rate_limit::RetryAfter) -> AppError {
+pub(crate) fn limited(retry: crate::auth::rate_limit::RetryAfter) -> AppError {
     AppError::TooManyRequests {
         code: "rate_limited",
         message: format!(
@@ -140,7 +141,7 @@ fn private(mut response: Response) -> Response {
 }
 
 /// An HTML answer with the status page's CSP.
-fn html(status: StatusCode, body: String) -> Response {
+pub(crate) fn html(status: StatusCode, body: String) -> Response {
     let csp = HeaderValue::from_str(&CSP)
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
     private(
@@ -160,7 +161,7 @@ fn html(status: StatusCode, body: String) -> Response {
 }
 
 /// An error as the caller reads it: a page for people, JSON for programs.
-fn failed(form: Form, err: AppError) -> Response {
+pub(crate) fn failed(form: Form, err: AppError) -> Response {
     match form {
         Form::Json => private(err.into_response()),
         Form::Html => {
@@ -175,7 +176,10 @@ fn failed(form: Form, err: AppError) -> Response {
             let mut json = err.into_response();
             let status = json.status();
             let retry = json.headers_mut().remove(header::RETRY_AFTER);
-            let mut response = html(status, pages::problem(status, &message));
+            let mut response = html(
+                status,
+                crate::status_page::subscribers::pages::problem(status, &message),
+            );
             if let Some(retry) = retry {
                 response.headers_mut().insert(header::RETRY_AFTER, retry);
             }
@@ -383,265 +387,6 @@ fn answer(form: Form, (outcome, origin): (Subscribed, String)) -> Response {
             )
                 .into_response(),
         ),
-        (_, Form::Html) => html(StatusCode::ACCEPTED, pages::check_mail(CHECK_MAIL)),
-    }
-}
-
-/// The `token` of a link's query.
-fn token(query: Option<&str>) -> Result<String, AppError> {
-    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(name, _)| name == "token")
-        .map(|(_, value)| value.into_owned())
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| AppError::BadRequest {
-            status: StatusCode::BAD_REQUEST,
-            code: "invalid_token",
-            message: "this link is incomplete; copy the whole link from the mail".to_owned(),
-        })
-}
-
-/// Which link route is answering.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Link {
-    ConfirmPage,
-    Confirm,
-    UnsubscribePage,
-    Unsubscribe,
-}
-
-async fn link(
-    state: &AppState,
-    ip: std::net::IpAddr,
-    headers: &HeaderMap,
-    uri: &Uri,
-    query: Option<&str>,
-    which: Link,
-) -> Response {
-    let result = async {
-        state
-            .limiter
-            .hit(
-                "status_subscriber_link",
-                &ip.to_string(),
-                LINKS_PER_IP,
-                Duration::from_secs(60),
-            )
-            .map_err(limited)?;
-        let (site, page, _) = page_for(state, headers, uri).await??;
-        let token = token(query)?;
-        let now = now_ms();
-        let (db, keys, tenant, page_id) = (&state.db, &state.keys, &site.tenant_id, &page.id);
-        let body = match which {
-            Link::ConfirmPage => {
-                // Check the link now, but confirm only on the button's POST:
-                // mail scanners open links, people press buttons.
-                crate::status_page::subscribers::tokens::verify(
-                    keys,
-                    &token,
-                    crate::status_page::subscribers::tokens::CONFIRM,
-                )
-                .map_err(subscriber_error)?;
-                pages::confirm_form(&page.title, &token)
-            }
-            Link::Confirm => {
-                store::confirm(db, keys, tenant, page_id, &token, now)
-                    .await
-                    .map_err(subscriber_error)?;
-                pages::confirmed(&page.title)
-            }
-            Link::UnsubscribePage => {
-                crate::status_page::subscribers::tokens::verify(
-                    keys,
-                    &token,
-                    crate::status_page::subscribers::tokens::UNSUBSCRIBE,
-                )
-                .map_err(subscriber_error)?;
-                pages::unsubscribe_form(&page.title, &token)
-            }
-            Link::Unsubscribe => {
-                store::unsubscribe(db, keys, tenant, page_id, &token, now)
-                    .await
-                    .map_err(subscriber_error)?;
-                pages::unsubscribed(&page.title)
-            }
-        };
-        Ok::<String, AppError>(body)
-    }
-    .await;
-    match result {
-        Ok(body) => html(StatusCode::OK, body),
-        Err(err) => failed(Form::Html, err),
-    }
-}
-
-/// The confirmation link: a page with the button that confirms.
-#[utoipa::path(get, path = "/status/subscribe/confirm", tag = "public status",
-    params(("token" = String, Query, description = "the signed token of the mailed link")),
-    responses((status = 200, description = "A page with the confirm button (HTML)", content_type = "text/html"),
-              (status = 400, description = "Missing, malformed, tampered or expired token (HTML)", content_type = "text/html"),
-              (status = 403, description = "The organization is suspended (HTML)", content_type = "text/html"),
-              (status = 404, description = "No status page at this Host (HTML)", content_type = "text/html"),
-              (status = 429, description = "Too many requests; see `Retry-After` (HTML)", content_type = "text/html")))]
-pub async fn confirm_page(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(query): RawQuery,
-) -> Response {
-    link(
-        &state,
-        ip,
-        &headers,
-        &uri,
-        query.as_deref(),
-        Link::ConfirmPage,
-    )
-    .await
-}
-
-/// Confirms the subscription of the link (again: nothing changes).
-#[utoipa::path(post, path = "/status/subscribe/confirm", tag = "public status",
-    params(("token" = String, Query, description = "the signed token of the mailed link")),
-    responses((status = 200, description = "Subscribed (HTML)", content_type = "text/html"),
-              (status = 400, description = "Missing, malformed, tampered or expired token, or a link of an earlier subscription (HTML)", content_type = "text/html"),
-              (status = 403, description = "The organization is suspended (HTML)", content_type = "text/html"),
-              (status = 404, description = "No status page at this Host (HTML)", content_type = "text/html"),
-              (status = 429, description = "Too many requests; see `Retry-After` (HTML)", content_type = "text/html")))]
-pub async fn confirm(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(query): RawQuery,
-) -> Response {
-    link(&state, ip, &headers, &uri, query.as_deref(), Link::Confirm).await
-}
-
-/// The unsubscribe link of a mail: a page with the button that unsubscribes.
-#[utoipa::path(get, path = "/status/unsubscribe", tag = "public status",
-    params(("token" = String, Query, description = "the signed token of the mailed link")),
-    responses((status = 200, description = "A page with the unsubscribe button (HTML)", content_type = "text/html"),
-              (status = 400, description = "Missing, malformed, tampered or expired token (HTML)", content_type = "text/html"),
-              (status = 403, description = "The organization is suspended (HTML)", content_type = "text/html"),
-              (status = 404, description = "No status page at this Host (HTML)", content_type = "text/html"),
-              (status = 429, description = "Too many requests; see `Retry-After` (HTML)", content_type = "text/html")))]
-pub async fn unsubscribe_page(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(query): RawQuery,
-) -> Response {
-    link(
-        &state,
-        ip,
-        &headers,
-        &uri,
-        query.as_deref(),
-        Link::UnsubscribePage,
-    )
-    .await
-}
-
-/// Unsubscribes (RFC 8058 one-click: mail programs POST
-/// `List-Unsubscribe=One-Click` here without cookies; the page's button
-/// posts the same). Already unsubscribed or removed: 200 all the same.
-#[utoipa::path(post, path = "/status/unsubscribe", tag = "public status",
-    params(("token" = String, Query, description = "the signed token of the mailed link")),
-    responses((status = 200, description = "Unsubscribed (HTML)", content_type = "text/html"),
-              (status = 400, description = "Missing, malformed, tampered or expired token (HTML)", content_type = "text/html"),
-              (status = 403, description = "The organization is suspended (HTML)", content_type = "text/html"),
-              (status = 404, description = "No status page at this Host (HTML)", content_type = "text/html"),
-              (status = 429, description = "Too many requests; see `Retry-After` (HTML)", content_type = "text/html")))]
-pub async fn unsubscribe(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(query): RawQuery,
-) -> Response {
-    link(
-        &state,
-        ip,
-        &headers,
-        &uri,
-        query.as_deref(),
-        Link::Unsubscribe,
-    )
-    .await
-}
-
-/// The small pages of these routes.
-mod pages {
-    use axum::http::StatusCode;
-    use maud::html;
-
-    use crate::status_page::html::layout;
-
-    pub(super) fn check_mail(message: &str) -> String {
-        let body = html! {
-            h1 { "Check your mail" }
-            p { (message) }
-            p { a href="/status/" { "Back to the status page" } }
-        };
-        layout("Check your mail", None, body).into_string()
-    }
-
-    pub(super) fn problem(status: StatusCode, message: &str) -> String {
-        let title = match status {
-            StatusCode::TOO_MANY_REQUESTS => "Too many requests",
-            StatusCode::NOT_FOUND => "Page not found",
-            StatusCode::UNPROCESSABLE_ENTITY => "Please check the form",
-            s if s.is_server_error() => "Something went wrong",
-            _ => "This did not work",
-        };
-        let body = html! {
-            h1 { (title) }
-            p { (message) }
-            p { a href="/status/" { "Back to the status page" } }
-        };
-        layout(title, None, body).into_string()
-    }
-
-    pub(super) fn confirm_form(page_title: &str, token: &str) -> String {
-        let body = html! {
-            h1 { "Confirm your subscription" }
-            p { "Updates of " strong { (page_title) } " will be mailed to you." }
-            form method="post" action=(format!("/status/subscribe/confirm?token={token}")) {
-                button type="submit" { "Confirm subscription" }
-            }
-        };
-        layout("Confirm your subscription", None, body).into_string()
-    }
-
-    pub(super) fn confirmed(page_title: &str) -> String {
-        let body = html! {
-            h1 { "You are subscribed" }
-            p { "You will get a mail when " strong { (page_title) } " reports an incident or maintenance. Every mail has a link to unsubscribe." }
-            p { a href="/status/" { "Back to the status page" } }
-        };
-        layout("Subscribed", None, body).into_string()
-    }
-
-    pub(super) fn unsubscribe_form(page_title: &str, token: &str) -> String {
-        let body = html! {
-            h1 { "Unsubscribe" }
-            p { "Stop mails about " strong { (page_title) } "?" }
-            form method="post" action=(format!("/status/unsubscribe?token={token}")) {
-                input type="hidden" name="List-Unsubscribe" value="One-Click";
-                button type="submit" { "Unsubscribe" }
-            }
-        };
-        layout("Unsubscribe", None, body).into_string()
-    }
-
-    pub(super) fn unsubscribed(page_title: &str) -> String {
-        let body = html! {
-            h1 { "You are unsubscribed" }
-            p { "You will get no more mail about " strong { (page_title) } "." }
-            p { a href="/status/" { "Back to the status page" } }
-        };
-        layout("Unsubscribed", None, body).into_string()
+        (_, Form::Html) => html(StatusCode::ACCEPTED, crate::status_page::subscribers::pages::check_mail(CHECK_MAIL)),
     }
 }

@@ -12,6 +12,7 @@
 pub mod csv;
 pub mod delivery;
 pub mod notify;
+pub mod pages;
 mod render;
 pub mod store;
 pub mod tokens;
