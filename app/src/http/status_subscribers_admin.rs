@@ -12,7 +12,7 @@ use super::status_pages::page_of;
 use crate::AppState;
 use crate::auth::Principal;
 use crate::http::{ApiQuery, AppError};
-use crate::status_page::subscribers::{Subscriber, SubscriberError, csv, store};
+use crate::status_page::subscribers::{Subscriber, SubscriberError, csv, listing};
 
 /// Most rows of one CSV export.
 const MAX_EXPORT: i64 = 100_000;
@@ -61,7 +61,7 @@ pub async fn list(
         return Err(AppError::invalid("offset", "must be 0 or more"));
     }
     Ok(Json(
-        store::list(&state.db, p.tenant()?, &id, limit, offset)
+        listing::list(&state.db, p.tenant()?, &id, limit, offset)
             .await
             .map_err(subscriber_error)?,
     ))
@@ -79,7 +79,7 @@ pub async fn export(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let page = page_of(&state, &p, &id).await?;
-    let subscribers = store::list(&state.db, p.tenant()?, &id, MAX_EXPORT, 0)
+    let subscribers = listing::list(&state.db, p.tenant()?, &id, MAX_EXPORT, 0)
         .await
         .map_err(subscriber_error)?;
     let file: String = page
@@ -120,7 +120,7 @@ pub async fn delete(
     Path((id, subscriber_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     page_of(&state, &p, &id).await?;
-    store::delete(&state.db, p.tenant()?, &id, &subscriber_id)
+    listing::delete(&state.db, p.tenant()?, &id, &subscriber_id)
         .await
         .map_err(subscriber_error)?;
     Ok(StatusCode::NO_CONTENT)

@@ -11,6 +11,7 @@
 
 pub mod csv;
 pub mod delivery;
+pub mod listing;
 pub mod notify;
 pub mod pages;
 mod render;
