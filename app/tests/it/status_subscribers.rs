@@ -926,6 +926,48 @@ async fn too_many_requests_from_one_address_get_429_with_retry_after() {
     }
     let bombed = subscribe_form(&s.api, &s.host, "email=target%40example.com", "192.0.2.40").await;
     assert_eq!(bombed.status, StatusCode::TOO_MANY_REQUESTS);
+
+    // Opening links is limited per client too; the one-click unsubscribe is not
+    // (mailbox providers post it for many people from few addresses).
+    let keys = Keys::derive(b"test-secret-key");
+    let confirm = app::status_page::subscribers::tokens::confirm_token(&keys, "nobody", 1);
+    let unsubscribe = app::status_page::subscribers::tokens::unsubscribe_token(&keys, "nobody", 1);
+    for n in 0..120 {
+        let a = send(
+            &s.api,
+            Method::GET,
+            &s.host,
+            &format!("/status/subscribe/confirm?token={confirm}"),
+            None,
+            "",
+            "192.0.2.50",
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{n}: {}", a.text);
+    }
+    let limited = send(
+        &s.api,
+        Method::GET,
+        &s.host,
+        &format!("/status/subscribe/confirm?token={confirm}"),
+        None,
+        "",
+        "192.0.2.50",
+    )
+    .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers.contains_key(header::RETRY_AFTER));
+    let one_click = send(
+        &s.api,
+        Method::POST,
+        &s.host,
+        &format!("/status/unsubscribe?token={unsubscribe}"),
+        Some(FORM),
+        "List-Unsubscribe=One-Click",
+        "192.0.2.50",
+    )
+    .await;
+    assert_eq!(one_click.status, StatusCode::OK, "{}", one_click.text);
 }
 
 #[tokio::test]

@@ -4553,6 +4553,7 @@ export interface paths {
          * Unsubscribes (RFC 8058 one-click: mail programs POST
          *     `List-Unsubscribe=One-Click` here without cookies; the page's button
          *     posts the same). Already unsubscribed or removed: 200 all the same.
+         *     Not rate-limited: mailbox providers send these for many people at once.
          */
         post: {
             parameters: {
@@ -4595,15 +4596,6 @@ export interface paths {
                 };
                 /** @description No status page at this Host (HTML) */
                 404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/html": unknown;
-                    };
-                };
-                /** @description Too many requests; see `Retry-After` (HTML) */
-                429: {
                     headers: {
                         [name: string]: unknown;
                     };
