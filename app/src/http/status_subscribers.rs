@@ -19,7 +19,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::client_ip::ClientIp;
-use super::public_status::{Resolved, host, resolve};
+use super::public_status::host;
+use super::status_pages::status_error;
 use crate::AppState;
 use crate::clock::now_ms;
 use crate::http::AppError;
@@ -27,7 +28,7 @@ use crate::status_page::html::CSP;
 use crate::status_page::pages::StatusPage;
 use crate::status_page::subscribers::store;
 use crate::status_page::subscribers::{SubscribeRequest, Subscribed, SubscriberError};
-use crate::status_page::view::Site;
+use crate::status_page::view::{self, Site};
 
 /// Largest subscribe body read.
 pub const MAX_SUBSCRIBE_BYTES: usize = 8 * 1024;
@@ -72,22 +73,26 @@ pub(crate) enum Form {
     Json,
 }
 
-/// The page, and the origin (`scheme://host[:port]`) its links use.
+/// The page of the Host, and the origin (`scheme://host[:port]`) its links
+/// use. A suspended organization takes no subscriptions, but its
+/// subscribers may still leave (`suspended_ok`).
 pub(crate) async fn page_for(
     state: &AppState,
     headers: &HeaderMap,
     uri: &Uri,
-) -> Result<Result<(Site, StatusPage, String), AppError>, AppError> {
-    let (site, page) = match resolve(state, headers, uri, false).await? {
-        Resolved::Page(found) => *found,
-        Resolved::Suspended(_) => {
-            return Ok(Err(AppError::forbidden(
-                "tenant_suspended",
-                "this organization's status page is suspended",
-            )));
-        }
-        Resolved::NotFound(_) => return Ok(Err(AppError::NotFound)),
-    };
+    suspended_ok: bool,
+) -> Result<(Site, StatusPage, String), AppError> {
+    let site = view::site_for_host(&state.db, &host(headers, uri))
+        .await
+        .map_err(status_error)?
+        .ok_or(AppError::NotFound)?;
+    if site.suspended && !suspended_ok {
+        return Err(AppError::forbidden(
+            "tenant_suspended",
+            "this organization's status page is suspended",
+        ));
+    }
+    let page = site.page.clone().ok_or(AppError::NotFound)?;
     let base = state.settings.tenancy.public_base();
     let scheme = if base.starts_with("http://") {
         "http"
@@ -100,7 +105,7 @@ pub(crate) async fn page_for(
             .trim_end_matches('.')
             .to_ascii_lowercase()
     );
-    Ok(Ok((site, page, origin)))
+    Ok((site, page, origin))
 }
 
 pub(crate) fn subscriber_error(err: SubscriberError) -> AppError {
@@ -320,7 +325,7 @@ async fn subscribe_in(
         .limiter
         .hit("status_subscribe", &ip.to_string(), SUBSCRIBES_PER_IP, HOUR)
         .map_err(limited)?;
-    let (site, page, origin) = page_for(state, headers, uri).await??;
+    let (site, page, origin) = page_for(state, headers, uri, false).await?;
     let request = request?;
     let address = request
         .email

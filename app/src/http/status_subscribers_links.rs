@@ -61,7 +61,9 @@ async fn link(
                 )
                 .map_err(limited)?;
         }
-        let (site, page, _) = page_for(state, headers, uri).await??;
+        // Leaving works even while the organization is suspended.
+        let suspended_ok = matches!(which, Link::UnsubscribePage | Link::Unsubscribe);
+        let (site, page, _) = page_for(state, headers, uri, suspended_ok).await?;
         let token = token(query)?;
         let now = now_ms();
         let (db, keys, tenant, page_id) = (&state.db, &state.keys, &site.tenant_id, &page.id);
@@ -147,7 +149,6 @@ pub async fn confirm(
     params(("token" = String, Query, description = "the signed token of the mailed link")),
     responses((status = 200, description = "A page with the unsubscribe button (HTML)", content_type = "text/html"),
               (status = 400, description = "Missing, malformed, tampered or expired token (HTML)", content_type = "text/html"),
-              (status = 403, description = "The organization is suspended (HTML)", content_type = "text/html"),
               (status = 404, description = "No status page at this Host (HTML)", content_type = "text/html"),
               (status = 429, description = "Too many requests; see `Retry-After` (HTML)", content_type = "text/html")))]
 pub async fn unsubscribe_page(
@@ -176,7 +177,6 @@ pub async fn unsubscribe_page(
     params(("token" = String, Query, description = "the signed token of the mailed link")),
     responses((status = 200, description = "Unsubscribed (HTML)", content_type = "text/html"),
               (status = 400, description = "Missing, malformed, tampered or expired token (HTML)", content_type = "text/html"),
-              (status = 403, description = "The organization is suspended (HTML)", content_type = "text/html"),
               (status = 404, description = "No status page at this Host (HTML)", content_type = "text/html")))]
 pub async fn unsubscribe(
     State(state): State<AppState>,

@@ -462,6 +462,19 @@ async fn subscribe_confirm_announce_and_one_click_unsubscribe() {
         assert_eq!(one_click.headers[header::CACHE_CONTROL], "no-store");
         assert!(one_click.headers.get(header::SET_COOKIE).is_none());
         // Idempotent, as mail programs may retry.
+        // Leaving works even while the organization is suspended; joining does not.
+        sqlx::query("UPDATE tenants SET status = 'suspended' WHERE id = $1")
+            .bind(&s.owner.tenant_id)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let suspended = subscribe_form(&s.api, &s.host, "email=late%40example.com", CLIENT).await;
+        assert_eq!(
+            suspended.status,
+            StatusCode::FORBIDDEN,
+            "{}",
+            suspended.text
+        );
         let twice = send(
             &s.api,
             Method::POST,
@@ -472,7 +485,12 @@ async fn subscribe_confirm_announce_and_one_click_unsubscribe() {
             CLIENT,
         )
         .await;
-        assert_eq!(twice.status, StatusCode::OK);
+        assert_eq!(twice.status, StatusCode::OK, "{}", twice.text);
+        sqlx::query("UPDATE tenants SET status = 'active' WHERE id = $1")
+            .bind(&s.owner.tenant_id)
+            .execute(db.pool())
+            .await
+            .unwrap();
 
         // No more mail.
         s.incident("After unsubscribing", &[]).await;

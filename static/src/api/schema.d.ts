@@ -4519,15 +4519,6 @@ export interface paths {
                         "text/html": unknown;
                     };
                 };
-                /** @description The organization is suspended (HTML) */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/html": unknown;
-                    };
-                };
                 /** @description No status page at this Host (HTML) */
                 404: {
                     headers: {
@@ -4578,15 +4569,6 @@ export interface paths {
                 };
                 /** @description Missing, malformed, tampered or expired token (HTML) */
                 400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/html": unknown;
-                    };
-                };
-                /** @description The organization is suspended (HTML) */
-                403: {
                     headers: {
                         [name: string]: unknown;
                     };
