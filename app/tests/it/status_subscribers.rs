@@ -1354,6 +1354,22 @@ async fn maintenance_is_announced_when_scheduled_and_once_when_it_starts() {
             .await;
         assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
         let now = app::clock::now_ms();
+        // A suspended organization announces nothing.
+        let set_status = |status: &'static str| {
+            let db = test_db.db().clone();
+            let tenant = s.owner.tenant_id.clone();
+            async move {
+                sqlx::query("UPDATE tenants SET status = $1 WHERE id = $2")
+                    .bind(status)
+                    .bind(tenant)
+                    .execute(db.pool())
+                    .await
+                    .unwrap();
+            }
+        };
+        set_status("suspended").await;
+        assert_eq!(starts.tick(now).await.unwrap(), 0);
+        set_status("active").await;
         assert_eq!(starts.tick(now).await.unwrap(), 1);
         assert_eq!(starts.tick(now).await.unwrap(), 0);
         assert_eq!(starts.tick(now + 60_000).await.unwrap(), 0);

@@ -268,7 +268,8 @@ pub(crate) async fn on_update(
 }
 
 /// Announces maintenance whose scheduled start has come (across tenants:
-/// this is worker code), and forgets subscriptions never confirmed.
+/// this is worker code; suspended organizations announce nothing), and
+/// forgets subscriptions never confirmed.
 #[derive(Debug, Clone)]
 pub struct MaintenanceStarts {
     db: Database,
@@ -300,6 +301,7 @@ impl MaintenanceStarts {
             "SELECT i.id, i.tenant_id, i.page_id FROM status_incidents i \
              WHERE i.kind = 'maintenance' AND i.status = 'scheduled' \
              AND i.scheduled_for <= $1 AND i.scheduled_until > $1 \
+             AND EXISTS (SELECT 1 FROM tenants t WHERE t.id = i.tenant_id AND t.status = 'active') \
              AND NOT EXISTS (SELECT 1 FROM status_notices n \
                              WHERE n.incident_id = i.id AND n.event = 'maintenance.started') \
              ORDER BY i.scheduled_for LIMIT 100",
