@@ -5,9 +5,9 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    admin, alert_channels, api_keys, auth, certs, domains, events, health, heartbeat, incidents,
-    invitations, maintenance, members, monitors, observe, public_status, public_status_api, site,
-    status_pages, status_pages_components, status_pages_incidents,
+    admin, alert_channels, api_keys, auth, billing, certs, domains, events, health, heartbeat,
+    incidents, invitations, maintenance, members, monitors, observe, public_status,
+    public_status_api, site, status_pages, status_pages_components, status_pages_incidents,
 };
 
 /// The document; a test checks that every route of the route table is in it.
@@ -43,7 +43,8 @@ use super::{
         public_status_api::incidents_json, public_status_api::unresolved,
         public_status_api::scheduled_maintenances, public_status_api::history_atom,
         public_status_api::history_rss, public_status_api::page_badge, public_status_api::component_badge,
-        admin::list, admin::get, admin::suspend, admin::resume, admin::audit_log,
+        admin::list, admin::get, admin::suspend, admin::resume, admin::set_plan, admin::audit_log,
+        billing::get, billing::checkout, billing::portal, billing::webhook,
         events::stream,
     ),
     components(schemas(
