@@ -77,9 +77,12 @@ pub async fn run(
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(scheduler.run(shutdown.clone()));
     tasks.spawn(worker.run(shutdown.clone()));
+    // Raw results are kept per tenant for its plan's days when billing is on.
+    let plans = app::billing::plans::Plans::resolve(&settings.billing, &settings.prober);
     tasks.spawn(rollup::run(
         db,
         settings.prober.clone(),
+        plans.enabled().then_some(plans),
         ROLLUP_EVERY,
         shutdown.clone(),
     ));

@@ -968,3 +968,59 @@ async fn with_billing_off_nothing_is_limited_and_the_webhook_is_absent() {
         .await;
     assert_eq!(buy.code(), "billing_disabled");
 }
+
+#[tokio::test]
+async fn raw_results_are_kept_as_long_as_each_tenants_plan_says() {
+    for test_db in TestDb::both_migrated().await {
+        let db = test_db.db();
+        let b = billed(db).await;
+        let now = now_ms();
+        let mut tenants = Vec::new();
+        for (slug, plan) in [("paid", "pro"), ("free", "free"), ("gone", "retired")] {
+            let s = b
+                .api
+                .signup(&format!("{slug}-org"), &format!("o@{slug}.example"))
+                .await;
+            let id = monitor(&b.api, &s, "m").await.body["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            sqlx::query("UPDATE tenants SET plan = $1 WHERE id = $2")
+                .bind(plan)
+                .bind(&s.tenant_id)
+                .execute(db.pool())
+                .await
+                .unwrap();
+            for age_days in [1, 10, 40] {
+                sqlx::query(
+                    "INSERT INTO check_results (tenant_id, monitor_id, checked_at, ok, region) \
+                     VALUES ($1, $2, $3, 1, 'local')",
+                )
+                .bind(&s.tenant_id)
+                .bind(&id)
+                .bind(now - age_days * DAY_MS)
+                .execute(db.pool())
+                .await
+                .unwrap();
+            }
+            tenants.push(s.tenant_id);
+        }
+        let config = app::config::ProberConfig::defaults();
+        let plans = &b.api.state.billing.plans;
+        app::monitor::rollup::enforce_retention_for(db, &config, Some(plans), now)
+            .await
+            .unwrap();
+        let mut kept = Vec::new();
+        for tenant in &tenants {
+            let n: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM check_results WHERE tenant_id = $1")
+                    .bind(tenant)
+                    .fetch_one(db.pool())
+                    .await
+                    .unwrap();
+            kept.push(n);
+        }
+        // Pro keeps 30 days, Free 7 (as does a plan no longer configured).
+        assert_eq!(kept, [2, 1, 1]);
+    }
+}
