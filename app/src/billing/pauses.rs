@@ -220,33 +220,114 @@ async fn resume(
     Ok(query.execute(&mut **tx).await?.rows_affected())
 }
 
-/// Lifts the plan's pause of one monitor the owner wants back, if the plan has room.
-/// Returns false when it has none (or the monitor is not paused by the plan).
-pub async fn lift_monitor(
+/// What became of a request to pause or resume one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Toggle {
+    /// Done.
+    Done,
+    /// Already in that state.
+    Unchanged,
+    /// The plan has no room to resume it.
+    NoRoom,
+    /// No such row of the tenant.
+    NotFound,
+}
+
+impl Pausable {
+    /// The kind named `name` in the API.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// Pauses one row for the owner, to make room on the plan for another.
+pub async fn pause_one(
     db: &Database,
     tenant_id: &str,
-    monitor_id: &str,
-    limits: Option<&PlanLimits>,
-) -> Result<bool, DbError> {
+    kind: Pausable,
+    id: &str,
+) -> Result<Toggle, DbError> {
+    let extra = if kind == Pausable::Monitors {
+        ", state = 'paused', lease_owner = NULL, lease_expires_at = NULL"
+    } else {
+        ""
+    };
     let mut tx = db.begin_write().await?;
-    super::account::lock(&mut tx, db, tenant_id).await?;
-    let active = active(&mut *tx, tenant_id, Pausable::Monitors).await?;
-    if limits.is_some_and(|l| active >= l.monitors) {
-        return Ok(false);
-    }
-    let lifted = sqlx::query(
-        "UPDATE monitors SET paused_reason = NULL, \
-         state = CASE WHEN paused = 1 THEN 'paused' ELSE 'pending' END, next_check_at = $1, \
-         updated_at = $1 WHERE id = $2 AND tenant_id = $3 AND paused_reason IS NOT NULL",
-    )
-    .bind(now_ms())
-    .bind(monitor_id)
+    let current: Option<Option<String>> = sqlx::query_scalar(&format!(
+        "SELECT paused_reason FROM {} WHERE id = $1 AND tenant_id = $2{}",
+        kind.table(),
+        kind.scope()
+    ))
+    .bind(id)
     .bind(tenant_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .fetch_optional(&mut *tx)
+    .await?;
+    let outcome = match current {
+        None => Toggle::NotFound,
+        Some(Some(_)) => Toggle::Unchanged,
+        Some(None) => {
+            sqlx::query(&format!(
+                "UPDATE {} SET paused_reason = $1{extra} WHERE id = $2 AND tenant_id = $3",
+                kind.table()
+            ))
+            .bind("paused by the owner to make room on the plan; resumes on upgrade")
+            .bind(id)
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await?;
+            Toggle::Done
+        }
+    };
     tx.commit().await?;
-    Ok(lifted == 1)
+    Ok(outcome)
+}
+
+/// Lifts the plan's pause of one row the owner wants back, if the plan has room.
+pub async fn lift_one(
+    db: &Database,
+    tenant_id: &str,
+    kind: Pausable,
+    id: &str,
+    limits: Option<&PlanLimits>,
+) -> Result<Toggle, DbError> {
+    let mut tx = db.begin_write().await?;
+    // Serialises with creations and reconciliations of the same tenant.
+    super::account::lock(&mut tx, db, tenant_id).await?;
+    let current: Option<Option<String>> = sqlx::query_scalar(&format!(
+        "SELECT paused_reason FROM {} WHERE id = $1 AND tenant_id = $2{}",
+        kind.table(),
+        kind.scope()
+    ))
+    .bind(id)
+    .bind(tenant_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match current {
+        None => return Ok(Toggle::NotFound),
+        Some(None) => return Ok(Toggle::Unchanged),
+        Some(Some(_)) => {}
+    }
+    let active = active(&mut *tx, tenant_id, kind).await?;
+    if limits.is_some_and(|l| active >= kind.limit().of(l)) {
+        return Ok(Toggle::NoRoom);
+    }
+    let extra = if kind == Pausable::Monitors {
+        ", state = CASE WHEN paused = 1 THEN 'paused' ELSE 'pending' END, next_check_at = $3, \
+         updated_at = $3"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE {} SET paused_reason = NULL{extra} WHERE id = $1 AND tenant_id = $2",
+        kind.table()
+    );
+    let mut query = sqlx::query(&sql).bind(id).bind(tenant_id);
+    if kind == Pausable::Monitors {
+        query = query.bind(now_ms());
+    }
+    query.execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(Toggle::Done)
 }
 
 /// The tenant's rows paused by the plan, with their reasons.

@@ -13,7 +13,7 @@ use crate::auth::Principal;
 use crate::billing::account::{self, Account};
 use crate::billing::events::{self, EventError, Outcome};
 use crate::billing::limits;
-use crate::billing::pauses::{self, Paused};
+use crate::billing::pauses::{self, Pausable, Paused, Toggle};
 use crate::billing::plans::{Limit, Plan};
 use crate::billing::stripe::StripeError;
 use crate::billing::webhook;
@@ -307,6 +307,68 @@ pub async fn portal(
         .await
         .map_err(stripe_error)?;
     Ok(Json(RedirectUrl { url: session.url }))
+}
+
+/// Which row to pause or resume to fit the plan.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PauseRequest {
+    /// `monitor`, `status_page`, `alert_channel` or `custom_domain`.
+    pub kind: String,
+    /// Its id.
+    pub id: String,
+    /// `true` pauses it (making room for another), `false` resumes it if the plan has room.
+    pub paused: bool,
+}
+
+/// The owner chooses what the plan keeps: pause one row to make room, or
+/// resume one the plan paused. Plan pauses (either kind) lift by themselves on upgrade.
+#[utoipa::path(post, path = "/api/billing/paused", tag = "billing", request_body = PauseRequest,
+    responses((status = 200, body = BillingStatus),
+              (status = 402, description = "no room on the plan (`plan_limit`)", body = crate::http::error::ErrorBody),
+              (status = 403, body = crate::http::error::ErrorBody),
+              (status = 404, body = crate::http::error::ErrorBody),
+              (status = 422, body = crate::http::error::ErrorBody)))]
+pub async fn set_paused(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    ApiJson(form): ApiJson<PauseRequest>,
+) -> Result<Json<BillingStatus>, AppError> {
+    let tenant = p.tenant()?;
+    let kind = Pausable::parse(&form.kind).ok_or_else(|| {
+        AppError::invalid(
+            "kind",
+            "must be monitor, status_page, alert_channel or custom_domain",
+        )
+    })?;
+    let plan = limits::plan_of(&state, tenant).await?;
+    let outcome = if form.paused {
+        pauses::pause_one(&state.db, tenant, kind, &form.id).await?
+    } else {
+        pauses::lift_one(
+            &state.db,
+            tenant,
+            kind,
+            &form.id,
+            plan.as_ref().map(|p| &p.limits),
+        )
+        .await?
+    };
+    match (outcome, &plan) {
+        (Toggle::NotFound, _) => Err(AppError::NotFound),
+        (Toggle::NoRoom, Some(plan)) => {
+            let used = limits::usage(&state.db, tenant, kind.limit())
+                .await?
+                .unwrap_or(0);
+            Err(limits::exceeded(
+                &state,
+                plan,
+                kind.limit(),
+                used.saturating_add(1),
+            ))
+        }
+        _ => Ok(Json(status_of(&state, tenant).await?)),
+    }
 }
 
 /// What was done with a webhook.

@@ -154,6 +154,12 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             Tenant(Role::Owner),
             billing::portal,
         )
+        .add(
+            M::POST,
+            "/api/billing/paused",
+            Tenant(Role::Owner),
+            billing::set_paused,
+        )
         .add(M::POST, "/api/billing/webhook", Public, billing::webhook)
         .add(M::GET, "/api/domains", Tenant(Viewer), domains::list)
         .add(M::POST, "/api/domains", Tenant(Admin), domains::add)

@@ -10,6 +10,7 @@ use utoipa::IntoParams;
 use crate::AppState;
 use crate::auth::Principal;
 use crate::billing::limits;
+use crate::billing::pauses::{self, Pausable, Toggle};
 use crate::billing::plans::{Limit, Plan};
 use crate::clock::now_ms;
 use crate::http::{ApiJson, ApiQuery, AppError};
@@ -146,20 +147,25 @@ pub async fn update(
     // Resuming a monitor the plan paused needs room on the plan.
     if current.paused_reason.is_some()
         && patch.paused == Some(false)
-        && !crate::billing::pauses::lift_monitor(
+        && let Some(plan) = &plan
+        && pauses::lift_one(
             &state.db,
             tenant,
+            Pausable::Monitors,
             &id,
-            plan.as_ref().map(|p| &p.limits),
+            Some(&plan.limits),
         )
         .await?
-        && let Some(plan) = &plan
+            == Toggle::NoRoom
     {
         let wanted = limits::usage(&state.db, tenant, Limit::Monitors)
             .await?
             .unwrap_or(0)
             .saturating_add(1);
         return Err(limits::exceeded(&state, plan, Limit::Monitors, wanted));
+    }
+    if current.paused_reason.is_some() && patch.paused == Some(false) && plan.is_none() {
+        pauses::lift_one(&state.db, tenant, Pausable::Monitors, &id, None).await?;
     }
     let monitor = store::update(&state.db, tenant, &id, &patch, limits(plan.as_ref()))
         .await

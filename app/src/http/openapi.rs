@@ -44,7 +44,7 @@ use super::{
         public_status_api::scheduled_maintenances, public_status_api::history_atom,
         public_status_api::history_rss, public_status_api::page_badge, public_status_api::component_badge,
         admin::list, admin::get, admin::suspend, admin::resume, admin::set_plan, admin::audit_log,
-        billing::get, billing::checkout, billing::portal, billing::webhook,
+        billing::get, billing::checkout, billing::portal, billing::set_paused, billing::webhook,
         events::stream,
     ),
     components(schemas(

@@ -1024,3 +1024,82 @@ async fn raw_results_are_kept_as_long_as_each_tenants_plan_says() {
         assert_eq!(kept, [2, 1, 1]);
     }
 }
+
+#[tokio::test]
+async fn the_owner_chooses_what_the_plan_keeps() {
+    for test_db in TestDb::both_migrated().await {
+        let b = billed(test_db.db()).await;
+        let (api, state) = (&b.api, &b.api.state);
+        let a = api.signup("alpha", "ann@alpha.example").await;
+        let (_, admin) = api.join(&a.access, "al@alpha.example", "admin").await;
+        app::billing::dunning::refresh(state, &a.tenant_id, now_ms(), Some(Some("pro".into())))
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for n in 1..=4 {
+            let reply = monitor(api, &a, &format!("m{n}")).await;
+            ids.push(reply.body["id"].as_str().unwrap().to_owned());
+        }
+        app::billing::dunning::refresh(state, &a.tenant_id, now_ms(), Some(None))
+            .await
+            .unwrap();
+        let names = |status: &Value| -> Vec<String> {
+            status["paused"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(names(&billing(api, &a).await), ["m3", "m4"]);
+        let set = |token: &str, kind: &str, id: &str, paused: bool| {
+            let body = json!({"kind": kind, "id": id, "paused": paused});
+            let token = token.to_owned();
+            async move { api.post("/api/billing/paused", Some(&token), body).await }
+        };
+        // No room: m3 stays paused.
+        let full = set(&a.access, "monitor", &ids[2], false).await;
+        assert_eq!(full.status, StatusCode::PAYMENT_REQUIRED, "{:?}", full.body);
+        assert_eq!(full.body["limit"], "monitors");
+        // The owner keeps m3 instead of m1.
+        assert_eq!(
+            set(&admin, "monitor", &ids[0], true).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let swapped = set(&a.access, "monitor", &ids[0], true).await;
+        assert_eq!(swapped.status, StatusCode::OK, "{:?}", swapped.body);
+        let resumed = api
+            .call(
+                Method::PATCH,
+                &format!("/api/monitors/{}", ids[2]),
+                Some(&a.access),
+                Some(json!({"paused": false})),
+            )
+            .await;
+        assert_eq!(resumed.status, StatusCode::OK, "{:?}", resumed.body);
+        assert!(resumed.body["paused_reason"].is_null());
+        assert_eq!(resumed.body["state"], "pending");
+        let status = billing(api, &a).await;
+        assert_eq!(names(&status), ["m1", "m4"]);
+        assert!(
+            status["paused"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("by the owner")
+        );
+        // Bad requests are named.
+        assert_eq!(
+            set(&a.access, "widget", &ids[0], true).await.body["field"],
+            "kind"
+        );
+        assert_eq!(
+            set(&a.access, "status_page", &ids[0], true).await.status,
+            StatusCode::NOT_FOUND
+        );
+        // An upgrade resumes every pause, the owner's too.
+        app::billing::dunning::refresh(state, &a.tenant_id, now_ms(), Some(Some("pro".into())))
+            .await
+            .unwrap();
+        assert_eq!(billing(api, &a).await["paused"], json!([]));
+    }
+}

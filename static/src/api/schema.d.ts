@@ -1311,6 +1311,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/billing/paused": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The owner chooses what the plan keeps: pause one row to make room, or
+         *     resume one the plan paused. Plan pauses (either kind) lift by themselves on upgrade.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PauseRequest"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BillingStatus"];
+                    };
+                };
+                /** @description no room on the plan (`plan_limit`) */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/billing/portal": {
         parameters: {
             query?: never;
@@ -5280,6 +5355,15 @@ export interface components {
             slug: string;
             /** @description `active` or `suspended`. */
             status: string;
+        };
+        /** @description Which row to pause or resume to fit the plan. */
+        PauseRequest: {
+            /** @description Its id. */
+            id: string;
+            /** @description `monitor`, `status_page`, `alert_channel` or `custom_domain`. */
+            kind: string;
+            /** @description `true` pauses it (making room for another), `false` resumes it if the plan has room. */
+            paused: boolean;
         };
         /** @description A row paused by the plan. */
         Paused: {
