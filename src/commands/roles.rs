@@ -269,6 +269,7 @@ fn app_state(
             auth: settings.auth.clone(),
             tenancy: settings.tenancy.clone(),
             prober: settings.prober.clone(),
+            billing: settings.billing.clone(),
         },
         &secret,
         mailer,

@@ -76,7 +76,8 @@ fn production_lists_every_problem_at_once() {
          [tenancy]\ndomain_suffix = 'localhost'\n\
          [acme]\ndirectory_url = 'https://acme-staging-v02.api.letsencrypt.org/directory'\n\
          [billing]\nenabled = true\nstripe_publishable_key = 'pk_test_x'\n\
-         stripe_secret_key = 'sk_test_x'\nstripe_webhook_secret = 'nope'\npro_price_id = 'price_1'\n\
+         stripe_secret_key = 'sk_test_x'\nstripe_webhook_secret = 'nope'\n\
+         [billing.plans.pro]\nstripe_price_id = 'price_1'\n\
          [email]\nenabled = true\n",
     );
     let mut sources = sources(Some("production"), &[]);

@@ -54,6 +54,7 @@ pub fn problems(settings: &Settings, environment: Environment) -> Vec<String> {
         );
     }
     settings.billing.validate(production, &mut problems);
+    app::billing::plans::Plans::check(&settings.billing, &settings.prober, &mut problems);
     settings.email.validate(production, &mut problems);
     settings.prober.validate(production, &mut problems);
     problems
