@@ -180,7 +180,7 @@ impl AcmeIssuer {
     }
 
     async fn order(&self, name: &str) -> Result<Issued> {
-        let fail = |message: String| Error::Issue {
+        let fail = |message: String| Error::Ca {
             name: name.to_owned(),
             message,
         };
@@ -280,7 +280,7 @@ impl AcmeIssuer {
         .await;
         for (kind, key, value) in published {
             if let Err(err) = self.store.delete_challenge(kind, &key, &value).await {
-                tracing::warn!(error = %err, "challenge answer not withdrawn; it expires on its own");
+                tracing::warn!(error = %err.report(), "challenge answer not withdrawn; it expires on its own");
             }
         }
         outcome

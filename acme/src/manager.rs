@@ -183,7 +183,8 @@ pub struct QueueView {
     pub backoff: Vec<(String, u64)>,
 }
 
-type FlightResult = std::result::Result<Option<Arc<CertifiedKey>>, String>;
+/// One look-up's outcome, handed whole (error variant included) to every waiting handshake.
+type FlightResult = Result<Option<Arc<CertifiedKey>>>;
 
 #[derive(Debug, Clone, Copy)]
 struct Backoff {
@@ -338,16 +339,13 @@ impl CertManager {
             tokio::time::timeout(self.options.issue_timeout, flight.wait_for(Option::is_some))
                 .await;
         match waited {
-            Err(_) => Err(Error::Timeout(name.to_owned())),
-            Ok(Err(_)) => Err(Error::Issue {
+            Err(_) => Err(Error::Timeout {
                 name: name.to_owned(),
-                message: "issuance task ended without an answer".to_owned(),
             }),
-            Ok(Ok(result)) => match result.clone() {
-                Some(Ok(answer)) => Ok(answer),
-                Some(Err(message)) => Err(Error::Flight(message)),
-                None => Ok(None),
-            },
+            Ok(Err(_)) => Err(Error::Aborted {
+                name: name.to_owned(),
+            }),
+            Ok(Ok(result)) => result.clone().unwrap_or(Ok(None)),
         }
     }
 
@@ -364,7 +362,7 @@ impl CertManager {
         if let Some(me) = self.me() {
             let name = name.to_owned();
             tokio::spawn(async move {
-                let result = me.obtain(&name).await.map_err(|e| e.to_string());
+                let result = me.obtain(&name).await;
                 let _ = tx.send(Some(result));
                 lock(&me.flights).remove(&name);
             });
@@ -467,10 +465,9 @@ impl CertManager {
         let now = time::now_ms();
         let global = self.store.orders_since(now - 3_600_000, None).await?;
         if global >= i64::from(self.options.orders_per_hour) {
-            return Err(Error::RateLimited(format!(
-                "{} new orders per hour",
-                self.options.orders_per_hour
-            )));
+            return Err(Error::RateLimited {
+                limit: format!("{} new orders per hour", self.options.orders_per_hour),
+            });
         }
         if let Some(tenant) = tenant {
             let used = self
@@ -478,10 +475,12 @@ impl CertManager {
                 .orders_since(now - 86_400_000, Some(tenant))
                 .await?;
             if used >= i64::from(self.options.tenant_orders_per_day) {
-                return Err(Error::RateLimited(format!(
-                    "{} new orders per tenant per day",
-                    self.options.tenant_orders_per_day
-                )));
+                return Err(Error::RateLimited {
+                    limit: format!(
+                        "{} new orders per tenant per day",
+                        self.options.tenant_orders_per_day
+                    ),
+                });
             }
         }
         Ok(())
@@ -507,7 +506,7 @@ impl CertManager {
         };
         let result = self.order_fenced(cert_name, tenant, fence, forced).await;
         if let Err(err) = self.store.release_lease(cert_name, node).await {
-            tracing::warn!(name = cert_name, error = %err, "lease not released; it expires on its own");
+            tracing::warn!(name = cert_name, error = %err.report(), "lease not released; it expires on its own");
         }
         match &result {
             Ok(_) => {
@@ -517,12 +516,10 @@ impl CertManager {
             }
             Err(err) => {
                 let delay = self.note_failure(cert_name);
-                lock(&self.failures).insert(cert_name.to_owned(), err.to_string());
-                tracing::warn!(name = cert_name, error = %err, retry_in_s = delay.as_secs(), "issuance failed");
-                let _ = self
-                    .store
-                    .set_last_error(cert_name, Some(&err.to_string()))
-                    .await;
+                let report = err.report();
+                tracing::warn!(name = cert_name, error = %report, retry_in_s = delay.as_secs(), "issuance failed");
+                let _ = self.store.set_last_error(cert_name, Some(&report)).await;
+                lock(&self.failures).insert(cert_name.to_owned(), report);
             }
         }
         result
@@ -569,9 +566,9 @@ impl CertManager {
             last_error: None,
         };
         if !self.store.save_cert(&stored, node, fence).await? {
-            return Err(Error::Store(format!(
-                "the issuance lease on {cert_name} passed to another node; its certificate wins"
-            )));
+            return Err(Error::LeaseLost {
+                name: cert_name.to_owned(),
+            });
         }
         tracing::info!(
             name = cert_name,
@@ -592,7 +589,9 @@ impl CertManager {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Err(Error::Timeout(cert_name.to_owned()))
+        Err(Error::Timeout {
+            name: cert_name.to_owned(),
+        })
     }
 
     fn spawn_refresh(&self, name: &str) {
@@ -626,7 +625,7 @@ impl CertManager {
                 return;
             }
             Err(err) => {
-                tracing::warn!(name, error = %err, "policy unavailable; serving the held certificate");
+                tracing::warn!(name, error = %err.report(), "policy unavailable; serving the held certificate");
                 return postpone();
             }
         };
@@ -635,7 +634,7 @@ impl CertManager {
         let stored = match self.store.load_cert(&cert_name).await {
             Ok(stored) => stored,
             Err(err) => {
-                tracing::warn!(name, error = %err, "store unavailable; serving the held certificate");
+                tracing::warn!(name, error = %err.report(), "store unavailable; serving the held certificate");
                 return postpone();
             }
         };
@@ -657,15 +656,14 @@ impl CertManager {
 
     /// Renews `name`'s certificate now, whatever its schedule and backoff.
     pub async fn renew_now(&self, name: &str) -> Result<CertDetail> {
-        let name = name::normalize(name).ok_or_else(|| Error::Issue {
+        let name = name::normalize(name).ok_or_else(|| Error::InvalidName {
             name: name.to_owned(),
-            message: "not a valid DNS name".to_owned(),
         })?;
         let verdict = self.policy.check(&name).await?;
         if let Verdict::Refused { reason } = &verdict {
-            return Err(Error::Issue {
+            return Err(Error::Denied {
                 name,
-                message: format!("not authorised: {reason}"),
+                reason: reason.clone(),
             });
         }
         let cert_name = self.cert_name(&name);
@@ -782,7 +780,7 @@ impl CertManager {
                     self.renew_stored(&cert_name).await;
                 }
             }
-            Err(err) => tracing::warn!(error = %err, "renewal sweep: store unavailable"),
+            Err(err) => tracing::warn!(error = %err.report(), "renewal sweep: store unavailable"),
         }
         if !self.options.preissue {
             return;
@@ -793,7 +791,7 @@ impl CertManager {
                     self.issue_queued(&queued).await;
                 }
             }
-            Err(err) => tracing::warn!(error = %err, "pre-issuance: store unavailable"),
+            Err(err) => tracing::warn!(error = %err.report(), "pre-issuance: store unavailable"),
         }
     }
 
@@ -827,7 +825,7 @@ impl CertManager {
                 .await
             && let Err(err) = self.install(cert_name, &stored)
         {
-            tracing::warn!(name = cert_name, error = %err, "renewed certificate unusable");
+            tracing::warn!(name = cert_name, error = %err.report(), "renewed certificate unusable");
         }
         lock(&self.refreshing).remove(cert_name);
     }
@@ -845,12 +843,14 @@ impl CertManager {
                 let failures = u32::try_from(queued.attempts.saturating_add(1)).unwrap_or(u32::MAX);
                 let delay = self.retry_delay(failures);
                 let next = time::now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
-                self.store.queue_retry(&queued.name, next, &err).await
+                self.store
+                    .queue_retry(&queued.name, next, &err.report())
+                    .await
             }
             None => Ok(()),
         };
         if let Err(err) = result {
-            tracing::warn!(name = queued.name, error = %err, "queue update failed");
+            tracing::warn!(name = queued.name, error = %err.report(), "queue update failed");
         }
     }
 }

@@ -32,7 +32,7 @@ pub async fn run(loaded: Loaded, command: CertsCommand) -> anyhow::Result<ExitCo
                     ExitCode::SUCCESS
                 }
                 Err(err) => {
-                    eprintln!("error: cannot renew {name}: {err}");
+                    eprintln!("error: cannot renew {name}: {}", err.report());
                     ExitCode::FAILURE
                 }
             }

@@ -25,14 +25,14 @@ impl DbCertStore {
     }
 }
 
-fn store_err(e: impl std::fmt::Display) -> acme::Error {
-    acme::Error::Store(e.to_string())
+fn store_err(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> acme::Error {
+    acme::Error::store(e)
 }
 
 fn unseal_text(name: &str, text: &str) -> acme::Result<Vec<u8>> {
     STANDARD
         .decode(text)
-        .map_err(|_| acme::Error::Store(format!("sealed value of {name} is not base64")))
+        .map_err(|_| store_err(format!("sealed value of {name} is not base64")))
 }
 
 /// Queues `name` for background issuance inside the caller's transaction.
