@@ -192,6 +192,10 @@ struct Backoff {
     until: Instant,
 }
 
+/// How long order records are kept: budgets look back a day at most; a
+/// week of history is plenty for operators.
+const ORDER_HISTORY_MS: i64 = 7 * 86_400_000;
+
 /// Failures of names with nothing stored yet, for operators.
 type Failures = HashMap<String, String>;
 
@@ -544,6 +548,9 @@ impl CertManager {
         if self.issuer.budgeted() {
             self.check_budget(tenant).await?;
             self.store.record_order(cert_name, tenant, node).await?;
+            self.store
+                .forget_orders_before(time::now_ms() - ORDER_HISTORY_MS)
+                .await?;
         }
         self.orders.fetch_add(1, Ordering::Relaxed);
         let issued = self.issuer.issue(cert_name).await?;

@@ -3,7 +3,8 @@
 
 use std::process::ExitCode;
 
-use acme::{CertStore, Verdict};
+use acme::Verdict;
+use acme::store::{Certificates, IssueQueue};
 use anyhow::Context;
 use app::certs::DbCertStore;
 

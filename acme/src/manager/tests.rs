@@ -2,7 +2,7 @@ use std::sync::atomic::AtomicBool;
 
 use super::*;
 use crate::policy::StaticPolicy;
-use crate::store::MemoryStore;
+use crate::store::{Certificates, Challenges, IssueQueue, Leases, MemoryStore, OrderLedger};
 
 /// The local CA, counting orders, optionally slow or failing.
 struct Counting {
