@@ -17,8 +17,20 @@ use tokio_util::sync::CancellationToken;
 
 use crate::edge::Edge;
 use crate::metrics::{CACHE_RESULTS, CertLabels};
-use crate::server::{ReloadFn, upstream_pool};
 use crate::site::Site;
+use crate::upstream::upstream_pool;
+
+/// What `POST /reload` re-reads.
+#[derive(Debug, Clone)]
+pub struct Reloadable {
+    /// The SPA's directory.
+    pub static_root: std::path::PathBuf,
+    /// App nodes.
+    pub app_upstreams: Vec<String>,
+}
+
+/// Re-reads configuration for a reload.
+pub type ReloadFn = Arc<dyn Fn() -> Result<Reloadable, String> + Send + Sync>;
 
 /// What the admin handlers read.
 #[derive(Clone)]
