@@ -1,6 +1,7 @@
 use std::sync::atomic::AtomicBool;
 
 use super::*;
+use crate::LocalCa;
 use crate::policy::StaticPolicy;
 use crate::store::{Certificates, Challenges, IssueQueue, Leases, MemoryStore, OrderLedger};
 
