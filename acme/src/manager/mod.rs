@@ -3,9 +3,9 @@
 //! edge nodes) wait for it. Renewal, re-checks and pre-issuance run in the
 //! background and never hold a handshake up.
 //!
-//! By job: [`issuer`] orders (lease, budget, validation, storage),
-//! [`flight`] runs one look-up per name, [`backoff`] decides when not to
-//! order, [`renewal`] holds the background work and [`views`] what
+//! By job: `issuer.rs` orders (lease, budget, validation, storage),
+//! `flight.rs` runs one look-up per name, `backoff.rs` decides when not to
+//! order, `renewal.rs` holds the background work and `views.rs` what
 //! operators see; this module answers the handshake and holds the state.
 
 mod backoff;
@@ -198,31 +198,31 @@ impl CertManager {
         Ok(Some(self.install(name, &stored)?))
     }
 
-    /// Opens a stored certificate and caches it under `name`; a version
-    /// already held is only re-scheduled, not decrypted and parsed again.
+    /// Caches the stored certificate under `name`, opened unless the cache
+    /// holds that version already, to be looked at again at the next re-check
+    /// or its renewal time, whichever is first.
     fn install(&self, name: &str, stored: &StoredCert) -> Result<Arc<CertifiedKey>> {
         let until_renewal = Duration::from_millis(
             u64::try_from(stored.renew_after_ms - time::now_ms()).unwrap_or(0),
         );
         let next_check = Instant::now() + self.options.positive_ttl.min(until_renewal);
-        if let Some(key) = self.cache.held(name, stored.updated_ms) {
-            self.cache.postpone(name, next_check);
-            return Ok(key);
-        }
+        self.cache.install(
+            name,
+            stored.updated_ms,
+            time::from_ms(stored.not_after_ms),
+            next_check,
+            || self.open(stored),
+        )
+    }
+
+    /// Unseals a stored key and pairs it with its chain for rustls.
+    fn open(&self, stored: &StoredCert) -> Result<Arc<CertifiedKey>> {
         let key_pem = self.sealer.open(&stored.name, &stored.key_sealed)?;
         let key_pem = String::from_utf8(key_pem).map_err(|_| Error::BadCertificate {
             name: stored.name.clone(),
             message: "stored key is not text".to_owned(),
         })?;
-        let key = certified_key(&stored.name, &stored.chain_pem, &key_pem)?;
-        self.cache.insert_ready(
-            name,
-            key.clone(),
-            time::from_ms(stored.not_after_ms),
-            next_check,
-            stored.updated_ms,
-        );
-        Ok(key)
+        certified_key(&stored.name, &stored.chain_pem, &key_pem)
     }
 
     /// Deletes `name`'s stored certificate and forgets it here; the next
