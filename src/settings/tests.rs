@@ -229,3 +229,28 @@ fn trusted_proxies_take_cidr_ranges_from_the_environment() {
     ));
     assert!(err.contains("is not an IP address or CIDR range"), "{err}");
 }
+
+#[test]
+fn an_unusable_extra_root_is_named_by_its_key_and_path() {
+    let not_pem = file("this is not a certificate");
+    let path = not_pem.path().to_str().unwrap().to_owned();
+    let err = load(&sources(
+        None,
+        &[("STATUSWATCH__ACME__EXTRA_ROOT_PEM", path.as_str())],
+    ))
+    .unwrap()
+    .validated()
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("acme.extra_root_pem: `"), "{err}");
+    assert!(err.contains("no certificate in the file"), "{err}");
+    let err = load(&sources(
+        None,
+        &[("STATUSWATCH__ACME__EXTRA_ROOT_PEM", "/nonexistent/root.pem")],
+    ))
+    .unwrap()
+    .validated()
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("/nonexistent/root.pem"), "{err}");
+}
