@@ -12,6 +12,7 @@ import { switchOrganization } from '../auth/signin';
 const NAV: readonly (readonly [string, string])[] = [
   ['/monitors', 'Monitors'],
   ['/incidents', 'Incidents'],
+  ['/status-pages', 'Status pages'],
   ['/maintenance', 'Maintenance'],
   ['/alerts', 'Alert channels'],
   ['/alerts/deliveries', 'Delivery log'],
@@ -19,6 +20,8 @@ const NAV: readonly (readonly [string, string])[] = [
   ['/settings/api-keys', 'API keys'],
   ['/settings/domains', 'Domains'],
 ];
+/** Nav entries that stay current on their sub-pages (a monitor, a status page's tabs). */
+const SECTIONS = new Set(['/monitors', '/status-pages']);
 const ADMIN_NAV: readonly (readonly [string, string])[] = [
   ['/platform/tenants', 'Tenants'],
   ['/platform/audit-log', 'Audit log'],
@@ -144,7 +147,7 @@ export function Shell({ path, superuser, children }: { path: string; superuser: 
           <ul>
             {links.map(([href, text]) => (
               <li key={href}>
-                <a href={href} aria-current={path === href || (href === '/monitors' && path.startsWith('/monitors/')) ? 'page' : undefined}>
+                <a href={href} aria-current={path === href || (SECTIONS.has(href) && path.startsWith(`${href}/`)) ? 'page' : undefined}>
                   {text}
                 </a>
               </li>

@@ -80,6 +80,47 @@ export function Field(props: {
   );
 }
 
+/** A labelled multi-line text input whose API error sits right below it. */
+export function TextAreaField(props: {
+  label: string;
+  name: string;
+  value: string;
+  onInput: (v: string) => void;
+  error?: string | undefined;
+  hint?: ComponentChildren;
+  rows?: number;
+  required?: boolean;
+}) {
+  const id = `f-${props.name}`;
+  const described = [props.hint ? `${id}-hint` : '', props.error ? `${id}-err` : ''].filter(Boolean).join(' ');
+  return (
+    <div class={`field${props.error ? ' field-invalid' : ''}`}>
+      <label for={id}>{props.label}</label>
+      <textarea
+        id={id}
+        name={props.name}
+        class="textarea-prose"
+        rows={props.rows ?? 3}
+        value={props.value}
+        required={props.required}
+        aria-invalid={props.error ? true : undefined}
+        aria-describedby={described || undefined}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+      />
+      {props.hint && (
+        <p class="field-hint" id={`${id}-hint`}>
+          {props.hint}
+        </p>
+      )}
+      {props.error && (
+        <p class="field-error" id={`${id}-err`}>
+          {props.error}
+        </p>
+      )}
+    </div>
+  );
+}
+
 /** A labelled select. */
 export function SelectField(props: {
   label: string;
