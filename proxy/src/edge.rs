@@ -597,13 +597,15 @@ impl ProxyHttp for EdgeProxy {
                 }
             }
         }
-        if served_from_cache(session.cache.phase())
+        if (served_from_cache(session.cache.phase()) || is_event_stream(response))
             && let Some(compression) = session
                 .downstream_modules_ctx
                 .get_mut::<ResponseCompression>()
         {
-            // The coded forms were made when stored; the choice above stands,
-            // identity included (no compressing the same page on every hit).
+            // Cached: the coded forms were made when stored; the choice above
+            // stands, identity included (no compressing the same page on every
+            // hit). Event streams: a compressor holds events back until its
+            // buffer fills, so a browser would see none of them.
             compression.adjust_level(0);
         }
         if session.cache.enabled() || matches!(session.cache.phase(), CachePhase::Bypass) {
@@ -628,6 +630,16 @@ impl ProxyHttp for EdgeProxy {
             .metrics
             .observe_request(ctx.route.as_str(), status, elapsed);
     }
+}
+
+/// A server-sent events stream (`text/event-stream`, any parameters).
+fn is_event_stream(response: &ResponseHeader) -> bool {
+    response
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("text/event-stream"))
 }
 
 /// The outcome counted in `edge_cache_requests_total`, if the cache was asked.

@@ -2,7 +2,8 @@
 //! schema, app and edge health (the edge reached at an address while sending
 //! the platform's name as SNI: the old `curl --resolve` fix), disk, memory,
 //! certificates, the ACME queue, prober lag and leases, failing alert
-//! deliveries. A table for people, JSON for machines, exit 1 on any failure.
+//! deliveries, error lines logged in the last 15 minutes. A table for people,
+//! JSON for machines, exit 1 on any failure.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -53,6 +54,7 @@ pub async fn run(
     if !quick {
         checks.push(disk(&settings.data_dir));
         checks.push(memory());
+        checks.push(recent_errors(&loaded));
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&checks)?);
@@ -71,6 +73,26 @@ pub async fn run(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Error lines in `log.file` over the last 15 minutes (the old script's
+/// `grep ERROR`): a warning naming the newest, since one error is not an outage.
+fn recent_errors(loaded: &Loaded) -> Check {
+    const NAME: &str = "recent_errors";
+    match super::logs::recent_errors(loaded, 15 * 60) {
+        Ok(None) => Check::new(
+            NAME,
+            Status::Ok,
+            "log.file is not set; logs go to standard error",
+        ),
+        Ok(Some((0, _))) => Check::new(NAME, Status::Ok, "no error lines in the last 15 minutes"),
+        Ok(Some((n, last))) => Check::new(
+            NAME,
+            Status::Warn,
+            format!("{n} error line(s) in the last 15 minutes; newest: {last}"),
+        ),
+        Err(err) => Check::new(NAME, Status::Warn, format!("{err:#}")),
+    }
 }
 
 /// A wildcard listen address is reached on loopback.

@@ -39,14 +39,8 @@ pub fn run(
         errors,
         since: since.map(|s| cutoff(s, now_unix())).transpose()?,
     };
-    let mut files: Vec<_> = (1..=config.max_files)
-        .rev()
-        .map(|n| rotated(path, n))
-        .filter(|p| p.exists())
-        .collect();
-    if path.exists() {
-        files.push(path.to_owned());
-    } else if files.is_empty() && !follow {
+    let files = files_oldest_first(path, config.max_files);
+    if files.is_empty() && !follow {
         bail!(
             "{} does not exist yet (nothing has been logged to it)",
             path.display()
@@ -76,6 +70,49 @@ pub fn run(
             offset = print_file(path, &filter, offset)?;
         }
     }
+}
+
+/// The log files oldest first: the rotations that exist, then `log.file`.
+fn files_oldest_first(path: &Path, max_files: u32) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = (1..=max_files)
+        .rev()
+        .map(|n| rotated(path, n))
+        .filter(|p| p.exists())
+        .collect();
+    if path.exists() {
+        files.push(path.to_owned());
+    }
+    files
+}
+
+/// ERROR lines logged in the last `window_secs`, and the newest one as shown
+/// by `logs` (for `doctor`); `None` when `log.file` is not set.
+pub fn recent_errors(loaded: &Loaded, window_secs: i64) -> anyhow::Result<Option<(usize, String)>> {
+    let config = &loaded.settings.log;
+    let Some(path) = config.file.as_deref() else {
+        return Ok(None);
+    };
+    let filter = Filter {
+        errors: true,
+        since: Some(format_utc(now_unix() - window_secs)),
+    };
+    let (mut count, mut last) = (0, String::new());
+    for file in files_oldest_first(path, config.max_files) {
+        let reader = BufReader::new(
+            std::fs::File::open(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?,
+        );
+        for line in reader.lines() {
+            let line = line?;
+            let is_error = serde_json::from_str::<Value>(&line)
+                .is_ok_and(|v| v.get("level").and_then(Value::as_str) == Some("ERROR"));
+            if is_error && let Some(shown) = render(&line, &filter) {
+                count += 1;
+                last = shown;
+            }
+        }
+    }
+    Ok(Some((count, last)))
 }
 
 /// Prints complete lines from `offset`; returns the offset after the last one.

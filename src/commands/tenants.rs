@@ -140,20 +140,30 @@ async fn create(
     )
     .await;
     if existing.is_none() {
-        send_set_password_link(loaded, &created.user_id, email.as_str()).await?;
+        // The link's stamp must be the new user's password_changed_at (its
+        // creation time), or the reset page refuses it as already used.
+        let user = user_by_email(db, email.as_str())
+            .await?
+            .context("the new owner was not stored")?;
+        send_set_password_link(loaded, &user.id, user.password_changed_at, email.as_str()).await?;
     }
     Ok((created.tenant_id, created.domain))
 }
 
 /// A new owner gets a reset link, which doubles as "set your first password".
-async fn send_set_password_link(loaded: &Loaded, user_id: &str, email: &str) -> anyhow::Result<()> {
+async fn send_set_password_link(
+    loaded: &Loaded,
+    user_id: &str,
+    stamp: i64,
+    email: &str,
+) -> anyhow::Result<()> {
     let settings = &loaded.settings;
     let secret = settings
         .secret_key
         .as_ref()
         .context("secret_key is not set")?;
     let keys = app::auth::Keys::derive(secret.expose_secret().as_bytes());
-    let token = links::reset_token(&keys, user_id, 0);
+    let token = links::reset_token(&keys, user_id, stamp);
     let url = links::Page::SetPassword.link(&settings.tenancy.public_base(), &token);
     let mailer = Mailer::from_config(
         &settings.email,

@@ -457,6 +457,65 @@ async fn api_paths_are_proxied_with_forwarded_headers_and_limits() {
     assert_eq!(huge_header.status(), 431);
 }
 
+/// An upstream whose every answer is an event stream that sends one event
+/// at once and then stays open, as `GET /api/events` does.
+async fn event_stream_upstream() -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let event = "retry: 3000\n\nid: 1\nevent: monitor.check\ndata: {\"ok\":true}\n\n";
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n";
+                let chunk = format!("{head}{:x}\r\n{event}\r\n", event.len());
+                if socket.write_all(chunk.as_bytes()).await.is_ok() {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn event_streams_reach_the_client_at_once_and_uncompressed() {
+    let upstream = event_stream_upstream().await;
+    let edge = Edge::start(&[("STATUSWATCH__EDGE__APP_UPSTREAMS", upstream.to_string())]).await;
+    let client = edge.client(&["localhost"]);
+    // Browsers always offer gzip: a compressor would hold the event back.
+    for encodings in ["gzip, deflate, br, zstd", "identity"] {
+        let mut response = client
+            .get(edge.url("localhost", "/api/events"))
+            .header("accept-encoding", encodings)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(
+            response.headers().get("content-encoding").is_none(),
+            "{encodings}: {:?}",
+            response.headers()
+        );
+        let first = tokio::time::timeout(Duration::from_secs(5), response.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("{encodings}: no event within 5 s"))
+            .unwrap()
+            .unwrap();
+        let text = String::from_utf8_lossy(&first);
+        assert!(text.starts_with("retry: 3000"), "{encodings}: {text}");
+    }
+}
+
 #[tokio::test]
 async fn plain_http_redirects_answers_challenges_and_health() {
     let edge = Edge::start(&[]).await;

@@ -223,6 +223,81 @@ async fn doctor_passes_on_a_healthy_node_and_names_what_is_down() {
     );
 }
 
+#[test]
+fn doctor_warns_about_error_lines_of_the_last_15_minutes() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sw.log");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let stamp = |secs_ago: u64| {
+        let out = std::process::Command::new("date")
+            .args([
+                "-u",
+                "-d",
+                &format!("@{}", now - secs_ago),
+                "+%Y-%m-%dT%H:%M:%S",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let line = |secs_ago: u64, level: &str, message: &str| {
+        format!(
+            r#"{{"timestamp":"{}.000Z","level":"{level}","target":"app","message":"{message}"}}"#,
+            stamp(secs_ago)
+        )
+    };
+    // An old error in the rotated file, a fresh one and a warning in the current file.
+    std::fs::write(
+        dir.path().join("sw.log.1"),
+        line(3600, "ERROR", "an hour ago") + "\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &log,
+        [
+            line(120, "ERROR", "database went away"),
+            line(60, "WARN", "slow query"),
+        ]
+        .join("\n")
+            + "\n",
+    )
+    .unwrap();
+    let doctor = |file: Option<&std::path::Path>| {
+        let mut command = statuswatch(dir.path());
+        if let Some(file) = file {
+            command.env("STATUSWATCH__LOG__FILE", file);
+        }
+        let (_, stdout, stderr) =
+            output(command.args(["doctor", "--json", "--edge", "127.0.0.1:9"]));
+        let checks: Vec<Value> =
+            serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stdout}{stderr}"));
+        checks
+            .into_iter()
+            .find(|c| c["name"] == "recent_errors")
+            .unwrap_or_else(|| panic!("no recent_errors check: {stdout}"))
+    };
+    let check = doctor(Some(&log));
+    assert_eq!(check["status"], "warn", "{check}");
+    let detail = check["detail"].as_str().unwrap();
+    assert!(detail.starts_with("1 error line(s)"), "{detail}");
+    assert!(detail.contains("database went away"), "{detail}");
+    std::fs::write(&log, line(60, "INFO", "fine") + "\n").unwrap();
+    std::fs::remove_file(dir.path().join("sw.log.1")).unwrap();
+    assert_eq!(doctor(Some(&log))["status"], "ok");
+    let unset = doctor(None);
+    assert_eq!(unset["status"], "ok");
+    assert!(
+        unset["detail"]
+            .as_str()
+            .unwrap()
+            .contains("log.file is not set"),
+        "{unset}"
+    );
+}
+
 #[tokio::test]
 async fn the_edges_request_id_is_in_the_apps_log_lines_and_logs_reads_rotated_files() {
     let dir = tempfile::tempdir().unwrap();
