@@ -173,7 +173,7 @@ function PostUpdate({ incident, onDone }: { incident: PublicIncident; onDone: (i
         body: { status: s, body: text.trim() },
       });
       setBody('');
-      onDone(next, s === closing ? `${incident.kind === 'incident' ? 'Resolved' : 'Completed'}. The public page shows it.` : 'Update posted. The public page shows it.');
+      onDone(next, s === closing ? (incident.kind === 'incident' ? 'Incident resolved.' : 'Maintenance completed.') : 'Update posted.');
     } catch (x) {
       setError(x);
     } finally {

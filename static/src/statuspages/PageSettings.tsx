@@ -59,7 +59,7 @@ export default function PageSettings({ params }: PageProps) {
   return (
     <EditorFrame page={page} tab="">
       <form class="settings-form" onSubmit={(e) => void save(e)} noValidate>
-        {saved && <Notice kind="success">Saved. The public page shows the change now.</Notice>}
+        {saved && <Notice kind="success">Saved. Visitors see the change within half a minute.</Notice>}
         <ErrorNotice error={formError(error, FIELDS)} />
         <fieldset disabled={!canWrite}>
           <legend>Page</legend>

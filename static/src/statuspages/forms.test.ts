@@ -39,9 +39,12 @@ const component: Component = {
 describe('API errors in words', () => {
   it('names the field when the API words the error as a predicate', () => {
     expect(sentence('title', 'is required')).toBe('Title is required.');
+    expect(sentence('title', 'title: is required')).toBe('Title is required.');
+    expect(sentence('scheduled_until', 'scheduled_until: must be after scheduled_for')).toBe('Ends must be after starts.');
+    expect(sentence('name', 'names: are odd')).toBe('Names: are odd.');
     expect(sentence('logo_url', 'must be an https URL')).toBe('Logo URL must be an https URL.');
     expect(sentence('body', 'an incident may have at most 100 updates')).toBe('An incident may have at most 100 updates.');
-    expect(sentence('monitor_ids', 'bind at least one monitor or set manual_status')).toBe('Bind at least one monitor or set manual_status.');
+    expect(sentence('monitor_ids', 'bind at least one monitor or set manual_status')).toBe('Bind at least one monitor or set status.');
     expect(sentence('monitor_incident_id', 'is already published on this status page')).toBe('Monitor incident is already published on this status page.');
   });
 
@@ -52,7 +55,7 @@ describe('API errors in words', () => {
   });
 
   it('puts a field error beside its field and nowhere else', () => {
-    const err = new ApiError(422, 'invalid', 'must be at most 100 characters', 'title');
+    const err = new ApiError(422, 'invalid', 'title: must be at most 100 characters', 'title');
     expect(errorFor(err, 'title')).toBe('Title must be at most 100 characters.');
     expect(errorFor(err, 'description')).toBeUndefined();
     expect(formError(err, ['title'])).toBeNull();

@@ -38,11 +38,16 @@ const FIELD_LABELS: Record<string, string> = {
 /**
  * The API words field errors as a predicate ("is required", "must be at
  * most 100 characters"); beside a field or in a notice they read better as
- * a sentence naming the field: "Title is required."
+ * a sentence naming the field: "Title is required." (422 answers prefix
+ * the raw field name, "title: is required"; that prefix is dropped.)
  */
 export function sentence(field: string | undefined, message: string): string {
-  const text = message.trim();
+  let text = message.trim();
+  // 422 messages arrive as "field: predicate"; the label replaces the raw name.
+  if (field && text.startsWith(`${field}:`)) text = text.slice(field.length + 1).trim();
   const label = field ? FIELD_LABELS[field] : undefined;
+  // Other raw names inside the text ("must be after scheduled_for") read as their labels.
+  text = text.replace(/\b[a-z]+(?:_[a-z]+)+\b/g, (raw) => FIELD_LABELS[raw]?.toLowerCase() ?? raw);
   const full = label && PREDICATE.test(text) ? `${label} ${text}` : text.charAt(0).toUpperCase() + text.slice(1);
   return /[.!?]$/.test(full) ? full : `${full}.`;
 }
