@@ -77,6 +77,8 @@ export async function checkA11y(page, name) {
 
 /** Screenshots at desktop and phone width (no sideways scrolling), then axe, light and dark. */
 export async function capture(page, name) {
+  // From the top, so the sticky header is not painted in the middle of a full-page shot.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.screenshot({ path: join(shots, `${name}-1280.png`), fullPage: true });
   await page.setViewportSize({ width: 360, height: 780 });

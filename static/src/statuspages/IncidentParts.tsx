@@ -49,7 +49,7 @@ export function PublicIncidentList({ pageId, items, components, empty }: { pageI
       {items.map((i) => {
         const latest = i.updates[0];
         return (
-          <li key={i.id} class={`incident incident-${i.resolved_at ? 'resolved' : 'open'}`} data-public-incident-id={i.id}>
+          <li key={i.id} class={`incident incident-${i.resolved_at ? 'resolved' : i.kind === 'maintenance' ? 'maintenance' : 'open'}`} data-public-incident-id={i.id}>
             <div class="incident-head">
               <a class="incident-title" href={incidentPath(pageId, i.id)}>
                 {i.title}

@@ -76,7 +76,7 @@ export default function PageSettings({ params }: PageProps) {
             onChange={(c) => set('is_default')(c || (page.data?.is_default ?? false))}
             error={errorFor(error, 'is_default')}
           />
-          {page.data?.is_default && <p class="field-hint">To move /status/ to another page, make that page the default.</p>}
+          {page.data?.is_default && <p class="field-hint hint-block">To move /status/ to another page, make that page the default.</p>}
           <SelectField
             name="domain_id"
             label="Custom domain"
