@@ -5,7 +5,7 @@
 #
 #   bench/acme/run.sh                          # 20 sequential, 50 at once, 1k/10k certs
 #   MEMORY_STEPS=500,2000 SERVERS=statuswatch bench/acme/run.sh
-#   NO_BUILD=1 bench/acme/run.sh                # reuse the release binary already built
+#   NO_BUILD=1 bench/acme/run.sh                # reuse the production binary already built
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/setup.sh
@@ -13,8 +13,8 @@ source scripts/lib/setup.sh
 ensure_commands "caddy:caddy" "pebble:pebble" "taskset:util-linux" "openssl:openssl" "python3:python3"
 if [[ -z "${NO_BUILD:-}" ]]; then
   build_spa >&2
-  echo "==> building statuswatch (release)" >&2
-  cargo build --release --locked --bin statuswatch >&2
+  echo "==> building statuswatch (profile production: fat LTO)" >&2
+  cargo build --profile production --locked --bin statuswatch >&2
 fi
 
 WORK=$(mktemp -d)
@@ -30,4 +30,4 @@ printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$WORK/san.ext"
 openssl x509 -req -in "$WORK/pebble.csr" -CA "$WORK/pebble-ca.pem" -CAkey "$WORK/pebble-ca.key" \
   -CAcreateserial -days 2 -extfile "$WORK/san.ext" -out "$WORK/pebble-cert.pem" 2>/dev/null
 
-WORK="$WORK" SW_BINARY="${CARGO_TARGET_DIR:-target}/release/statuswatch" python3 bench/acme/bench.py
+WORK="$WORK" SW_BINARY="${CARGO_TARGET_DIR:-target}/production/statuswatch" python3 bench/acme/bench.py

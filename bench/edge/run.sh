@@ -21,8 +21,8 @@ CLIENT_CPU=1
 
 ensure_commands "caddy:caddy" "nginx:nginx" "wrk:wrk" "h2load:nghttp2-client" "taskset:util-linux" "openssl:openssl"
 build_spa >&2
-echo "==> building statuswatch (release)" >&2
-cargo build --release --locked --bin statuswatch >&2
+echo "==> building statuswatch (profile production: fat LTO)" >&2
+cargo build --profile production --locked --bin statuswatch >&2
 
 WORK=$(mktemp -d)
 # nginx's workers run unprivileged: they must be able to read the site.
@@ -38,7 +38,12 @@ trap cleanup EXIT
 # The same files for everyone: the SPA build plus a 150 KB hashed asset.
 cp -r static/dist "$WORK/site"
 mkdir -p "$WORK/site/assets"
-head -c 112500 /dev/urandom | base64 -w0 > "$WORK/site/assets/bench-150k.js"
+# Real JavaScript (the SPA's own chunks, repeated), so compression costs what it
+# costs on a real asset; base64 noise would compress far worse than any bundle.
+while [ "$(cat "$WORK/site/assets/bench-150k.js" 2>/dev/null | wc -c)" -lt 153600 ]; do
+  cat static/dist/assets/*.js >> "$WORK/site/assets/bench-150k.js"
+done
+truncate -s 153600 "$WORK/site/assets/bench-150k.js"
 
 # One certificate for localhost for Caddy and nginx (StatusWatch issues its own).
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
@@ -75,7 +80,7 @@ STATUSWATCH__EDGE__HTTP_LISTEN=127.0.0.1:18081 \
 STATUSWATCH__EDGE__ADMIN_LISTEN=127.0.0.1:18019 \
 STATUSWATCH__EDGE__APP_UPSTREAMS=$UP \
 STATUSWATCH__EDGE__STATIC_ROOT="$WORK/site" \
-  taskset -c $SERVER_CPU ./target/release/statuswatch serve --data-dir "$WORK/sw" > "$WORK/sw.log" 2>&1 &
+  taskset -c $SERVER_CPU "${CARGO_TARGET_DIR:-target}/production/statuswatch" serve --data-dir "$WORK/sw" > "$WORK/sw.log" 2>&1 &
 PIDS+=($!)
 SW_PID=$!
 
@@ -254,7 +259,7 @@ h2_rps() { # port path
 rss_mb() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 SERVERS=${SERVERS:-sw caddy nginx}
-ROWS=${ROWS:-proxy index asset handshake h2}
+ROWS=${ROWS:-proxy index index-gz asset asset-gz handshake h2}
 # REPEAT rounds, servers alternating within each round, so slow drifts of the
 # shared VM hit every server alike; each cell is the median of its rounds.
 REPEAT=${REPEAT:-1}
@@ -271,6 +276,8 @@ for round in $(seq 1 "$REPEAT"); do
         proxy) value=$(wrk_rps $port /api/bench) ;;
         index) value=$(wrk_rps $port /) ;;
         asset) value=$(wrk_rps $port /assets/bench-150k.js) ;;
+        asset-gz) value=$(wrk_rps $port /assets/bench-150k.js -H "Accept-Encoding: gzip") ;;
+        index-gz) value=$(wrk_rps $port / -H "Accept-Encoding: gzip") ;;
         handshake) value=$(wrk_rps $port /api/bench -H "Connection: close") ;;
         h2) value=$(h2_rps $port /api/bench) ;;
       esac
@@ -296,7 +303,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 echo
 echo "| row ($CONNS connections, ${DURATION}s, 1 server core) | StatusWatch | Caddy $(caddy version | cut -d' ' -f1) | nginx $(nginx -v 2>&1 | cut -d/ -f2) | SW / Caddy | SW / nginx |"
 echo "|---|---:|---:|---:|---:|---:|"
-for row in proxy:"HTTPS keep-alive, proxied small JSON (req/s)" index:"static index.html (req/s)" asset:"static 150 KB asset (req/s)" handshake:"new TLS handshake per request (req/s)" h2:"HTTP/2 proxied small JSON, 10 streams (req/s)"; do
+for row in proxy:"HTTPS keep-alive, proxied small JSON (req/s)" index:"static index.html (req/s)" index-gz:"static index.html, Accept-Encoding: gzip (req/s)" asset:"static 150 KB asset (req/s)" asset-gz:"static 150 KB asset, Accept-Encoding: gzip (req/s)" handshake:"new TLS handshake per request (req/s)" h2:"HTTP/2 proxied small JSON, 10 streams (req/s)"; do
   key=${row%%:*}; label=${row#*:}
   [ -n "${R[sw,$key]:-}" ] || continue
   echo "| $label | ${R[sw,$key]} | ${R[caddy,$key]:-} | ${R[nginx,$key]:-} | $(ratio "${R[sw,$key]}" "${R[caddy,$key]:-0}") | $(ratio "${R[sw,$key]}" "${R[nginx,$key]:-0}") |"
@@ -305,7 +312,7 @@ echo "| RSS after the run (MB) | ${R[sw,rss]} | ${R[caddy,rss]} | ${R[nginx,rss]
 if [[ " $SERVERS " == *" caddy-routes "* ]]; then
   echo
   echo "Caddy routing only (no headers, no compression):"
-  for key in proxy index asset handshake h2; do
+  for key in proxy index index-gz asset asset-gz handshake h2; do
     [ -n "${R[caddy-routes,$key]:-}" ] || continue
     echo "- $key: ${R[caddy-routes,$key]} req/s; SW / it: $(ratio "${R[sw,$key]:-0}" "${R[caddy-routes,$key]}")"
   done

@@ -25,9 +25,9 @@ ensure_commands "nginx:nginx" "prometheus-blackbox-exporter:prometheus-blackbox-
   "taskset:util-linux" "psql:postgresql-client"
 ensure_postgres
 build_spa >&2
-echo "==> building statuswatch (release)" >&2
-cargo build --release --locked --bin statuswatch >&2
-BIN=${CARGO_TARGET_DIR:-target}/release/statuswatch
+echo "==> building statuswatch (profile production: fat LTO)" >&2
+cargo build --profile production --locked --bin statuswatch >&2
+BIN=${CARGO_TARGET_DIR:-target}/production/statuswatch
 
 WORK=$(mktemp -d)
 chmod 755 "$WORK"
