@@ -13,7 +13,7 @@ import { errorFor, formError, incidentPatch, patchValues, type Component, type I
 import { Badge, ComponentChecklist } from './IncidentParts';
 import { INCIDENT_IMPACTS, UPDATE_STATUSES, finalStatus, impactLabel, updateStatusLabel, type Impact } from './labels';
 import { editorPath } from './links';
-import { byPosition } from './order';
+import { pageOrder } from './order';
 
 /** The status an update most likely sets next (the one after the current). */
 export function nextStatus(i: Pick<PublicIncident, 'kind' | 'status'>): string {
@@ -33,12 +33,13 @@ export default function IncidentDetail({ params }: PageProps) {
   const page = usePage(id);
   const incident = useAsync((signal) => api.get('/api/status-pages/{id}/incidents/{incident_id}', { params: { id, incident_id: incidentId }, signal }), [id, incidentId]);
   const comps = useAsync((signal) => api.get('/api/status-pages/{id}/components', { params: { id }, signal }), [id]);
+  const groups = useAsync((signal) => api.get('/api/status-pages/{id}/groups', { params: { id }, signal }), [id]);
   const canWrite = useCanWrite();
   const [editing, setEditing] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const i = incident.data;
-  const components = byPosition(comps.data ?? []);
+  const components = pageOrder(groups.data ?? [], comps.data ?? []);
   const names = new Map(components.map((c) => [c.id, c.name]));
   const tab = i?.kind === 'maintenance' ? 'maintenance' : 'incidents';
 

@@ -13,7 +13,7 @@ import { EditorFrame, useCanWrite, usePage } from './Editor';
 import { formError, isOpen, type NewIncident, type PublicIncident } from './forms';
 import { IncidentForm, PublicIncidentList } from './IncidentParts';
 import type { IncidentKind } from './labels';
-import { byPosition } from './order';
+import { pageOrder } from './order';
 import { incidentPath } from './links';
 import { useState } from 'preact/hooks';
 
@@ -21,8 +21,9 @@ export function KindTab({ id, kind }: { id: string; kind: IncidentKind }) {
   const page = usePage(id);
   const incidents = useAsync((signal) => api.get('/api/status-pages/{id}/incidents', { params: { id }, query: { kind, limit: 100 }, signal }), [id, kind]);
   const comps = useAsync((signal) => api.get('/api/status-pages/{id}/components', { params: { id }, signal }), [id]);
+  const groups = useAsync((signal) => api.get('/api/status-pages/{id}/groups', { params: { id }, signal }), [id]);
   const canWrite = useCanWrite();
-  const components = byPosition(comps.data ?? []);
+  const components = pageOrder(groups.data ?? [], comps.data ?? []);
   const names = new Map(components.map((c) => [c.id, c.name]));
   const list = incidents.data ?? [];
   const open = list.filter(isOpen);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { byPosition, move, nextPosition } from './order';
+import { byPosition, move, nextPosition, pageOrder } from './order';
 
 const item = (id: string, position: number, created_at = 0) => ({ id, position, created_at });
 
@@ -65,5 +65,17 @@ describe('display order', () => {
   it('puts new items after the last', () => {
     expect(nextPosition([])).toBe(0);
     expect(nextPosition([item('a', 3), item('b', 1)])).toBe(4);
+  });
+
+  it('lists components group by group, then the ungrouped, as the public page does', () => {
+    const groups = [item('g2', 1), item('g1', 0)];
+    const comps = [
+      { ...item('loose', 0), group_id: null },
+      { ...item('b', 1), group_id: 'g1' },
+      { ...item('a', 0), group_id: 'g1' },
+      { ...item('c', 0), group_id: 'g2' },
+      { ...item('orphan', 5), group_id: 'gone' },
+    ];
+    expect(pageOrder(groups, comps).map((c) => c.id)).toEqual(['a', 'b', 'c', 'loose', 'orphan']);
   });
 });

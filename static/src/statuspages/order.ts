@@ -46,3 +46,12 @@ export function move<T extends Positioned>(items: readonly T[], id: string, delt
 export function nextPosition(items: readonly Positioned[]): number {
   return items.reduce((max, i) => Math.max(max, i.position + 1), 0);
 }
+
+/** Components as the public page lists them: group by group (in order), then those without a group. */
+export function pageOrder<C extends Positioned & { group_id?: string | null }>(groups: readonly Positioned[], components: readonly C[]): C[] {
+  const known = new Set(groups.map((g) => g.id));
+  const out: C[] = [];
+  for (const g of byPosition(groups)) out.push(...byPosition(components.filter((c) => c.group_id === g.id)));
+  out.push(...byPosition(components.filter((c) => !c.group_id || !known.has(c.group_id))));
+  return out;
+}
