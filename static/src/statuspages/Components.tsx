@@ -1,10 +1,11 @@
 //! `/status-pages/:id/components`: the page's groups and components, their
 //! order (move up / down), and adding or changing them.
 
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import type { Monitor } from '../api/models';
 import type { PageProps } from '../app/pages';
+import { subscribeEvents } from '../live/stream';
 import { ErrorNotice, Field, Loading, Notice, StateBadge } from '../ui/components';
 import { useAsync } from '../ui/useAsync';
 import { ComponentForm } from './ComponentForm';
@@ -26,6 +27,15 @@ export default function Components({ params }: PageProps) {
   const [editing, setEditing] = useState<string | null>(null);
   const [addTo, setAddTo] = useState<string>('');
   const [formKey, setFormKey] = useState(0);
+
+  // Monitor states beside the components they drive follow the live stream.
+  useEffect(
+    () =>
+      subscribeEvents((ev) => {
+        if (ev.type === 'monitor.state') monitors.update((d) => d.map((m) => (m.id === ev.monitor_id ? { ...m, state: ev.state } : m)));
+      }),
+    [],
+  );
 
   const orderedGroups = byPosition(groups.data ?? []);
   const all = comps.data ?? [];

@@ -2,9 +2,11 @@
 //! people wrote on the page, opening a new one, and (incidents) publishing a
 //! monitor's automatic incident with one click.
 
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import type { Incident } from '../api/models';
 import type { PageProps } from '../app/pages';
+import { subscribeEvents } from '../live/stream';
 import { navigate } from '../router/history';
 import { ErrorNotice, Loading } from '../ui/components';
 import { dateTime } from '../ui/format';
@@ -15,7 +17,6 @@ import { IncidentForm, PublicIncidentList } from './IncidentParts';
 import type { IncidentKind } from './labels';
 import { pageOrder } from './order';
 import { incidentPath } from './links';
-import { useState } from 'preact/hooks';
 
 export function KindTab({ id, kind }: { id: string; kind: IncidentKind }) {
   const page = usePage(id);
@@ -75,6 +76,14 @@ function PublishMonitorIncidents({ pageId, published }: { pageId: string; publis
   const monitors = useAsync((signal) => api.get('/api/monitors', { signal }), []);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  // Outages appear (and leave) as they happen.
+  useEffect(
+    () =>
+      subscribeEvents((ev) => {
+        if (ev.type === 'incident.opened' || ev.type === 'incident.resolved') incidents.reload();
+      }),
+    [],
+  );
   const done = new Set(published.map((p) => p.monitor_incident_id).filter(Boolean));
   const names = new Map((monitors.data ?? []).map((m) => [m.id, m.name]));
   const candidates = (incidents.data ?? []).filter((i: Incident) => !i.resolved_at && !done.has(i.id));
