@@ -1,5 +1,6 @@
 //! Outgoing mail: SMTP through lettre, or the log when email is off.
 
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -97,6 +98,16 @@ impl Mailer {
 
     /// Sends one mail.
     pub async fn send(&self, mail: Mail) -> Result<(), MailError> {
+        self.send_with_headers(mail, &[]).await
+    }
+
+    /// Sends one mail with extra header fields (ASCII names, e.g.
+    /// `List-Unsubscribe`); values are encoded as the header needs.
+    pub async fn send_with_headers(
+        &self,
+        mail: Mail,
+        headers: &[(&'static str, String)],
+    ) -> Result<(), MailError> {
         match self {
             Self::Log { include_body } => {
                 if *include_body {
@@ -111,9 +122,14 @@ impl Mailer {
                     .to
                     .parse::<Mailbox>()
                     .map_err(|e| MailError::Build(format!("recipient: {e}")))?;
-                let message = Message::builder()
-                    .from(from.clone())
-                    .to(to)
+                let mut builder = Message::builder().from(from.clone()).to(to);
+                for (name, value) in headers {
+                    builder = builder.raw_header(HeaderValue::new(
+                        HeaderName::new_from_ascii_str(name),
+                        value.clone(),
+                    ));
+                }
+                let message = builder
                     .subject(mail.subject)
                     .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))
                     .map_err(|e| MailError::Build(e.to_string()))?;

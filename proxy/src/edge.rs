@@ -299,6 +299,26 @@ impl ProxyHttp for EdgeProxy {
             .await?;
             return Ok(true);
         }
+        if session
+            .as_downstream()
+            .as_http1()
+            .is_some_and(|h1| has_ambiguous_framing(&h1.get_headers_raw_bytes()))
+        {
+            // RFC 9112 §6.1: the body's end would be read one way here and
+            // perhaps another way by the next hop, which is how requests are
+            // smuggled. Refuse, and close: the rest of the bytes are not ours to parse.
+            ctx.route = Route::Refused;
+            session.set_keepalive(None);
+            respond_plain(
+                session,
+                &edge.headers,
+                400,
+                "bad request: both Content-Length and Transfer-Encoding",
+                &request_id,
+            )
+            .await?;
+            return Ok(true);
+        }
         let path = session.req_header().uri.path();
         // The app's metrics and its Caddy-compatible ask hook are for operators, not the internet.
         if path == "/metrics" || path.starts_with("/metrics/") || path.starts_with("/api/internal/")
@@ -632,6 +652,20 @@ impl ProxyHttp for EdgeProxy {
     }
 }
 
+/// An HTTP/1 request head (raw bytes, as the client sent them) that declares
+/// its body length twice, by `Content-Length` and by `Transfer-Encoding`.
+/// Pingora drops the `Content-Length` of such a request before the filters
+/// run, so the raw head is the only place the conflict is still visible.
+fn has_ambiguous_framing(head: &[u8]) -> bool {
+    let (mut length, mut transfer) = (false, false);
+    for line in head.split(|b| *b == b'\n') {
+        let name = line.split(|b| *b == b':').next().unwrap_or_default();
+        length |= name.eq_ignore_ascii_case(b"content-length");
+        transfer |= name.eq_ignore_ascii_case(b"transfer-encoding");
+    }
+    length && transfer
+}
+
 /// A server-sent events stream (`text/event-stream`, any parameters).
 fn is_event_stream(response: &ResponseHeader) -> bool {
     response
@@ -842,6 +876,25 @@ pub fn byte_range(header: &str, len: u64) -> Option<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn framing_declared_twice_is_ambiguous() {
+        let head = |lines: &str| format!("POST / HTTP/1.1\r\nHost: a\r\n{lines}\r\n").into_bytes();
+        assert!(has_ambiguous_framing(&head(
+            "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n"
+        )));
+        assert!(has_ambiguous_framing(&head(
+            "transfer-encoding: chunked\r\nCONTENT-LENGTH: 4\r\n"
+        )));
+        assert!(!has_ambiguous_framing(&head("Content-Length: 4\r\n")));
+        assert!(!has_ambiguous_framing(&head(
+            "Transfer-Encoding: chunked\r\n"
+        )));
+        // A header merely mentioning the other name is not a second declaration.
+        assert!(!has_ambiguous_framing(&head(
+            "Content-Length: 4\r\nX-Note: transfer-encoding: chunked\r\n"
+        )));
+    }
 
     #[test]
     fn request_id_prefixes_differ_between_processes() {

@@ -1,5 +1,6 @@
 //! The prober role: the scheduler that checks monitors, the alert delivery
-//! worker, and roll-ups with retention. `statuswatch prober` runs it alone
+//! worker, status-page subscriber deliveries (and announcing maintenance as
+//! it starts), and roll-ups with retention. `statuswatch prober` runs it alone
 //! (several processes share one PostgreSQL through leases); `serve` runs it
 //! beside the app and the edge.
 
@@ -14,7 +15,10 @@ use app::monitor::metrics::ProberMetrics;
 use app::monitor::probe::Probes;
 use app::monitor::rollup;
 use app::monitor::scheduler::Scheduler;
+use app::status_page::subscribers::delivery::SubscriberDeliveryWorker;
+use app::status_page::subscribers::notify::MaintenanceStarts;
 use prometheus_client::registry::Registry;
+use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
 use crate::settings::{Environment, Loaded};
@@ -23,6 +27,8 @@ use crate::settings::{Environment, Loaded};
 const ROLLUP_EVERY: Duration = Duration::from_secs(300);
 /// First delay before a failed alert is retried, ms (then ×4 each time).
 const ALERT_BACKOFF_MS: i64 = 10_000;
+/// How often maintenance whose start has come is announced to subscribers.
+const MAINTENANCE_STARTS_EVERY: Duration = Duration::from_secs(30);
 
 /// Registers the prober's metrics in the process registry.
 pub fn register(registry: &mut Registry) -> ProberMetrics {
@@ -62,6 +68,20 @@ pub async fn run(
         probes.guard().clone(),
     );
     let scheduler = Scheduler::new(db.clone(), probes, settings.prober.clone(), metrics.clone());
+    // Subscriber mails carry signed unsubscribe links, so they need the app's keys.
+    let secret = settings
+        .secret_key
+        .as_ref()
+        .map(|k| k.expose_secret().as_bytes().to_vec())
+        .context("secret_key is not set")?;
+    let subscriber_worker = SubscriberDeliveryWorker::new(
+        db.clone(),
+        sender.clone(),
+        app::auth::Keys::derive(&secret),
+        scheduler.owner().to_owned(),
+        ALERT_BACKOFF_MS,
+        metrics.clone(),
+    );
     let worker = DeliveryWorker::new(
         db.clone(),
         sender,
@@ -77,6 +97,8 @@ pub async fn run(
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(scheduler.run(shutdown.clone()));
     tasks.spawn(worker.run(shutdown.clone()));
+    tasks.spawn(subscriber_worker.run(shutdown.clone()));
+    tasks.spawn(MaintenanceStarts::new(db.clone(), MAINTENANCE_STARTS_EVERY).run(shutdown.clone()));
     tasks.spawn(rollup::run(
         db,
         settings.prober.clone(),

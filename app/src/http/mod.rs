@@ -26,6 +26,9 @@ pub mod site;
 pub mod status_pages;
 pub mod status_pages_components;
 pub mod status_pages_incidents;
+pub mod status_subscribers;
+pub mod status_subscribers_admin;
+pub mod status_subscribers_links;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -379,6 +382,25 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             Tenant(Member),
             status_pages_incidents::add_update,
         )
+        // Status-page subscribers (admin).
+        .add(
+            M::GET,
+            "/api/status-pages/{id}/subscribers",
+            Tenant(Member),
+            status_subscribers_admin::list,
+        )
+        .add(
+            M::GET,
+            "/api/status-pages/{id}/subscribers.csv",
+            Tenant(Member),
+            status_subscribers_admin::export,
+        )
+        .add(
+            M::DELETE,
+            "/api/status-pages/{id}/subscribers/{subscriber_id}",
+            Tenant(Admin),
+            status_subscribers_admin::delete,
+        )
         // Public status pages (HTML); the Host picks the page.
         .add(M::GET, "/", Public, public_status::root)
         .add(M::GET, "/status", Public, public_status::status_redirect)
@@ -412,6 +434,37 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             "/status/components/{id}/badge.svg",
             Public,
             public_status_api::component_badge,
+        )
+        // Subscribing to the Host's page; links from mails.
+        .add(
+            M::POST,
+            "/status/subscribe",
+            Public,
+            status_subscribers::subscribe,
+        )
+        .add(
+            M::GET,
+            "/status/subscribe/confirm",
+            Public,
+            status_subscribers_links::confirm_page,
+        )
+        .add(
+            M::POST,
+            "/status/subscribe/confirm",
+            Public,
+            status_subscribers_links::confirm,
+        )
+        .add(
+            M::GET,
+            "/status/unsubscribe",
+            Public,
+            status_subscribers_links::unsubscribe_page,
+        )
+        .add(
+            M::POST,
+            "/status/unsubscribe",
+            Public,
+            status_subscribers_links::unsubscribe,
         )
         // Statuspage-compatible public API; the Host picks the page.
         .add(

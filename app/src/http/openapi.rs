@@ -7,7 +7,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use super::{
     admin, alert_channels, api_keys, auth, certs, domains, events, health, heartbeat, incidents,
     invitations, maintenance, members, monitors, observe, public_status, public_status_api, site,
-    status_pages, status_pages_components, status_pages_incidents,
+    status_pages, status_pages_components, status_pages_incidents, status_subscribers,
+    status_subscribers_admin, status_subscribers_links,
 };
 
 /// The document; a test checks that every route of the route table is in it.
@@ -43,6 +44,9 @@ use super::{
         public_status_api::incidents_json, public_status_api::unresolved,
         public_status_api::scheduled_maintenances, public_status_api::history_atom,
         public_status_api::history_rss, public_status_api::page_badge, public_status_api::component_badge,
+        status_subscribers_admin::list, status_subscribers_admin::export, status_subscribers_admin::delete,
+        status_subscribers::subscribe, status_subscribers_links::confirm_page, status_subscribers_links::confirm,
+        status_subscribers_links::unsubscribe_page, status_subscribers_links::unsubscribe,
         admin::list, admin::get, admin::suspend, admin::resume, admin::audit_log,
         events::stream,
     ),

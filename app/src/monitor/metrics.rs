@@ -16,6 +16,13 @@ pub struct CheckLabels {
     pub outcome: &'static str,
 }
 
+/// Labels of a subscriber delivery attempt: one of a small fixed set.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeliveryLabels {
+    /// `sent`, `failed` (this attempt) or `skipped` (nothing left to send).
+    pub outcome: &'static str,
+}
+
 /// The prober's metrics.
 #[derive(Debug, Clone)]
 pub struct ProberMetrics {
@@ -33,6 +40,9 @@ pub struct ProberMetrics {
     pub alerts_sent: Counter,
     /// `prober_alerts_failed_total`: alert delivery attempts that failed.
     pub alerts_failed: Counter,
+    /// `prober_subscriber_deliveries_total`: status-page subscriber mails and
+    /// webhook calls attempted, by outcome.
+    pub subscriber_deliveries: Family<DeliveryLabels, Counter>,
 }
 
 impl Default for ProberMetrics {
@@ -47,6 +57,7 @@ impl Default for ProberMetrics {
             write_batches: Counter::default(),
             alerts_sent: Counter::default(),
             alerts_failed: Counter::default(),
+            subscriber_deliveries: Family::default(),
         }
     }
 }
@@ -90,6 +101,11 @@ impl ProberMetrics {
             "alerts_failed",
             "Alert delivery attempts that failed",
             metrics.alerts_failed.clone(),
+        );
+        r.register(
+            "subscriber_deliveries",
+            "Status-page subscriber mails and webhook calls attempted, by outcome",
+            metrics.subscriber_deliveries.clone(),
         );
         metrics
     }

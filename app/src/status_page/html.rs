@@ -30,7 +30,9 @@ pub static CSP: LazyLock<String> = LazyLock::new(|| {
 /// Incidents per page of history.
 pub const HISTORY_PAGE: i64 = 10;
 
-fn layout(title: &str, view: Option<&PageView>, body: Markup) -> Markup {
+/// The frame of every HTML answer: head with the inline stylesheet, the
+/// organization header when `view` is given, and the footer.
+pub(crate) fn layout(title: &str, view: Option<&PageView>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -240,8 +242,42 @@ pub fn page(view: &PageView, history: &[PublicIncident], history_page: i64, more
                 }
             }
         }
+        (subscribe_form(view))
     };
     layout(&format!("{} status", view.page.title), Some(view), body).into_string()
+}
+
+/// The sign-up form for updates by mail: a plain form post (no script, and
+/// nothing per visitor, since shared caches keep this page), with a choice
+/// of the visible components; choosing none means all.
+fn subscribe_form(view: &PageView) -> Markup {
+    let visible: Vec<&ComponentView> = view.components.iter().filter(|c| c.visible()).collect();
+    html! {
+        section aria-labelledby="subscribe" {
+            h2 #subscribe { "Get updates" }
+            form method="post" action="/status/subscribe" {
+                p {
+                    label for="subscribe-email" { "Email address" } " "
+                    input #subscribe-email type="email" name="email" required autocomplete="email" maxlength="254";
+                }
+                @if !visible.is_empty() {
+                    fieldset {
+                        legend { "Only these components (choose none for all)" }
+                        @for c in &visible {
+                            label { input type="checkbox" name="components" value=(c.component.id); " " (c.component.name) }
+                            " "
+                        }
+                    }
+                }
+                p { button type="submit" { "Subscribe" } }
+            }
+            p.mute {
+                "We mail you a link to confirm; every mail has a one-click unsubscribe link. "
+                "The " a href="/status/history.atom" { "Atom" } " and " a href="/status/history.rss" { "RSS" }
+                " feeds need no sign-up."
+            }
+        }
+    }
 }
 
 /// One incident or maintenance with every update.

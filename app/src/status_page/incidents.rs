@@ -2,7 +2,8 @@
 //! with their updates (Statuspage's statuses: `investigating → identified →
 //! monitoring → resolved` for incidents, `scheduled → in_progress → verifying
 //! → completed` for maintenance); and publishing a monitor's automatic
-//! incident as a public one.
+//! incident as a public one. Each change that subscribers hear of is
+//! announced in the same transaction ([`super::subscribers::notify`]).
 
 use std::collections::BTreeMap;
 
@@ -509,6 +510,7 @@ async fn insert(
     set_components(&mut tx, tenant_id, page_id, &id, &c.component_ids).await?;
     add_update_in(&mut tx, tenant_id, &id, &c.status, &c.body, now).await?;
     touch(&mut tx, tenant_id, page_id, now).await?;
+    super::subscribers::notify::on_created(&mut tx, tenant_id, page_id, &id, now).await?;
     tx.commit().await?;
     get(db, tenant_id, page_id, &id).await
 }
@@ -681,6 +683,7 @@ pub async fn add_update(
     .await?;
     add_update_in(&mut tx, tenant_id, id, &status, &body, now).await?;
     touch(&mut tx, tenant_id, page_id, now).await?;
+    super::subscribers::notify::on_update(&mut tx, tenant_id, page_id, id, now).await?;
     tx.commit().await?;
     get(db, tenant_id, page_id, id).await
 }

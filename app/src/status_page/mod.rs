@@ -3,7 +3,8 @@
 //! for them; plus the read model the public page, its JSON, feeds and badges
 //! are rendered from.
 //!
-//! Subscribers (later) hang off `status_pages` and `status_components` by id.
+//! Subscribers ([`subscribers`]) hang off `status_pages` and
+//! `status_components` by id and hear of incidents and maintenance.
 
 pub mod badge;
 pub mod components;
@@ -14,6 +15,7 @@ pub mod incidents;
 pub mod model;
 pub mod pages;
 pub mod statuspage_json;
+pub mod subscribers;
 pub mod view;
 
 use serde::{Deserialize, Deserializer};

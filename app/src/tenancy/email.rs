@@ -78,4 +78,38 @@ mod tests {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?}");
         }
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4096))]
+
+            /// An accepted address is at most 254 bytes, has one `@` with a
+            /// dotted domain, carries no whitespace or control character (so it
+            /// cannot split a mail header), and parses to itself.
+            #[test]
+            fn accepted_addresses_are_safe_and_stable(raw in "\\PC{0,80}|[A-Za-z0-9@. \\r\\n<>,;\"+_-]{0,80}") {
+                if let Ok(email) = EmailAddress::parse(&raw) {
+                    let e = email.as_str();
+                    prop_assert!(e.len() <= 254, "{e}");
+                    prop_assert!(!e.chars().any(|c| c.is_whitespace() || c.is_control()), "{e:?}");
+                    prop_assert!(!e.contains(['<', '>', ',', ';', '"']), "{e}");
+                    let (_, domain) = e.rsplit_once('@').unwrap();
+                    prop_assert!(domain.contains('.'), "{e}");
+                    prop_assert_eq!(EmailAddress::parse(e), Ok(email.clone()));
+                }
+            }
+
+            /// Plain addresses are accepted and lowercased.
+            #[test]
+            fn plain_addresses_are_accepted(local in "[A-Za-z0-9]([A-Za-z0-9._+-]{0,20}[A-Za-z0-9])?", domain in "[a-z0-9]{1,10}\\.[a-z]{2,6}") {
+                prop_assume!(!local.contains(".."));
+                let given = format!("{local}@{domain}");
+                prop_assert_eq!(EmailAddress::parse(&given).map(|e| e.as_str().to_owned()), Ok(given.to_lowercase()));
+            }
+        }
+    }
 }

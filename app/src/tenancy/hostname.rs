@@ -94,4 +94,53 @@ mod tests {
             assert!(Hostname::parse_custom(bad, "sw.io").is_err(), "{bad}");
         }
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn valid_labels(name: &str) -> bool {
+            name.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4096))]
+
+            /// An accepted name is lowercase, at most 253 bytes, of two or more
+            /// valid labels, not an address, not ours, and parses to itself.
+            #[test]
+            fn accepted_names_are_public_dns_names(raw in "\\PC{0,80}|[A-Za-z0-9.:\\[\\]-]{0,80}") {
+                if let Ok(name) = Hostname::parse_custom(&raw, "statuswatch.example") {
+                    let n = name.as_str();
+                    prop_assert!(n.len() <= 253 && n.contains('.'), "{n}");
+                    prop_assert!(valid_labels(n), "{n}");
+                    prop_assert!(n.parse::<IpAddr>().is_err(), "{n}");
+                    prop_assert!(!n.ends_with(".statuswatch.example") && n != "statuswatch.example", "{n}");
+                    prop_assert!(!n.ends_with(".localhost"), "{n}");
+                    prop_assert_eq!(Hostname::parse_custom(n, "statuswatch.example"), Ok(name.clone()));
+                }
+            }
+
+            /// Well-formed names are accepted; ours never are.
+            #[test]
+            fn well_formed_names_are_accepted(labels in prop::collection::vec("[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", 1..5), tld in "[a-z]{2,10}") {
+                let name = format!("{}.{tld}", labels.join("."));
+                prop_assume!(tld != "localhost");
+                prop_assert_eq!(
+                    Hostname::parse_custom(&format!(" {}. ", name.to_ascii_uppercase()), "statuswatch.example").map(|h| h.as_str().to_owned()),
+                    Ok(name.clone())
+                );
+                let ours = format!("{}.statuswatch.example", labels.join("."));
+                prop_assert!(Hostname::parse_custom(&ours, "statuswatch.example").is_err());
+            }
+        }
+    }
 }

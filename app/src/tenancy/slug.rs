@@ -130,4 +130,39 @@ mod tests {
         }
         assert!(Slug::parse("mybrand", &["MyBrand".to_owned()]).is_err());
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4096))]
+
+            /// Whatever comes in, an accepted slug is a lowercase DNS label of
+            /// 3–40 characters, unreserved, and parsing it again changes nothing.
+            #[test]
+            fn accepted_slugs_are_valid_labels(raw in "\\PC{0,48}|[ A-Za-z0-9_.-]{0,48}") {
+                if let Ok(slug) = Slug::parse(&raw, &[]) {
+                    let s = slug.as_str();
+                    prop_assert!((3..=40).contains(&s.len()), "{s}");
+                    prop_assert!(s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{s}");
+                    prop_assert!(!s.starts_with('-') && !s.ends_with('-'), "{s}");
+                    prop_assert!(s.get(2..4) != Some("--"), "{s}");
+                    prop_assert!(!RESERVED.contains(&s), "{s}");
+                    prop_assert_eq!(Slug::parse(s, &[]), Ok(slug.clone()));
+                    prop_assert_eq!(s, raw.trim().to_ascii_lowercase());
+                }
+            }
+
+            /// Every well-formed label that is not reserved is accepted, in any case.
+            #[test]
+            fn well_formed_labels_are_accepted(label in "[a-z0-9][a-z0-9-]{1,38}[a-z0-9]", upper in any::<bool>()) {
+                prop_assume!(label.get(2..4) != Some("--") && !RESERVED.contains(&label.as_str()));
+                let given = if upper { label.to_ascii_uppercase() } else { label.clone() };
+                prop_assert_eq!(Slug::parse(&given, &[]).map(|s| s.as_str().to_owned()), Ok(label.clone()));
+                prop_assert!(Slug::parse(&label, std::slice::from_ref(&given)).is_err(), "configured reserved");
+            }
+        }
+    }
 }

@@ -26,5 +26,6 @@ mod openapi_snapshot;
 mod status_admin;
 mod status_page_html;
 mod status_public_api;
+mod status_subscribers;
 mod tenancy_rename_suffix;
 mod tenancy_signup;

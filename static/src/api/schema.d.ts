@@ -3365,6 +3365,168 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/status-pages/{id}/subscribers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Subscribers of a page (pending, active and unsubscribed), oldest first. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description status page id */
+                    id: string;
+                    /** @description Page size, 1–500 (default 100). */
+                    limit: number | null;
+                    /** @description Rows to skip (default 0). */
+                    offset: number | null;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Subscriber"][];
+                    };
+                };
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/status-pages/{id}/subscribers.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every subscriber of a page as CSV (`id,kind,address,status,components,
+         *     created_at,confirmed_at,unsubscribed_at`; formula-like cells defused).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description status page id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description CSV, one row per subscriber */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": unknown;
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/status-pages/{id}/subscribers/{subscriber_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes a subscriber (and what is still queued for it). */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description status page id */
+                    id: string;
+                    /** @description subscriber id */
+                    subscriber_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/components.json": {
         parameters: {
             query?: never;
@@ -4052,6 +4214,379 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/status/subscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Subscribes to the Host's status page: by email (a confirmation link is
+         *     mailed; the answer is the same whether or not the address is subscribed
+         *     already), or by webhook (active at once; the signing secret is shown only
+         *     in this answer). A form post gets an HTML page, JSON gets JSON.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description JSON, or the page's form (`email`, repeated `components`) as application/x-www-form-urlencoded */
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SubscribeRequest"];
+                };
+            };
+            responses: {
+                /** @description Webhook subscribed; the secret is shown once */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SubscribeAnswer"];
+                    };
+                };
+                /** @description Email: check your mail (an HTML page for form posts) */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SubscribeAnswer"];
+                    };
+                };
+                /** @description `malformed_json` or `unreadable_body` */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The organization is suspended */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No status page at this Host */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The webhook is subscribed already */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Body over 8 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Neither a form nor JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Missing or invalid `email`, `webhook_url` or `components` */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests from this address; see `Retry-After` */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/status/subscribe/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The confirmation link: a page with the button that confirms. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description the signed token of the mailed link */
+                    token: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page with the confirm button (HTML) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description Missing, malformed, tampered or expired token (HTML) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description The organization is suspended (HTML) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description No status page at this Host (HTML) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description Too many requests; see `Retry-After` (HTML) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Confirms the subscription of the link (again: nothing changes). */
+        post: {
+            parameters: {
+                query: {
+                    /** @description the signed token of the mailed link */
+                    token: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Subscribed (HTML) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description Missing, malformed, tampered or expired token, or a link of an earlier subscription (HTML) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description The organization is suspended (HTML) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description No status page at this Host (HTML) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description Too many requests; see `Retry-After` (HTML) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/status/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The unsubscribe link of a mail: a page with the button that unsubscribes. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description the signed token of the mailed link */
+                    token: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page with the unsubscribe button (HTML) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description Missing, malformed, tampered or expired token (HTML) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description No status page at this Host (HTML) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description Too many requests; see `Retry-After` (HTML) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Unsubscribes (RFC 8058 one-click: mail programs POST
+         *     `List-Unsubscribe=One-Click` here without cookies; the page's button
+         *     posts the same). Already unsubscribed or removed: 200 all the same.
+         *     Not rate-limited: mailbox providers send these for many people at once.
+         */
+        post: {
+            parameters: {
+                query: {
+                    /** @description the signed token of the mailed link */
+                    token: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Unsubscribed (HTML) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description Missing, malformed, tampered or expired token (HTML) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description No status page at this Host (HTML) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -5037,6 +5572,63 @@ export interface components {
             /** @description Title, 1–100 characters (required on create). */
             title?: string | null;
         };
+        /** @description Answer of a JSON subscription. */
+        SubscribeAnswer: {
+            /** @description Webhook subscriber id. */
+            id?: string | null;
+            /** @description What happens next, for people. */
+            message: string;
+            /** @description Webhook signing secret (HMAC-SHA256 in `x-statuswatch-signature`), shown only here. */
+            secret?: string | null;
+            /** @description `pending` (email: confirm through the mailed link) or `active` (webhook). */
+            status: string;
+            /** @description Webhook: POST here (or open it) to unsubscribe. */
+            unsubscribe_url?: string | null;
+        };
+        /** @description What someone asked for at `POST /status/subscribe`. */
+        SubscribeRequest: {
+            /** @description Components of the page to hear about; absent or empty means all. */
+            components?: string[] | null;
+            /** @description Address to mail (double opt-in: a confirmation link is mailed first). */
+            email?: string | null;
+            /** @description Endpoint to POST signed JSON to (instead of `email`). */
+            webhook_url?: string | null;
+        };
+        /** @description A subscriber as the tenant sees it. */
+        Subscriber: {
+            /** @description The email address or webhook URL. */
+            address: string;
+            /** @description Chosen components; `null` means every component. */
+            component_ids?: string[] | null;
+            /**
+             * Format: int64
+             * @description Confirmed, ms.
+             */
+            confirmed_at?: number | null;
+            /**
+             * Format: int64
+             * @description Subscribed (or last asked to), ms.
+             */
+            created_at: number;
+            /** @description Subscriber id. */
+            id: string;
+            /** @description `email` or `webhook`. */
+            kind: components["schemas"]["SubscriberKind"];
+            /** @description Its page. */
+            page_id: string;
+            /** @description `pending` (not confirmed yet), `active` or `unsubscribed`. */
+            status: string;
+            /**
+             * Format: int64
+             * @description Unsubscribed, ms.
+             */
+            unsubscribed_at?: number | null;
+        };
+        /**
+         * @description How a subscriber is reached.
+         * @enum {string}
+         */
+        SubscriberKind: "email" | "webhook";
         /** @description A tenant as the platform admin sees it. */
         TenantSummary: {
             /**

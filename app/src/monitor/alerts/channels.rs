@@ -147,7 +147,8 @@ pub async fn stored(
     })
 }
 
-fn endpoint(url: Option<&str>) -> Result<String, ChannelError> {
+/// A webhook endpoint as stored: an http(s) URL with a host, at most 2,048 bytes.
+pub(crate) fn endpoint(url: Option<&str>) -> Result<String, ChannelError> {
     let raw = url.map(str::trim).unwrap_or_default();
     let parsed = url::Url::parse(raw)
         .map_err(|e| ChannelError::Invalid("url", format!("`{raw}` is not a URL: {e}")))?;

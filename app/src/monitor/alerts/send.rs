@@ -72,17 +72,37 @@ impl Sender {
                     "discord" => serde_json::json!({ "content": summary(payload) }).to_string(),
                     _ => serde_json::to_string(payload).unwrap_or_default(),
                 };
-                let mut headers = vec![("x-statuswatch-event", payload.event.clone())];
-                if let Some(secret) = &settings.secret {
-                    let t = crate::clock::now_ms() / 1000;
-                    headers.push((
-                        SIGNATURE_HEADER,
-                        format!("t={t},v1={}", sign(secret, t, &body)),
-                    ));
-                }
-                self.post(url, body, headers).await
+                self.webhook(url, &payload.event, body, settings.secret.as_deref())
+                    .await
             }
         }
+    }
+
+    /// The mailer alerts (and status-page subscriber mails) go through.
+    pub fn mailer(&self) -> &Mailer {
+        &self.mailer
+    }
+
+    /// POSTs a JSON `body` to `url` through the SSRF guard with the event in
+    /// `x-statuswatch-event` and, given a `secret`, the signature in
+    /// [`SIGNATURE_HEADER`]; alert channels and status-page webhook
+    /// subscribers are signed alike.
+    pub async fn webhook(
+        &self,
+        url: &str,
+        event: &str,
+        body: String,
+        secret: Option<&str>,
+    ) -> Result<(), SendError> {
+        let mut headers = vec![("x-statuswatch-event", event.to_owned())];
+        if let Some(secret) = secret {
+            let t = crate::clock::now_ms() / 1000;
+            headers.push((
+                SIGNATURE_HEADER,
+                format!("t={t},v1={}", sign(secret, t, &body)),
+            ));
+        }
+        self.post(url, body, headers).await
     }
 
     async fn post(
