@@ -3,7 +3,8 @@
 // bound to a monitor and one set by hand, reorders them, opens the public
 // page at https://<slug>.localhost:<port>/status/ and sees them; posts a
 // public incident with an update, sees it there, resolves it; schedules a
-// maintenance; publishes a monitor's automatic incident with one click.
+// maintenance; publishes a monitor's automatic incident with one click; a
+// visitor subscribes, shows up in the subscriber list and is removed.
 // axe-core checks each editor page; screenshots go to test-artifacts/screenshots/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -150,13 +151,41 @@ async function flow() {
   await pub.waitForLoadState();
   assert.equal(pub.url(), `${app}/status/`);
   await untilShown(pub, 'the components', () => pub.getByText('Website'));
-  const main = pub.locator('main');
-  await main.getByRole('heading', { name: 'Status Co status' }).waitFor();
-  await main.getByRole('heading', { name: 'Core services' }).waitFor();
-  await main.getByText('Checkout', { exact: true }).waitFor();
-  const text = await main.innerText();
+  await pub.getByRole('heading', { name: 'Status Co status', level: 1 }).waitFor();
+  const shown = pub.locator('section[aria-labelledby="components"]');
+  await shown.getByRole('heading', { name: 'Core services' }).waitFor();
+  await shown.getByText('Checkout', { exact: true }).first().waitFor();
+  const text = await shown.innerText();
   assert.ok(text.indexOf('Docs') < text.indexOf('Website'), 'Docs comes before Website');
   await pub.screenshot({ path: join(shots, 'public-status-page-1280.png'), fullPage: true });
+
+  // A visitor subscribes on the public page for Checkout only, and confirms from the mail.
+  await pub.getByLabel('Email address').fill('fan@example.com');
+  await pub.locator('section[aria-labelledby="subscribe"]').getByLabel('Checkout').check();
+  await pub.getByRole('button', { name: 'Subscribe' }).click();
+  await pub.getByRole('heading', { name: 'Check your mail' }).waitFor();
+  const confirm = await waitForLink(sink, 'fan@example.com', '/status/subscribe/confirm?token=');
+  await pub.goto(confirm);
+  await pub.getByRole('button', { name: 'Confirm subscription' }).click();
+  await pub.getByRole('heading', { name: 'You are subscribed' }).waitFor();
+  await pub.goto(`${app}/status/`);
+
+  // The editor lists the subscriber, exports the list as CSV, and removes them.
+  await page.getByRole('navigation', { name: 'Status page sections' }).getByRole('link', { name: 'Subscribers' }).click();
+  await atPath(page, `${editor}/subscribers`);
+  const fan = page.locator('tr[data-subscriber-id]').filter({ hasText: 'fan@example.com' });
+  await fan.getByText('Active').waitFor();
+  assert.match(await fan.innerText(), /Checkout/);
+  const csvHref = await page.getByRole('link', { name: 'Export all as CSV' }).getAttribute('href');
+  const csv = await page.evaluate((href) => fetch(href).then((r) => r.text()), csvHref);
+  assert.match(csv.split('\n')[0], /^id,kind,address,status/);
+  assert.match(csv, /fan@example\.com/);
+  await capture(page, 'status-page-subscribers');
+  page.once('dialog', (d) => void d.accept());
+  await fan.getByRole('button', { name: /Remove/ }).click();
+  await page.getByText('Removed fan@example.com.').waitFor();
+  assert.equal(await fan.count(), 0);
+  await page.getByText('No subscribers yet.').waitFor();
 
   // Settings: a bad logo URL is refused beside its field; a description is saved.
   await page.getByRole('navigation', { name: 'Status page sections' }).getByRole('link', { name: 'Settings' }).click();

@@ -40,6 +40,7 @@ export const pages: Record<string, PageEntry> = {
   '/status-pages/:id/incidents': { access: 'tenant', load: () => import('../statuspages/PageIncidents') },
   '/status-pages/:id/incidents/:incidentId': { access: 'tenant', load: () => import('../statuspages/IncidentDetail') },
   '/status-pages/:id/maintenance': { access: 'tenant', load: () => import('../statuspages/PageMaintenance') },
+  '/status-pages/:id/subscribers': { access: 'tenant', load: () => import('../statuspages/Subscribers') },
   '/alerts': { access: 'tenant', load: () => import('../alerts/Channels') },
   '/alerts/deliveries': { access: 'tenant', load: () => import('../alerts/Deliveries') },
   '/settings/members': { access: 'tenant', load: () => import('../org/Members') },

@@ -16,6 +16,7 @@ const TABS: readonly (readonly [Tab, string])[] = [
   ['components', 'Components'],
   ['incidents', 'Incidents'],
   ['maintenance', 'Maintenance'],
+  ['subscribers', 'Subscribers'],
 ];
 
 /** The page being edited. */
@@ -32,6 +33,12 @@ export function useDomains() {
 export function useCanWrite(): boolean {
   const role = useMe()?.organization?.role;
   return role === 'member' || role === 'admin' || role === 'owner';
+}
+
+/** Admins and owners may remove subscribers. */
+export function useIsAdmin(): boolean {
+  const role = useMe()?.organization?.role;
+  return role === 'admin' || role === 'owner';
 }
 
 /** The organisation's own subdomain (undefined while loading). */

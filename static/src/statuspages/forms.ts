@@ -13,6 +13,7 @@ export type Group = Schemas['Group'];
 export type PublicIncident = Schemas['PublicIncident'];
 export type NewIncident = Schemas['NewIncident'];
 export type IncidentPatch = Schemas['IncidentPatch'];
+export type Subscriber = Schemas['Subscriber'];
 
 /** Names of the fields the API may name, as the forms label them. */
 const FIELD_LABELS: Record<string, string> = {
