@@ -80,11 +80,11 @@ export default function Subscribers({ params }: PageProps) {
                   <td class="cell-address">
                     <span class="muted small">{s.kind === 'email' ? 'Email' : 'Webhook'}</span> <span class="address">{s.address}</span>
                   </td>
-                  <td>
+                  <td data-label="Status">
                     <span class={`badge badge-${STATUS_TONE[s.status] ?? 'pending'}`}>{STATUS_WORDS[s.status] ?? s.status}</span>
                   </td>
-                  <td>{s.component_ids && s.component_ids.length > 0 ? s.component_ids.map((c) => names.get(c) ?? 'a removed component').join(', ') : 'All'}</td>
-                  <td>{dateTime(s.confirmed_at ?? s.created_at)}</td>
+                  <td data-label="Components">{s.component_ids && s.component_ids.length > 0 ? s.component_ids.map((c) => names.get(c) ?? 'a removed component').join(', ') : 'All'}</td>
+                  <td data-label="Since">{dateTime(s.confirmed_at ?? s.created_at)}</td>
                   {canWrite && (
                     <td>
                       <button type="button" class="button button-danger" onClick={() => void remove(s)}>
