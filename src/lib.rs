@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod extra_roots;
 pub mod local_ca;
 pub mod settings;
 pub mod telemetry;

@@ -68,28 +68,37 @@ impl CertCache {
         }
     }
 
-    /// Stores a certificate opened from stored `version`, to be looked at again at `next_check`.
-    pub fn insert_ready(
+    /// The key for `name` opened from stored `version`, to be looked at
+    /// again at `next_check`: the key already held when it came from that
+    /// version (only its next look moves), else `open()`'s, which replaces
+    /// whatever was held. Opening (decrypting, parsing) runs outside the lock.
+    pub fn install(
         &self,
         name: &str,
-        key: Arc<CertifiedKey>,
+        version: i64,
         not_after: SystemTime,
         next_check: Instant,
-        version: i64,
-    ) {
+        open: impl FnOnce() -> crate::Result<Arc<CertifiedKey>>,
+    ) -> crate::Result<Arc<CertifiedKey>> {
+        if let Some(key) = self.held(name, version) {
+            self.postpone(name, next_check);
+            return Ok(key);
+        }
+        let key = open()?;
         self.insert(
             name,
             Cached::Ready {
-                key,
+                key: key.clone(),
                 not_after,
                 next_check,
                 version,
             },
         );
+        Ok(key)
     }
 
-    /// The key held for `name` if it was opened from stored `version` (nothing to re-open).
-    pub fn held(&self, name: &str, version: i64) -> Option<Arc<CertifiedKey>> {
+    /// The key held for `name` if it was opened from stored `version`.
+    fn held(&self, name: &str, version: i64) -> Option<Arc<CertifiedKey>> {
         match self.get(name)? {
             Cached::Ready {
                 key, version: v, ..
@@ -189,14 +198,32 @@ mod tests {
             .issue("c.localhost")
             .unwrap();
         let later = SystemTime::now() + Duration::from_secs(3600);
-        cache.insert_ready("c", key.clone(), later, Instant::now(), 1);
-        cache.insert_ready("d", key.clone(), later, Instant::now(), 1);
+        let now = Instant::now();
+        let opened = |k: &Arc<CertifiedKey>| {
+            let k = k.clone();
+            move || Ok(k)
+        };
+        cache.install("c", 1, later, now, opened(&key)).unwrap();
+        cache.install("d", 1, later, now, opened(&key)).unwrap();
         assert!(cache.len() <= 2);
         assert!(matches!(cache.get("d"), Some(Cached::Ready { .. })));
-        assert!(cache.held("d", 1).is_some());
-        assert!(cache.held("d", 2).is_none(), "another stored version");
+        // The same stored version: nothing is opened again, only the next look moves.
+        let next = now + Duration::from_secs(60);
+        let held = cache
+            .install("d", 1, later, next, || unreachable!("opened twice"))
+            .unwrap();
+        assert!(Arc::ptr_eq(&held, &key));
+        assert!(
+            matches!(cache.get("d"), Some(Cached::Ready { next_check, .. }) if next_check == next)
+        );
+        // Another version is opened; a failure to open leaves the held key alone.
+        let failed = cache.install("d", 2, later, now, || {
+            Err(crate::Error::Seal("wrong secret".into()))
+        });
+        assert!(failed.is_err());
+        assert!(cache.get("d").is_some());
         let past = SystemTime::now() - Duration::from_secs(1);
-        cache.insert_ready("e", key, past, Instant::now(), 1);
+        cache.install("e", 1, past, now, opened(&key)).unwrap();
         assert!(
             cache.get("e").is_none(),
             "an expired certificate is never served"

@@ -4,7 +4,6 @@
 //! every edge node and every restart uses the same one. Challenge answers go
 //! to the shared store, so whichever node the validator reaches can answer.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,11 +12,12 @@ use instant_acme::{
     Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, NewAccount,
     NewOrder, OrderStatus, RetryPolicy,
 };
+use rustls::pki_types::CertificateDer;
 
 use crate::config::Challenge;
 use crate::manager::{Issued, Issuer};
 use crate::seal::Sealer;
-use crate::store::{CertStore, ChallengeKind};
+use crate::store::{Accounts, ChallengeKind, Challenges};
 use crate::{Error, Result, time};
 
 /// Settings of the ACME client.
@@ -27,8 +27,10 @@ pub struct AcmeOptions {
     pub directory_url: String,
     /// Contact address for the account.
     pub contact_email: Option<String>,
-    /// Extra trusted root (PEM file) for the directory's own TLS.
-    pub extra_root_pem: Option<PathBuf>,
+    /// Roots trusted for the directory's own TLS instead of the platform's
+    /// (a test CA such as pebble); empty means the platform verifier. The
+    /// binary reads them from `acme.extra_root_pem`.
+    pub extra_roots: Vec<CertificateDer<'static>>,
     /// Challenge for plain names.
     pub challenge: Challenge,
     /// First wait before polling an order.
@@ -40,7 +42,8 @@ pub struct AcmeOptions {
 /// An [`Issuer`] backed by an ACME directory.
 pub struct AcmeIssuer {
     options: AcmeOptions,
-    store: Arc<dyn CertStore>,
+    accounts: Arc<dyn Accounts>,
+    challenges: Arc<dyn Challenges>,
     sealer: Arc<Sealer>,
     account: tokio::sync::OnceCell<Account>,
 }
@@ -55,11 +58,18 @@ impl std::fmt::Debug for AcmeIssuer {
 const CHALLENGE_TTL_MS: i64 = 10 * 60 * 1000;
 
 impl AcmeIssuer {
-    /// An issuer for `options`, keeping its account and challenges in `store`.
-    pub fn new(options: AcmeOptions, store: Arc<dyn CertStore>, sealer: Arc<Sealer>) -> Self {
+    /// An issuer for `options`, keeping its account in `accounts` and
+    /// publishing challenge answers in `challenges` (both shared by the cluster).
+    pub fn new(
+        options: AcmeOptions,
+        accounts: Arc<dyn Accounts>,
+        challenges: Arc<dyn Challenges>,
+        sealer: Arc<Sealer>,
+    ) -> Self {
         Self {
             options,
-            store,
+            accounts,
+            challenges,
             sealer,
             account: tokio::sync::OnceCell::new(),
         }
@@ -77,34 +87,24 @@ impl AcmeIssuer {
     /// server's delayed ACK, about 40 ms, and an order makes six of them.
     fn builder(&self) -> Result<instant_acme::AccountBuilder> {
         let tls = hyper_rustls::HttpsConnectorBuilder::new();
-        let tls = match &self.options.extra_root_pem {
-            Some(path) => {
-                let unusable = |e: &dyn std::fmt::Display| {
-                    self.account_error(format!(
-                        "acme.extra_root_pem `{}` unusable: {e}",
-                        path.display()
-                    ))
-                };
-                let pem = std::fs::read_to_string(path).map_err(|e| unusable(&e))?;
-                let mut roots = rustls::RootCertStore::empty();
-                for cert in crate::certs::pem_certificates(&pem) {
-                    roots.add(cert).map_err(|e| unusable(&e))?;
-                }
-                if roots.is_empty() {
-                    return Err(unusable(&"no certificate in the file"));
-                }
-                let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-                    rustls::crypto::ring::default_provider(),
-                ))
-                .with_safe_default_protocol_versions()
+        let tls = if self.options.extra_roots.is_empty() {
+            tls.try_with_platform_verifier()
                 .map_err(|e| self.account_error(e))?
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-                tls.with_tls_config(config)
+        } else {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in &self.options.extra_roots {
+                roots.add(cert.clone()).map_err(|e| {
+                    self.account_error(format!("acme.extra_root_pem unusable: {e}"))
+                })?;
             }
-            None => tls
-                .try_with_platform_verifier()
-                .map_err(|e| self.account_error(e))?,
+            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| self.account_error(e))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+            tls.with_tls_config(config)
         };
         let mut tcp = hyper_util::client::legacy::connect::HttpConnector::new();
         tcp.set_nodelay(true);
@@ -125,7 +125,7 @@ impl AcmeIssuer {
         self.account
             .get_or_try_init(|| async {
                 let directory = self.options.directory_url.as_str();
-                if let Some(sealed) = self.store.load_account(directory).await? {
+                if let Some(sealed) = self.accounts.load_account(directory).await? {
                     return self.restore(&sealed).await;
                 }
                 let contact = self
@@ -151,7 +151,7 @@ impl AcmeIssuer {
                 let sealed = self.sealer.seal(directory, &json)?;
                 // Another node may have stored its account first: use that one, so
                 // the whole cluster orders as one account.
-                let stored = self.store.save_account(directory, &sealed).await?;
+                let stored = self.accounts.save_account(directory, &sealed).await?;
                 if stored == sealed {
                     tracing::info!(directory, "ACME account created");
                     Ok(account)
@@ -180,7 +180,7 @@ impl AcmeIssuer {
     }
 
     async fn order(&self, name: &str) -> Result<Issued> {
-        let fail = |message: String| Error::Issue {
+        let fail = |message: String| Error::Ca {
             name: name.to_owned(),
             message,
         };
@@ -247,7 +247,7 @@ impl AcmeIssuer {
                         key_auth.dns_value(),
                     ),
                 };
-                self.store
+                self.challenges
                     .put_challenge(store_kind, &key, &value, time::now_ms() + CHALLENGE_TTL_MS)
                     .await?;
                 published.push((store_kind, key, value));
@@ -279,8 +279,8 @@ impl AcmeIssuer {
         }
         .await;
         for (kind, key, value) in published {
-            if let Err(err) = self.store.delete_challenge(kind, &key, &value).await {
-                tracing::warn!(error = %err, "challenge answer not withdrawn; it expires on its own");
+            if let Err(err) = self.challenges.delete_challenge(kind, &key, &value).await {
+                tracing::warn!(error = %err.report(), "challenge answer not withdrawn; it expires on its own");
             }
         }
         outcome

@@ -29,7 +29,8 @@ pub struct AcmeConfig {
     pub directory_url: Option<Url>,
     /// Contact address registered with the ACME account.
     pub contact_email: Option<String>,
-    /// PEM file of an extra trusted root for the directory's TLS (test CAs such as pebble).
+    /// PEM file of an extra trusted root for the directory's TLS (test CAs such as pebble);
+    /// the binary reads and checks it, this crate takes the certificates.
     pub extra_root_pem: Option<PathBuf>,
     /// Allow a staging or test directory in production (certificates browsers do not trust).
     pub allow_test_directory: bool,
@@ -93,7 +94,9 @@ impl AcmeConfig {
         })
     }
 
-    /// Appends one message per problem, each naming its key; `production` adds the strict rules.
+    /// Appends one message per problem, each naming its key; `production` adds
+    /// the strict rules. Files are not looked at here: the binary checks
+    /// `extra_root_pem` when it reads it.
     pub fn validate(&self, production: bool, problems: &mut Vec<String>) {
         if let Some(url) = &self.directory_url
             && url.scheme() != "https"
@@ -108,14 +111,6 @@ impl AcmeConfig {
         {
             problems.push(format!(
                 "acme.contact_email: `{email}` is not an email address"
-            ));
-        }
-        if let Some(path) = &self.extra_root_pem
-            && !path.is_file()
-        {
-            problems.push(format!(
-                "acme.extra_root_pem: `{}` is not a readable file",
-                path.display()
             ));
         }
         for (key, value) in [

@@ -161,7 +161,7 @@ mod tests {
     use hickory_proto::op::Query;
 
     use super::*;
-    use crate::store::{CertStore, ChallengeKind, MemoryStore};
+    use crate::store::{ChallengeKind, Challenges, MemoryStore};
 
     struct StoreAnswers(Arc<MemoryStore>);
 

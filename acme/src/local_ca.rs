@@ -118,7 +118,7 @@ impl LocalCa {
 
     /// Signs a leaf for `name`: PEM chain (leaf, root) and PEM private key.
     pub fn issue_pem(&self, name: &str) -> Result<(String, String)> {
-        let fail = |e: &dyn std::fmt::Display| Error::Issue {
+        let fail = |e: &dyn std::fmt::Display| Error::Ca {
             name: name.to_owned(),
             message: e.to_string(),
         };

@@ -25,7 +25,7 @@ pub fn digest(key_authorization: &str) -> [u8; 32] {
 /// Built with `CertifiedKey::new` rather than a consistency-checked
 /// constructor: webpki refuses the critical acmeIdentifier extension.
 pub fn challenge_cert(name: &str, key_authorization: &str) -> Result<Arc<CertifiedKey>> {
-    let fail = |e: &dyn std::fmt::Display| Error::Issue {
+    let fail = |e: &dyn std::fmt::Display| Error::Ca {
         name: name.to_owned(),
         message: format!("TLS-ALPN-01 certificate: {e}"),
     };

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use acme::manager::Issuer;
-use acme::store::CertStore;
+use acme::store::Accounts;
 use acme::{AcmeIssuer, AcmeOptions, Challenge, LocalCa, MemoryStore, Sealer};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -92,7 +92,7 @@ fn leaf_with_aki() -> String {
     params.signed_by(&key, &issuer).unwrap().pem()
 }
 
-async fn issuer_for(base: &str, root_pem: &std::path::Path) -> AcmeIssuer {
+async fn issuer_for(base: &str, root_pem: &str) -> AcmeIssuer {
     let directory = format!("{base}/dir");
     let store = Arc::new(MemoryStore::default());
     let sealer = Arc::new(Sealer::derive(b"ari test").unwrap());
@@ -111,11 +111,12 @@ async fn issuer_for(base: &str, root_pem: &std::path::Path) -> AcmeIssuer {
         AcmeOptions {
             directory_url: directory,
             contact_email: None,
-            extra_root_pem: Some(root_pem.to_owned()),
+            extra_roots: acme::certs::pem_certificates(root_pem),
             challenge: Challenge::TlsAlpn01,
             poll_initial: Duration::from_millis(20),
             order_timeout: Duration::from_secs(5),
         },
+        store.clone(),
         store,
         sealer,
     )
@@ -124,13 +125,11 @@ async fn issuer_for(base: &str, root_pem: &std::path::Path) -> AcmeIssuer {
 #[tokio::test]
 async fn the_renewal_window_comes_from_ari_when_offered() {
     let generated = LocalCa::generate().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root.pem");
-    std::fs::write(&root, &generated.cert_pem).unwrap();
+    let root = generated.cert_pem.as_str();
     let chain = leaf_with_aki();
 
     let (base, seen) = fake_ca(&generated.ca, true).await;
-    let issuer = issuer_for(&base, &root).await;
+    let issuer = issuer_for(&base, root).await;
     let (start, end) = issuer.renewal_window(&chain).await.expect("ARI window");
     assert_eq!(start, 1_893_542_400_000, "2030-01-02T00:00:00Z");
     assert_eq!(end, 1_893_628_800_000, "2030-01-03T00:00:00Z");
@@ -144,6 +143,6 @@ async fn the_renewal_window_comes_from_ari_when_offered() {
 
     // A directory without renewalInfo: no window, the one-third rule applies.
     let (base, _) = fake_ca(&generated.ca, false).await;
-    let issuer = issuer_for(&base, &root).await;
+    let issuer = issuer_for(&base, root).await;
     assert_eq!(issuer.renewal_window(&chain).await, None);
 }

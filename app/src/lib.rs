@@ -5,6 +5,7 @@
 //! [`db::Database`], then serves [`http::router`] with [`server::run`].
 
 pub mod auth;
+pub mod billing;
 pub mod certs;
 pub mod clock;
 pub mod config;

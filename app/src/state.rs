@@ -6,7 +6,7 @@ use prometheus_client::registry::Registry;
 
 use crate::auth::Keys;
 use crate::auth::rate_limit::RateLimiter;
-use crate::config::{AuthConfig, ProberConfig, TenancyConfig};
+use crate::config::{AuthConfig, BillingConfig, ProberConfig, TenancyConfig};
 use crate::db::Database;
 use crate::mail::Mailer;
 use crate::metrics::AppMetrics;
@@ -21,8 +21,10 @@ pub struct AppSettings {
     pub auth: AuthConfig,
     /// Tenant hostnames and links.
     pub tenancy: TenancyConfig,
-    /// Probing: plan limits, targets allowed, retention.
+    /// Probing: targets allowed, retention (and the Free plan's older limit keys).
     pub prober: ProberConfig,
+    /// Stripe and the plans; with billing off no tenant has limits.
+    pub billing: BillingConfig,
 }
 
 /// Everything a request may need; built once at start.
@@ -48,6 +50,8 @@ pub struct App {
     pub events: crate::events::hub::Hub,
     /// Guarded outbound HTTP (test alerts); `None` when the client could not be built (logged).
     pub probes: Option<crate::monitor::probe::Probes>,
+    /// Plans, limits and the Stripe client.
+    pub billing: crate::billing::Billing,
 }
 
 /// Cheap-to-clone handle on [`App`] for axum's `State`.
@@ -76,7 +80,9 @@ impl App {
         let probes = crate::monitor::probe::Probes::new(&settings.prober)
             .inspect_err(|err| tracing::error!(error = %err, "test alerts are unavailable"))
             .ok();
+        let billing = crate::billing::Billing::new(&settings.billing, &settings.prober);
         AppState(Arc::new(Self {
+            billing,
             events: crate::events::hub::Hub::new(db.clone()),
             db,
             metrics,

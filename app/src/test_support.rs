@@ -136,6 +136,9 @@ pub fn app_settings(production: bool) -> crate::AppSettings {
         prober: section("prober")
             .try_into()
             .unwrap_or_else(|e| panic!("[prober]: {e}")),
+        billing: section("billing")
+            .try_into()
+            .unwrap_or_else(|e| panic!("[billing]: {e}")),
     }
 }
 

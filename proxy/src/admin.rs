@@ -17,8 +17,20 @@ use tokio_util::sync::CancellationToken;
 
 use crate::edge::Edge;
 use crate::metrics::{CACHE_RESULTS, CertLabels};
-use crate::server::{ReloadFn, upstream_pool};
 use crate::site::Site;
+use crate::upstream::upstream_pool;
+
+/// What `POST /reload` re-reads.
+#[derive(Debug, Clone)]
+pub struct Reloadable {
+    /// The SPA's directory.
+    pub static_root: std::path::PathBuf,
+    /// App nodes.
+    pub app_upstreams: Vec<String>,
+}
+
+/// Re-reads configuration for a reload.
+pub type ReloadFn = Arc<dyn Fn() -> Result<Reloadable, String> + Send + Sync>;
 
 /// What the admin handlers read.
 #[derive(Clone)]
@@ -146,20 +158,30 @@ fn invalid_name(name: &str) -> Response {
     )
 }
 
-fn acme_error(err: &acme::Error) -> Response {
-    let (status, code) = match err {
-        acme::Error::Policy(_) | acme::Error::Store(_) => {
-            (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable")
-        }
-        acme::Error::RateLimited(_) | acme::Error::Backoff { .. } => {
+/// The status and stable code for a certificate manager error, by variant.
+fn acme_status(err: &acme::Error) -> (StatusCode, &'static str) {
+    use acme::Error as E;
+    match err {
+        E::InvalidName { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_name"),
+        E::Denied { .. } => (StatusCode::FORBIDDEN, "not_authorised"),
+        E::Policy(_) | E::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
+        E::RateLimited { .. } | E::Backoff { .. } => {
             (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
         }
-        acme::Error::Issue { message, .. } if message.starts_with("not authorised") => {
-            (StatusCode::FORBIDDEN, "not_authorised")
-        }
-        _ => (StatusCode::BAD_GATEWAY, "issue_failed"),
-    };
-    error(status, code, &err.to_string())
+        E::LeaseLost { .. } => (StatusCode::CONFLICT, "lease_lost"),
+        E::Ca { .. }
+        | E::Account { .. }
+        | E::BadCertificate { .. }
+        | E::Seal(_)
+        | E::LocalCa(_)
+        | E::Timeout { .. }
+        | E::Aborted { .. } => (StatusCode::BAD_GATEWAY, "issue_failed"),
+    }
+}
+
+fn acme_error(err: &acme::Error) -> Response {
+    let (status, code) = acme_status(err);
+    error(status, code, &err.report())
 }
 
 async fn cert_detail(State(state): State<AdminState>, Path(name): Path<String>) -> Response {
@@ -303,4 +325,91 @@ async fn reload(State(state): State<AdminState>) -> Response {
         "edge reloaded"
     );
     Json(json!({ "status": "reloaded", "static_files": files, "app_upstreams": fresh.app_upstreams })).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificate_errors_map_to_statuses_by_variant() {
+        let name = || "a.test".to_owned();
+        let cases = [
+            (
+                acme::Error::InvalidName { name: name() },
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_name",
+            ),
+            (
+                // The reason's wording does not matter, only the variant.
+                acme::Error::Denied {
+                    name: name(),
+                    reason: "no tenant has it".to_owned(),
+                },
+                StatusCode::FORBIDDEN,
+                "not_authorised",
+            ),
+            (
+                acme::Error::policy("database unreachable"),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+            ),
+            (
+                acme::Error::store("not authorised: looks like a refusal but is a store error"),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+            ),
+            (
+                acme::Error::RateLimited {
+                    limit: "30 new orders per hour".to_owned(),
+                },
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+            ),
+            (
+                acme::Error::Backoff {
+                    name: name(),
+                    seconds: 60,
+                },
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+            ),
+            (
+                acme::Error::LeaseLost { name: name() },
+                StatusCode::CONFLICT,
+                "lease_lost",
+            ),
+            (
+                acme::Error::Ca {
+                    name: name(),
+                    message: "not authorised: the CA said so".to_owned(),
+                },
+                StatusCode::BAD_GATEWAY,
+                "issue_failed",
+            ),
+            (
+                acme::Error::Timeout { name: name() },
+                StatusCode::BAD_GATEWAY,
+                "issue_failed",
+            ),
+        ];
+        for (err, status, code) in cases {
+            assert_eq!(acme_status(&err), (status, code), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_answer_carries_the_whole_cause() {
+        let response = acme_error(&acme::Error::store("pool timed out"));
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["code"], "store_unavailable");
+        assert_eq!(
+            body["message"],
+            "certificate store unavailable: pool timed out"
+        );
+    }
 }

@@ -16,11 +16,13 @@ pub mod server;
 pub mod site;
 pub mod tls;
 pub mod upgrade;
+pub mod upstream;
 
 use std::net::SocketAddr;
 
+pub use admin::{ReloadFn, Reloadable};
 pub use config::EdgeConfig;
-pub use server::{EdgeParts, Listeners, ReloadFn, Reloadable, run};
+pub use server::{EdgeParts, Listeners, run};
 
 /// Why the edge cannot start.
 #[derive(Debug, thiserror::Error)]

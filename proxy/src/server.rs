@@ -1,5 +1,5 @@
-//! Running the edge: accept loops for :443 and :80, upstream health checks,
-//! the admin API, and a graceful drain on shutdown.
+//! Running the edge: accept loops for :443 and :80, the upstream health
+//! checks and the admin API in their own tasks, and a graceful drain on shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,9 +9,6 @@ use acme::{CertManager, ChallengeStore};
 use pingora_core::apps::ServerApp;
 use pingora_core::protocols::Stream;
 use pingora_core::server::configuration::ServerConf;
-use pingora_load_balancing::LoadBalancer;
-use pingora_load_balancing::health_check::TcpHealthCheck;
-use pingora_load_balancing::selection::RoundRobin;
 use pingora_proxy::http_proxy;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
@@ -23,23 +20,12 @@ use crate::cache::EdgeCache;
 use crate::config::EdgeConfig;
 use crate::edge::{Edge, EdgeProxy, Limits};
 use crate::headers::{DEFAULT_CSP, SecurityHeaders};
-use crate::metrics::{EdgeMetrics, HandshakeLabels, UpstreamLabels};
+use crate::metrics::{EdgeMetrics, HandshakeLabels};
 use crate::plain::PlainProxy;
 use crate::site::Site;
 use crate::tls::{Outcome, TlsAcceptor};
+use crate::upstream::{run_health_checks, upstream_pool};
 use crate::{EdgeError, admin};
-
-/// What `POST /reload` re-reads.
-#[derive(Debug, Clone)]
-pub struct Reloadable {
-    /// The SPA's directory.
-    pub static_root: std::path::PathBuf,
-    /// App nodes.
-    pub app_upstreams: Vec<String>,
-}
-
-/// Re-reads configuration for a reload.
-pub type ReloadFn = Arc<dyn Fn() -> Result<Reloadable, String> + Send + Sync>;
 
 /// The three bound listeners.
 #[derive(Debug)]
@@ -111,20 +97,11 @@ pub struct EdgeParts {
     /// The process's registry, rendered by the admin API.
     pub registry: Arc<Registry>,
     /// Re-reads configuration on `POST /reload`.
-    pub reload: ReloadFn,
+    pub reload: admin::ReloadFn,
     /// Tenants' domain suffix (`tenancy.domain_suffix`): decides which hosts
     /// are tenants' (status page under `/status`) and which custom domains
     /// (status page at `/`).
     pub domain_suffix: String,
-}
-
-/// Builds the app pool with TCP health checks.
-pub fn upstream_pool(addrs: &[String]) -> Result<LoadBalancer<RoundRobin>, EdgeError> {
-    let mut pool = LoadBalancer::<RoundRobin>::try_from_iter(addrs.iter().map(String::as_str))
-        .map_err(|e| EdgeError::Upstreams(e.to_string()))?;
-    pool.set_health_check(TcpHealthCheck::new());
-    pool.health_check_frequency = Some(Duration::from_secs(2));
-    Ok(pool)
 }
 
 /// Runs until `shutdown`, then drains open connections for up to `edge.drain_seconds`.
@@ -192,7 +169,7 @@ pub async fn run(
     let tracker = TaskTracker::new();
     let limit = Arc::new(Semaphore::new(config.max_connections));
 
-    tracker.spawn(health_checks(edge.clone(), shutdown.clone()));
+    tracker.spawn(run_health_checks(edge.clone(), shutdown.clone()));
     let admin_state = admin::AdminState {
         token: config.admin_token.clone(),
         registry: registry.clone(),
@@ -348,41 +325,5 @@ async fn accept_loop<F, Fut>(
             open.dec();
             drop(permit);
         });
-    }
-}
-
-async fn health_checks(edge: Arc<Edge>, shutdown: CancellationToken) {
-    // Series of the last round, so nodes a reload removed stop being reported.
-    let mut reported: Vec<UpstreamLabels> = Vec::new();
-    loop {
-        let pool = edge.upstreams.load_full();
-        pool.backends().run_health_check(true).await;
-        let current: Vec<UpstreamLabels> = pool
-            .backends()
-            .get_backend()
-            .iter()
-            .map(|backend| {
-                let labels = UpstreamLabels {
-                    upstream: backend.addr.to_string(),
-                };
-                let healthy = pool.backends().ready(backend);
-                edge.metrics
-                    .upstream_healthy
-                    .get_or_create(&labels)
-                    .set(i64::from(healthy));
-                labels
-            })
-            .collect();
-        for gone in reported.iter().filter(|l| !current.contains(l)) {
-            edge.metrics.upstream_healthy.remove(gone);
-        }
-        reported = current;
-        tokio::select! {
-            () = shutdown.cancelled() => {
-                tracing::debug!("health checks stopped");
-                return;
-            }
-            () = tokio::time::sleep(Duration::from_secs(2)) => {}
-        }
     }
 }

@@ -3,7 +3,8 @@
 
 use std::process::ExitCode;
 
-use acme::{CertStore, Verdict};
+use acme::Verdict;
+use acme::store::{Certificates, IssueQueue};
 use anyhow::Context;
 use app::certs::DbCertStore;
 
@@ -32,7 +33,7 @@ pub async fn run(loaded: Loaded, command: CertsCommand) -> anyhow::Result<ExitCo
                     ExitCode::SUCCESS
                 }
                 Err(err) => {
-                    eprintln!("error: cannot renew {name}: {err}");
+                    eprintln!("error: cannot renew {name}: {}", err.report());
                     ExitCode::FAILURE
                 }
             }

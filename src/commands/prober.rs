@@ -99,9 +99,12 @@ pub async fn run(
     tasks.spawn(worker.run(shutdown.clone()));
     tasks.spawn(subscriber_worker.run(shutdown.clone()));
     tasks.spawn(MaintenanceStarts::new(db.clone(), MAINTENANCE_STARTS_EVERY).run(shutdown.clone()));
+    // Raw results are kept per tenant for its plan's days when billing is on.
+    let plans = app::billing::plans::Plans::resolve(&settings.billing, &settings.prober);
     tasks.spawn(rollup::run(
         db,
         settings.prober.clone(),
+        plans.enabled().then_some(plans),
         ROLLUP_EVERY,
         shutdown.clone(),
     ));

@@ -269,6 +269,7 @@ fn app_state(
             auth: settings.auth.clone(),
             tenancy: settings.tenancy.clone(),
             prober: settings.prober.clone(),
+            billing: settings.billing.clone(),
         },
         &secret,
         mailer,
@@ -302,12 +303,16 @@ pub fn cert_manager(loaded: &Loaded, db: &Database) -> anyhow::Result<Arc<CertMa
                 AcmeOptions {
                     directory_url: url.to_string(),
                     contact_email: acme_config.contact_email.clone(),
-                    extra_root_pem: acme_config.extra_root_pem.clone(),
+                    extra_roots: match &acme_config.extra_root_pem {
+                        Some(path) => crate::extra_roots::read(path).map_err(anyhow::Error::msg)?,
+                        None => Vec::new(),
+                    },
                     challenge: acme_config.challenge,
                     // A fast CA answers in tens of ms: poll early, back off gently.
                     poll_initial: Duration::from_millis(20),
                     order_timeout: Duration::from_secs(90),
                 },
+                store.clone(),
                 store.clone(),
                 sealer.clone(),
             ))

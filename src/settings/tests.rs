@@ -76,7 +76,8 @@ fn production_lists_every_problem_at_once() {
          [tenancy]\ndomain_suffix = 'localhost'\n\
          [acme]\ndirectory_url = 'https://acme-staging-v02.api.letsencrypt.org/directory'\n\
          [billing]\nenabled = true\nstripe_publishable_key = 'pk_test_x'\n\
-         stripe_secret_key = 'sk_test_x'\nstripe_webhook_secret = 'nope'\npro_price_id = 'price_1'\n\
+         stripe_secret_key = 'sk_test_x'\nstripe_webhook_secret = 'nope'\n\
+         [billing.plans.pro]\nstripe_price_id = 'price_1'\n\
          [email]\nenabled = true\n",
     );
     let mut sources = sources(Some("production"), &[]);
@@ -227,4 +228,29 @@ fn trusted_proxies_take_cidr_ranges_from_the_environment() {
         &[("STATUSWATCH__AUTH__TRUSTED_PROXIES", "edge.internal")],
     ));
     assert!(err.contains("is not an IP address or CIDR range"), "{err}");
+}
+
+#[test]
+fn an_unusable_extra_root_is_named_by_its_key_and_path() {
+    let not_pem = file("this is not a certificate");
+    let path = not_pem.path().to_str().unwrap().to_owned();
+    let err = load(&sources(
+        None,
+        &[("STATUSWATCH__ACME__EXTRA_ROOT_PEM", path.as_str())],
+    ))
+    .unwrap()
+    .validated()
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("acme.extra_root_pem: `"), "{err}");
+    assert!(err.contains("no certificate in the file"), "{err}");
+    let err = load(&sources(
+        None,
+        &[("STATUSWATCH__ACME__EXTRA_ROOT_PEM", "/nonexistent/root.pem")],
+    ))
+    .unwrap()
+    .validated()
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("/nonexistent/root.pem"), "{err}");
 }

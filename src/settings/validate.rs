@@ -48,12 +48,18 @@ pub fn problems(settings: &Settings, environment: Environment) -> Vec<String> {
     settings.tenancy.validate(production, &mut problems);
     settings.auth.validate(production, &mut problems);
     settings.acme.validate(production, &mut problems);
+    if let Some(path) = &settings.acme.extra_root_pem
+        && let Err(problem) = crate::extra_roots::read(path)
+    {
+        problems.push(problem);
+    }
     if settings.acme.wildcard && settings.tenancy.normalized_suffix().is_empty() {
         problems.push(
             "acme.wildcard: needs tenancy.domain_suffix (the wildcard is `*.<suffix>`)".to_owned(),
         );
     }
     settings.billing.validate(production, &mut problems);
+    app::billing::plans::Plans::check(&settings.billing, &settings.prober, &mut problems);
     settings.email.validate(production, &mut problems);
     settings.prober.validate(production, &mut problems);
     problems

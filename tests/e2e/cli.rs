@@ -86,7 +86,7 @@ fn production_check_lists_every_problem_and_hides_secrets() {
         "billing.stripe_publishable_key:",
         "billing.stripe_secret_key:",
         "billing.stripe_webhook_secret:",
-        "billing.pro_price_id:",
+        "billing.plans.pro.stripe_price_id:",
         "email.smtp_host:",
     ] {
         assert!(

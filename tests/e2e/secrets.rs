@@ -73,7 +73,10 @@ fn with_secrets(command: &mut std::process::Command, database_url: &str) {
             "STATUSWATCH__BILLING__STRIPE_WEBHOOK_SECRET",
             STRIPE_WEBHOOK,
         )
-        .env("STATUSWATCH__BILLING__PRO_PRICE_ID", "price_pro")
+        .env(
+            "STATUSWATCH__BILLING__PLANS__PRO__STRIPE_PRICE_ID",
+            "price_pro",
+        )
         .env("STATUSWATCH__LOG__LEVEL", "debug");
 }
 

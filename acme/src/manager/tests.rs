@@ -1,8 +1,9 @@
 use std::sync::atomic::AtomicBool;
 
 use super::*;
+use crate::LocalCa;
 use crate::policy::StaticPolicy;
-use crate::store::MemoryStore;
+use crate::store::{Certificates, Challenges, IssueQueue, Leases, MemoryStore, OrderLedger};
 
 /// The local CA, counting orders, optionally slow or failing.
 struct Counting {
@@ -22,7 +23,7 @@ impl Issuer for Counting {
         self.calls.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(self.delay).await;
         if self.fail.load(Ordering::SeqCst) {
-            return Err(Error::Issue {
+            return Err(Error::Ca {
                 name: name.to_owned(),
                 message: "CA unreachable".to_owned(),
             });
@@ -172,6 +173,7 @@ async fn failures_back_off_and_held_certificates_keep_serving() {
     let err = manager.resolve("b.localhost").await.unwrap_err();
     assert!(err.to_string().contains("CA unreachable"), "{err}");
     let again = manager.resolve("b.localhost").await.unwrap_err();
+    assert!(matches!(again, Error::Backoff { .. }), "{again}");
     assert!(again.to_string().contains("failed recently"), "{again}");
     assert_eq!(
         issuer.calls.load(Ordering::SeqCst),
@@ -206,6 +208,7 @@ async fn the_order_budget_is_enforced() {
     assert!(manager.resolve("acme.localhost").await.unwrap().is_some());
     assert!(manager.resolve("b.localhost").await.unwrap().is_some());
     let err = manager.resolve("c.localhost").await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err}");
     assert!(err.to_string().contains("budget"), "{err}");
     assert_eq!(issuer.calls.load(Ordering::SeqCst), 2);
 }
@@ -322,7 +325,7 @@ struct Flaky {
 impl DomainPolicy for Flaky {
     async fn check(&self, name: &str) -> Result<Verdict> {
         if self.down.load(Ordering::SeqCst) {
-            return Err(Error::Policy("database unreachable".to_owned()));
+            return Err(Error::policy("database unreachable"));
         }
         self.inner.check(name).await
     }
@@ -354,7 +357,8 @@ async fn held_certificates_are_served_while_the_database_is_down() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let err = manager.resolve("b.localhost").await.unwrap_err();
-    assert!(err.to_string().contains("unreachable"), "{err}");
+    assert!(matches!(err, Error::Policy(_)), "{err}");
+    assert!(err.report().contains("unreachable"), "{err}");
     assert_eq!(issuer.calls.load(Ordering::SeqCst), 1);
 }
 
@@ -441,7 +445,7 @@ async fn a_slow_order_fails_the_handshake_cleanly_and_finishes_for_the_next() {
     );
     let began = Instant::now();
     let err = manager.resolve("acme.localhost").await.unwrap_err();
-    assert!(matches!(err, Error::Timeout(_)), "{err}");
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
     assert!(
         began.elapsed() < Duration::from_millis(1500),
         "bounded wait"
@@ -522,4 +526,22 @@ async fn a_re_check_that_finds_the_same_certificate_keeps_the_opened_key() {
     }
     assert!(manager.policy_queries() > 1, "the re-checks did run");
     assert_eq!(issuer.calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn an_operator_s_renew_of_a_refused_or_bad_name_says_which() {
+    let issuer = issuer(0);
+    let manager = manager_with(
+        Arc::new(MemoryStore::default()),
+        issuer.clone(),
+        ManagerOptions::default(),
+    );
+    let denied = manager.renew_now("evil.localhost").await.unwrap_err();
+    assert!(
+        matches!(&denied, Error::Denied { name, reason } if name == "evil.localhost" && reason == "not listed"),
+        "{denied}"
+    );
+    let invalid = manager.renew_now("not a name").await.unwrap_err();
+    assert!(matches!(invalid, Error::InvalidName { .. }), "{invalid}");
+    assert_eq!(issuer.calls.load(Ordering::SeqCst), 0, "nothing ordered");
 }

@@ -40,7 +40,7 @@ impl acme::DomainPolicy for DbDomainPolicy {
         .bind(name)
         .fetch_optional(self.db.pool())
         .await
-        .map_err(|e| acme::Error::Policy(e.to_string()))?;
+        .map_err(acme::Error::policy)?;
         let Some(row) = row else {
             let under = !self.suffix.is_empty() && name.ends_with(&format!(".{}", self.suffix));
             let reason = if under {

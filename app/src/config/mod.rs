@@ -15,7 +15,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize, Serializer};
 
 pub use auth::AuthConfig;
-pub use billing::BillingConfig;
+pub use billing::{BillingConfig, PlanConfig};
 pub use database::DatabaseConfig;
 pub use email::{EmailConfig, SmtpSecurity};
 pub use ip_range::{IpRange, IpRangeError};

@@ -25,10 +25,13 @@ pub struct ProberConfig {
     pub lease_grace_seconds: u64,
     /// Largest part of a response body read (keyword and JSON checks see only this much).
     pub max_body_bytes: usize,
-    /// Monitors an organisation may have until billing sets plans.
-    pub plan_max_monitors: u64,
-    /// Shortest check interval an organisation may choose until billing sets plans.
-    pub plan_min_interval_seconds: u64,
+    /// Older key for `billing.plans.free.max_monitors`: the Free plan's monitor
+    /// limit when billing is enabled (ignored when it is not: no limits then).
+    #[serde(default, deserialize_with = "super::billing::opt_number")]
+    pub plan_max_monitors: Option<u64>,
+    /// Older key for `billing.plans.free.min_interval_seconds`, likewise.
+    #[serde(default, deserialize_with = "super::billing::opt_number")]
+    pub plan_min_interval_seconds: Option<u64>,
     /// Days raw check results are kept.
     pub raw_retention_days: u64,
     /// Days hourly roll-ups are kept.
@@ -53,7 +56,25 @@ impl ProberConfig {
                 "prober.region: `{region}` must be 1–32 letters, digits or hyphens"
             ));
         }
-        let ranges: [(&str, u64, u64, u64); 9] = [
+        let plan_keys = [
+            ("plan_max_monitors", self.plan_max_monitors, 1, 10_000_000),
+            (
+                "plan_min_interval_seconds",
+                self.plan_min_interval_seconds,
+                1,
+                86_400,
+            ),
+        ];
+        for (key, value, min, max) in plan_keys {
+            if let Some(value) = value
+                && !(min..=max).contains(&value)
+            {
+                problems.push(format!(
+                    "prober.{key}: {value} must be between {min} and {max}"
+                ));
+            }
+        }
+        let ranges: [(&str, u64, u64, u64); 7] = [
             (
                 "max_concurrent_checks",
                 self.max_concurrent_checks as u64,
@@ -62,13 +83,6 @@ impl ProberConfig {
             ),
             ("lease_grace_seconds", self.lease_grace_seconds, 5, 3600),
             ("max_body_bytes", self.max_body_bytes as u64, 1024, 10 << 20),
-            ("plan_max_monitors", self.plan_max_monitors, 1, 10_000_000),
-            (
-                "plan_min_interval_seconds",
-                self.plan_min_interval_seconds,
-                1,
-                86_400,
-            ),
             // Daily roll-ups are computed from raw results of the last two days.
             ("raw_retention_days", self.raw_retention_days, 2, 3650),
             ("hourly_retention_days", self.hourly_retention_days, 1, 3650),
@@ -94,8 +108,8 @@ impl ProberConfig {
             max_concurrent_checks: 2000,
             lease_grace_seconds: 90,
             max_body_bytes: 1 << 20,
-            plan_max_monitors: 50,
-            plan_min_interval_seconds: 30,
+            plan_max_monitors: None,
+            plan_min_interval_seconds: None,
             raw_retention_days: 7,
             hourly_retention_days: 90,
             daily_retention_days: 400,

@@ -2,7 +2,7 @@
 //!
 //! Queries are written once in SQL both dialects accept (`$1` placeholders,
 //! integer milliseconds for times, text ids); what differs lives in
-//! [`dialect`].
+//! `dialect`.
 
 mod dialect;
 mod migrations;

@@ -123,6 +123,75 @@ pub async fn resume(
     set_status(&state, &p, ip.to_string(), &id, false).await
 }
 
+/// A complimentary plan, or `null` to return the tenant to what it pays for.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPlan {
+    /// A configured plan's name, or `null`.
+    pub plan: Option<String>,
+}
+
+/// Puts a tenant on a plan by hand (complimentary), or lifts that; audited.
+#[utoipa::path(put, path = "/admin/api/tenants/{id}/plan", tag = "admin", request_body = SetPlan,
+    params(("id" = String, Path, description = "tenant id or slug")),
+    responses((status = 200, body = crate::http::billing::BillingStatus),
+              (status = 403, body = crate::http::error::ErrorBody),
+              (status = 404, body = crate::http::error::ErrorBody),
+              (status = 422, body = crate::http::error::ErrorBody)))]
+pub async fn set_plan(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    crate::http::ApiJson(form): crate::http::ApiJson<SetPlan>,
+) -> Result<Json<crate::http::billing::BillingStatus>, AppError> {
+    let tenant = admin::any_tenant(&state.db, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if let Some(plan) = &form.plan
+        && !state.billing.plans.exists(plan)
+    {
+        let known: Vec<&str> = state
+            .billing
+            .plans
+            .all()
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        return Err(AppError::invalid(
+            "plan",
+            format!("`{plan}` is not a plan; choose one of {}", known.join(", ")),
+        ));
+    }
+    let (before, after) = crate::billing::dunning::refresh(
+        &state,
+        &tenant.id,
+        crate::clock::now_ms(),
+        Some(form.plan.clone()),
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    audit::record(
+        &state.db,
+        Entry {
+            tenant_id: Some(&tenant.id),
+            actor_id: p.user_id.as_deref(),
+            action: "tenant.plan_set",
+            target: Some(&tenant.slug),
+            ip: Some(ip.to_string()),
+            details: Some(serde_json::json!({
+                "complimentary": form.plan,
+                "from": before,
+                "to": after,
+            })),
+        },
+    )
+    .await;
+    Ok(Json(
+        crate::http::billing::status_of(&state, &tenant.id).await?,
+    ))
+}
+
 /// Audit log filter.
 #[derive(Debug, Deserialize, IntoParams, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -31,13 +31,16 @@ pub async fn list(
 
 /// Adds a channel; a webhook's signing secret is in this answer only.
 #[utoipa::path(post, path = "/api/alert-channels", tag = "alerts", request_body = NewChannel,
-    responses((status = 201, body = Channel), (status = 422, body = crate::http::error::ErrorBody)))]
+    responses((status = 201, body = Channel), (status = 402, description = "the plan allows no more (`plan_limit`)", body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
     ApiJson(new): ApiJson<NewChannel>,
 ) -> Result<(StatusCode, Json<Channel>), AppError> {
-    let channel = channels::create(&state.db, p.tenant()?, &new)
+    let tenant = p.tenant()?;
+    crate::billing::limits::check_room(&state, tenant, crate::billing::plans::Limit::AlertChannels)
+        .await?;
+    let channel = channels::create(&state.db, tenant, &new)
         .await
         .map_err(channel_error)?;
     Ok((StatusCode::CREATED, Json(channel)))

@@ -61,7 +61,7 @@ pub struct AddDomain {
 
 /// Adds a custom domain; the answer lists the DNS records that prove ownership.
 #[utoipa::path(post, path = "/api/domains", tag = "domains", request_body = AddDomain,
-    responses((status = 201, body = Domain), (status = 409, body = crate::http::error::ErrorBody),
+    responses((status = 201, body = Domain), (status = 402, description = "the plan allows no more (`plan_limit`)", body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody),
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn add(
     State(state): State<AppState>,
@@ -73,6 +73,8 @@ pub async fn add(
     let hostname =
         Hostname::parse_custom(&form.hostname, &state.settings.tenancy.normalized_suffix())
             .map_err(|m| AppError::invalid("hostname", m))?;
+    crate::billing::limits::check_room(&state, tenant, crate::billing::plans::Limit::CustomDomains)
+        .await?;
     let domain = domains::add(&state.db, tenant, &hostname)
         .await
         .map_err(domain_error)?;

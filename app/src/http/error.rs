@@ -24,6 +24,12 @@ pub struct ErrorBody {
     /// When a lockout ends, ms since the epoch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locked_until: Option<i64>,
+    /// With `plan_limit`: the limit reached (`monitors`, `status_pages`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<&'static str>,
+    /// With `plan_limit`: the plan that lifts it, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
 }
 
 /// An error a handler returns.
@@ -87,6 +93,16 @@ pub enum AppError {
         retry_after: u64,
         /// End of an account lockout, ms since the epoch.
         locked_until: Option<i64>,
+    },
+    /// The tenant's plan does not allow this (402, code `plan_limit`).
+    #[error("{message}")]
+    PlanLimit {
+        /// The limit reached.
+        limit: &'static str,
+        /// The plan that lifts it, if any.
+        plan: Option<String>,
+        /// Explanation.
+        message: String,
     },
     /// The service cannot answer right now (503).
     #[error("{0}")]
@@ -152,6 +168,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut retry = None;
         let mut locked_until = None;
+        let mut plan_limit = (None, None);
         let (status, code, message, field) = match self {
             Self::NotFound => (
                 StatusCode::NOT_FOUND,
@@ -187,6 +204,14 @@ impl IntoResponse for AppError {
                 locked_until = until;
                 (StatusCode::TOO_MANY_REQUESTS, code, message, None)
             }
+            Self::PlanLimit {
+                limit,
+                plan,
+                message,
+            } => {
+                plan_limit = (Some(limit), plan);
+                (StatusCode::PAYMENT_REQUIRED, "plan_limit", message, None)
+            }
             Self::Unavailable(message) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -208,6 +233,8 @@ impl IntoResponse for AppError {
             message,
             field,
             locked_until,
+            limit: plan_limit.0,
+            plan: plan_limit.1,
         };
         let mut response = (status, Json(body)).into_response();
         if let Some(seconds) = retry {

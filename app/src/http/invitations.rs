@@ -41,7 +41,7 @@ pub async fn list(
 
 /// Invites someone by email.
 #[utoipa::path(post, path = "/api/invitations", tag = "members", request_body = InviteRequest,
-    responses((status = 201, body = Invitation), (status = 422, body = crate::http::error::ErrorBody)))]
+    responses((status = 201, body = Invitation), (status = 402, description = "the plan allows no more (`plan_limit`)", body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
@@ -62,6 +62,9 @@ pub async fn create(
             "you cannot invite someone above your own role",
         ));
     }
+    // Pending invitations count as members, so accepting one never exceeds the plan.
+    crate::billing::limits::check_room(&state, tenant, crate::billing::plans::Limit::Members)
+        .await?;
     let (invitation, token) = invitations::create(
         &state.db,
         tenant,

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod alert_channels;
 pub mod api_keys;
 pub mod auth;
+pub mod billing;
 pub mod certs;
 pub mod client_ip;
 pub mod domains;
@@ -142,6 +143,27 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             api_keys::revoke,
         )
         // Domains.
+        // Billing: owners buy, admins read; Stripe's webhook is public and signed.
+        .add(M::GET, "/api/billing", Tenant(Admin), billing::get)
+        .add(
+            M::POST,
+            "/api/billing/checkout",
+            Tenant(Role::Owner),
+            billing::checkout,
+        )
+        .add(
+            M::POST,
+            "/api/billing/portal",
+            Tenant(Role::Owner),
+            billing::portal,
+        )
+        .add(
+            M::POST,
+            "/api/billing/paused",
+            Tenant(Role::Owner),
+            billing::set_paused,
+        )
+        .add(M::POST, "/api/billing/webhook", Public, billing::webhook)
         .add(M::GET, "/api/domains", Tenant(Viewer), domains::list)
         .add(M::POST, "/api/domains", Tenant(Admin), domains::add)
         .add(M::GET, "/api/domains/{id}", Tenant(Viewer), domains::get)
@@ -517,6 +539,12 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             "/admin/api/tenants/{id}/resume",
             Superuser,
             admin::resume,
+        )
+        .add(
+            M::PUT,
+            "/admin/api/tenants/{id}/plan",
+            Superuser,
+            admin::set_plan,
         )
         .add(M::GET, "/admin/api/audit-log", Superuser, admin::audit_log)
         .finish()

@@ -9,6 +9,9 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::Principal;
+use crate::billing::limits;
+use crate::billing::pauses::{self, Pausable, Toggle};
+use crate::billing::plans::{Limit, Plan};
 use crate::clock::now_ms;
 use crate::http::{ApiJson, ApiQuery, AppError};
 use crate::monitor::history::{self, ResultPage};
@@ -21,15 +24,45 @@ pub(crate) fn monitor_error(err: MonitorError) -> AppError {
     match err {
         MonitorError::NotFound => AppError::NotFound,
         MonitorError::Invalid((field, message)) => AppError::invalid(field, message),
-        MonitorError::LimitReached(_) => AppError::conflict("plan_limit", None, err.to_string()),
+        MonitorError::LimitReached(_) => AppError::PlanLimit {
+            limit: crate::billing::plans::Limit::Monitors.as_str(),
+            plan: None,
+            message: err.to_string(),
+        },
         MonitorError::Db(db) => db.into(),
     }
 }
 
-fn limits(state: &AppState) -> Limits {
+/// Validation limits from the tenant's plan; with billing off only the engine's floor of 1 s.
+fn limits(plan: Option<&Plan>) -> Limits {
     Limits {
-        min_interval_seconds: state.settings.prober.plan_min_interval_seconds,
+        min_interval_seconds: plan.map_or(1, |p| p.limits.min_interval_seconds),
     }
+}
+
+/// An interval a better plan allows is a 402 naming it, not a 422.
+fn check_interval(
+    state: &AppState,
+    plan: Option<&Plan>,
+    wanted: Option<u64>,
+) -> Result<(), AppError> {
+    if let (Some(plan), Some(wanted)) = (plan, wanted)
+        && wanted >= 1
+        && !Limit::MinIntervalSeconds.allows(&plan.limits, wanted)
+        && state
+            .billing
+            .plans
+            .lifting(Limit::MinIntervalSeconds, wanted, &plan.name)
+            .is_some()
+    {
+        return Err(limits::exceeded(
+            state,
+            plan,
+            Limit::MinIntervalSeconds,
+            wanted,
+        ));
+    }
+    Ok(())
 }
 
 /// Lists the organization's monitors with their states.
@@ -59,30 +92,39 @@ pub async fn get(
 
 /// Creates a monitor; it is first checked within seconds.
 #[utoipa::path(post, path = "/api/monitors", tag = "monitors", request_body = MonitorInput,
-    responses((status = 201, body = Monitor), (status = 409, body = crate::http::error::ErrorBody),
+    responses((status = 201, body = Monitor), (status = 402, description = "the plan allows no more (`plan_limit`)", body = crate::http::error::ErrorBody),
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
     ApiJson(input): ApiJson<MonitorInput>,
 ) -> Result<(StatusCode, Json<Monitor>), AppError> {
+    let tenant = p.tenant()?;
+    let plan = limits::plan_of(&state, tenant).await?;
+    check_interval(&state, plan.as_ref(), input.interval_seconds)?;
     let monitor = store::create(
         &state.db,
-        p.tenant()?,
+        tenant,
         &input,
-        limits(&state),
-        state.settings.prober.plan_max_monitors,
+        limits(plan.as_ref()),
+        plan.as_ref().map_or(u64::MAX, |p| p.limits.monitors),
         &state.settings.tenancy.public_base(),
     )
     .await
-    .map_err(monitor_error)?;
+    .map_err(|err| match (err, &plan) {
+        (MonitorError::LimitReached(n), Some(plan)) => {
+            limits::exceeded(&state, plan, Limit::Monitors, n.saturating_add(1))
+        }
+        (err, _) => monitor_error(err),
+    })?;
     Ok((StatusCode::CREATED, Json(monitor)))
 }
 
 /// Changes the fields given; the kind cannot change.
 #[utoipa::path(patch, path = "/api/monitors/{id}", tag = "monitors", request_body = MonitorInput,
     params(("id" = String, Path, description = "monitor id")),
-    responses((status = 200, body = Monitor), (status = 404, body = crate::http::error::ErrorBody),
+    responses((status = 200, body = Monitor), (status = 402, description = "the plan has no room to resume it (`plan_limit`)", body = crate::http::error::ErrorBody),
+              (status = 404, body = crate::http::error::ErrorBody),
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
@@ -92,7 +134,7 @@ pub async fn update(
 ) -> Result<Json<Monitor>, AppError> {
     let tenant = p.tenant()?;
     // Another tenant's id is not found, whatever the body says.
-    store::get(&state.db, tenant, &id)
+    let current = store::get(&state.db, tenant, &id)
         .await
         .map_err(monitor_error)?;
     let patch: MonitorInput = serde_json::from_value(patch).map_err(|e| AppError::BadRequest {
@@ -100,7 +142,32 @@ pub async fn update(
         code: "invalid_body",
         message: e.to_string(),
     })?;
-    let monitor = store::update(&state.db, tenant, &id, &patch, limits(&state))
+    let plan = limits::plan_of(&state, tenant).await?;
+    check_interval(&state, plan.as_ref(), patch.interval_seconds)?;
+    // Resuming a monitor the plan paused needs room on the plan.
+    if current.paused_reason.is_some()
+        && patch.paused == Some(false)
+        && let Some(plan) = &plan
+        && pauses::lift_one(
+            &state.db,
+            tenant,
+            Pausable::Monitors,
+            &id,
+            Some(&plan.limits),
+        )
+        .await?
+            == Toggle::NoRoom
+    {
+        let wanted = limits::usage(&state.db, tenant, Limit::Monitors)
+            .await?
+            .unwrap_or(0)
+            .saturating_add(1);
+        return Err(limits::exceeded(&state, plan, Limit::Monitors, wanted));
+    }
+    if current.paused_reason.is_some() && patch.paused == Some(false) && plan.is_none() {
+        pauses::lift_one(&state.db, tenant, Pausable::Monitors, &id, None).await?;
+    }
+    let monitor = store::update(&state.db, tenant, &id, &patch, limits(plan.as_ref()))
         .await
         .map_err(monitor_error)?;
     Ok(Json(monitor))

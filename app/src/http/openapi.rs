@@ -5,10 +5,10 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    admin, alert_channels, api_keys, auth, certs, domains, events, health, heartbeat, incidents,
-    invitations, maintenance, members, monitors, observe, public_status, public_status_api, site,
-    status_pages, status_pages_components, status_pages_incidents, status_subscribers,
-    status_subscribers_admin, status_subscribers_links,
+    admin, alert_channels, api_keys, auth, billing, certs, domains, events, health, heartbeat,
+    incidents, invitations, maintenance, members, monitors, observe, public_status,
+    public_status_api, site, status_pages, status_pages_components, status_pages_incidents,
+    status_subscribers, status_subscribers_admin, status_subscribers_links,
 };
 
 /// The document; a test checks that every route of the route table is in it.
@@ -47,7 +47,8 @@ use super::{
         status_subscribers_admin::list, status_subscribers_admin::export, status_subscribers_admin::delete,
         status_subscribers::subscribe, status_subscribers_links::confirm_page, status_subscribers_links::confirm,
         status_subscribers_links::unsubscribe_page, status_subscribers_links::unsubscribe,
-        admin::list, admin::get, admin::suspend, admin::resume, admin::audit_log,
+        admin::list, admin::get, admin::suspend, admin::resume, admin::set_plan, admin::audit_log,
+        billing::get, billing::checkout, billing::portal, billing::set_paused, billing::webhook,
         events::stream,
     ),
     components(schemas(

@@ -58,14 +58,17 @@ pub async fn list(
 
 /// Creates a status page; the organization's first is its default, served at `/status/`.
 #[utoipa::path(post, path = "/api/status-pages", tag = "status pages", request_body = StatusPageInput,
-    responses((status = 201, body = StatusPage), (status = 409, body = crate::http::error::ErrorBody),
+    responses((status = 201, body = StatusPage), (status = 402, description = "the plan allows no more (`plan_limit`)", body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody),
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
     ApiJson(input): ApiJson<StatusPageInput>,
 ) -> Result<(StatusCode, Json<StatusPage>), AppError> {
-    let page = pages::create(&state.db, p.tenant()?, &input, !state.settings.production)
+    let tenant = p.tenant()?;
+    crate::billing::limits::check_room(&state, tenant, crate::billing::plans::Limit::StatusPages)
+        .await?;
+    let page = pages::create(&state.db, tenant, &input, !state.settings.production)
         .await
         .map_err(status_error)?;
     Ok((StatusCode::CREATED, Json(page)))

@@ -120,6 +120,11 @@ pub(crate) fn subscriber_error(err: SubscriberError) -> AppError {
             code: "invalid_token",
             message,
         },
+        SubscriberError::Full { .. } => AppError::PlanLimit {
+            limit: "subscribers_per_page",
+            plan: None,
+            message: err.to_string(),
+        },
         SubscriberError::Db(db) => db.into(),
     }
 }
@@ -290,6 +295,7 @@ fn read_request(
     responses((status = 202, body = SubscribeAnswer, description = "Email: check your mail (an HTML page for form posts)"),
               (status = 201, body = SubscribeAnswer, description = "Webhook subscribed; the secret is shown once"),
               (status = 400, body = crate::http::error::ErrorBody, description = "`malformed_json` or `unreadable_body`"),
+              (status = 402, body = crate::http::error::ErrorBody, description = "`plan_limit`: the page has as many subscribers as the organization's plan allows"),
               (status = 403, body = crate::http::error::ErrorBody, description = "The organization is suspended"),
               (status = 404, body = crate::http::error::ErrorBody, description = "No status page at this Host"),
               (status = 409, body = crate::http::error::ErrorBody, description = "The webhook is subscribed already"),
@@ -345,6 +351,7 @@ async fn subscribe_in(
             )
             .map_err(limited)?;
     }
+    let room = crate::billing::limits::subscriber_room(state, &site.tenant_id).await?;
     let outcome = store::subscribe(
         &state.db,
         &state.keys,
@@ -352,6 +359,7 @@ async fn subscribe_in(
         &page.id,
         &origin,
         &request,
+        room,
         now_ms(),
     )
     .await

@@ -35,6 +35,7 @@ fn subscriber_error(err: SubscriberError) -> AppError {
             AppError::conflict("conflict", Some(field), message)
         }
         SubscriberError::BadToken(message) => AppError::invalid("token", message),
+        SubscriberError::Full { .. } => AppError::conflict("page_full", None, err.to_string()),
         SubscriberError::Db(db) => db.into(),
     }
 }

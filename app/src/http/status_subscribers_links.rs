@@ -75,7 +75,8 @@ async fn link(
                 pages::confirm_form(&page.title, &token)
             }
             Link::Confirm => {
-                store::confirm(db, keys, tenant, page_id, &token, now)
+                let room = crate::billing::limits::subscriber_room(state, tenant).await?;
+                store::confirm(db, keys, tenant, page_id, &token, room, now)
                     .await
                     .map_err(subscriber_error)?;
                 pages::confirmed(&page.title)
@@ -131,6 +132,7 @@ pub async fn confirm_page(
     params(("token" = String, Query, description = "the signed token of the mailed link")),
     responses((status = 200, description = "Subscribed (HTML)", content_type = "text/html"),
               (status = 400, description = "Missing, malformed, tampered or expired token, or a link of an earlier subscription (HTML)", content_type = "text/html"),
+              (status = 402, description = "The page has as many subscribers as the organization's plan allows (HTML)", content_type = "text/html"),
               (status = 403, description = "The organization is suspended (HTML)", content_type = "text/html"),
               (status = 404, description = "No status page at this Host (HTML)", content_type = "text/html"),
               (status = 429, description = "Too many requests; see `Retry-After` (HTML)", content_type = "text/html")))]

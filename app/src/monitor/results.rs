@@ -128,7 +128,7 @@ impl Writer {
                  last_checked_at = $4, last_error = $5, last_latency_ms = $6, \
                  state_changed_at = CASE WHEN $7 = 1 THEN $4 ELSE state_changed_at END, \
                  failing_regions = $10, lease_owner = NULL, lease_expires_at = NULL \
-                 WHERE id = $8 AND lease_owner = $9 AND paused = 0",
+                 WHERE id = $8 AND lease_owner = $9 AND paused = 0 AND paused_reason IS NULL",
             )
             .bind(done.step.state.as_str())
             .bind(done.step.failures)

@@ -15,6 +15,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 
+use crate::billing::plans::Plans;
 use crate::config::ProberConfig;
 use crate::db::{Database, DbError};
 
@@ -191,12 +192,74 @@ pub async fn enforce_retention(
     config: &ProberConfig,
     now: i64,
 ) -> Result<u64, DbError> {
+    enforce_retention_for(db, config, None, now).await
+}
+
+/// Deletes raw results older than each tenant's plan keeps them (a plan no
+/// longer configured keeps Free's days); returns rows deleted.
+async fn enforce_plan_raw_retention(
+    db: &Database,
+    plans: &Plans,
+    now: i64,
+) -> Result<u64, DbError> {
     let days = |d: u64| now - i64::try_from(d).unwrap_or(i64::MAX / DAY) * DAY;
-    let statements: [(&str, i64); 5] = [
-        (
+    let known: Vec<&str> = plans.all().iter().map(|p| p.name.as_str()).collect();
+    let free = plans.free().name.as_str();
+    let mut deleted = 0;
+    for plan in plans.all() {
+        let is_free = plan.name == free;
+        // Free also covers tenants on a plan no longer configured: `$4…` are the known names.
+        let scope = if is_free {
+            let names: Vec<String> = (0..known.len()).map(|i| format!("${}", i + 4)).collect();
+            format!("(plan = $3 OR plan NOT IN ({}))", names.join(", "))
+        } else {
+            "plan = $3".to_owned()
+        };
+        let sql = format!(
+            "DELETE FROM check_results WHERE id IN (SELECT id FROM check_results WHERE checked_at < $1 \
+             AND tenant_id IN (SELECT id FROM tenants WHERE {scope}) LIMIT $2)"
+        );
+        loop {
+            let mut query = sqlx::query(&sql)
+                .bind(days(plan.limits.raw_retention_days))
+                .bind(DELETE_BATCH)
+                .bind(&plan.name);
+            if is_free {
+                for name in &known {
+                    query = query.bind(*name);
+                }
+            }
+            let done = query.execute(db.pool()).await?.rows_affected();
+            deleted += done;
+            if done < u64::try_from(DELETE_BATCH).unwrap_or(u64::MAX) {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+    Ok(deleted)
+}
+
+/// [`enforce_retention`], with raw results kept per plan when `plans` is given (billing on).
+pub async fn enforce_retention_for(
+    db: &Database,
+    config: &ProberConfig,
+    plans: Option<&Plans>,
+    now: i64,
+) -> Result<u64, DbError> {
+    let days = |d: u64| now - i64::try_from(d).unwrap_or(i64::MAX / DAY) * DAY;
+    let mut deleted = 0;
+    let raw = match plans {
+        Some(plans) => {
+            deleted += enforce_plan_raw_retention(db, plans, now).await?;
+            None
+        }
+        None => Some((
             "DELETE FROM check_results WHERE id IN (SELECT id FROM check_results WHERE checked_at < $1 LIMIT $2)",
             days(config.raw_retention_days),
-        ),
+        )),
+    };
+    let statements: [(&str, i64); 4] = [
         // Roll-ups have no single-column key; a run deletes at most the hours
         // (or days) that aged out since the last one, a bounded amount.
         (
@@ -216,8 +279,7 @@ pub async fn enforce_retention(
             now - DELIVERY_LOG_DAYS * DAY,
         ),
     ];
-    let mut deleted = 0;
-    for (sql, cutoff) in statements {
+    for (sql, cutoff) in raw.into_iter().chain(statements) {
         loop {
             let done = sqlx::query(sql)
                 .bind(cutoff)
@@ -238,13 +300,19 @@ pub async fn enforce_retention(
 }
 
 /// Rolls up and enforces retention every `every` until `shutdown`.
-pub async fn run(db: Database, config: ProberConfig, every: Duration, shutdown: CancellationToken) {
+pub async fn run(
+    db: Database,
+    config: ProberConfig,
+    plans: Option<Plans>,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
     loop {
         let now = crate::clock::now_ms();
         if let Err(err) = roll_up(&db, now).await {
             tracing::warn!(error = %err, "rolling up results failed");
         }
-        match enforce_retention(&db, &config, now).await {
+        match enforce_retention_for(&db, &config, plans.as_ref(), now).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(rows = n, "retention removed old rows"),
             Err(err) => tracing::warn!(error = %err, "retention failed"),

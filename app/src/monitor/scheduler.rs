@@ -92,7 +92,8 @@ impl Scheduler {
         let mut tx = self.db.begin_write().await?;
         let rows = sqlx::query(&format!(
             "UPDATE monitors SET lease_owner = $1, lease_expires_at = $2 + timeout_ms \
-             WHERE id IN (SELECT id FROM monitors WHERE paused = 0 AND next_check_at <= $3 \
+             WHERE id IN (SELECT id FROM monitors WHERE paused = 0 AND paused_reason IS NULL \
+               AND next_check_at <= $3 \
                AND (lease_owner IS NULL OR lease_expires_at < $4) \
                AND (failing_regions IS NULL OR failing_regions NOT LIKE $6 OR next_check_at < $7) \
                AND tenant_id IN (SELECT id FROM tenants WHERE status = 'active') \

@@ -16,7 +16,7 @@ use crate::events::{LiveEvent, MonitorStateData, NewEvent};
 pub(crate) const COLUMNS: &str = "id, tenant_id, name, kind, target, settings, interval_seconds, \
      timeout_ms, state, paused, next_check_at, last_checked_at, consecutive_failures, \
      last_error, last_latency_ms, state_changed_at, last_ping_at, failing_regions, created_at, \
-     updated_at";
+     updated_at, paused_reason";
 
 /// A monitor as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -29,8 +29,11 @@ pub struct Monitor {
     pub kind: String,
     /// `pending`, `up`, `down`, `degraded` or `paused`.
     pub state: String,
-    /// Checks are paused.
+    /// Checks are paused (by the owner).
     pub paused: bool,
+    /// Set when the plan paused the monitor (it is not checked until an upgrade
+    /// or until the owner resumes it with room on the plan); why, for people.
+    pub paused_reason: Option<String>,
     /// Seconds between checks.
     pub interval_seconds: i64,
     /// Deadline of one check, seconds.
@@ -95,6 +98,7 @@ impl MonitorRow {
                 kind: row.try_get("kind")?,
                 state: row.try_get("state")?,
                 paused: row.try_get::<i64, _>("paused")? != 0,
+                paused_reason: row.try_get("paused_reason")?,
                 interval_seconds: row.try_get("interval_seconds")?,
                 timeout_seconds: timeout_ms / 1000,
                 settings,
@@ -223,10 +227,13 @@ pub async fn create(
     .bind(tenant_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM monitors WHERE tenant_id = $1")
-        .bind(tenant_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    // Monitors the plan paused are what is over the limit; they do not count.
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM monitors WHERE tenant_id = $1 AND paused_reason IS NULL",
+    )
+    .bind(tenant_id)
+    .fetch_one(&mut *tx)
+    .await?;
     if u64::try_from(count).unwrap_or(0) >= max_monitors {
         return Err(MonitorError::LimitReached(max_monitors));
     }

@@ -26,7 +26,7 @@ pub struct TenantRows {
     pub status: String,
     /// Every hostname of the tenant (subdomain and custom domains).
     pub domains: Vec<String>,
-    /// Rows per tenant-owned table, in [`TENANT_TABLES`] order.
+    /// Rows per tenant-owned table, in `TENANT_TABLES` order.
     pub rows: Vec<(String, i64)>,
 }
 

@@ -175,16 +175,18 @@ async fn acme_queue(db: &Database, now: i64) -> Found {
 async fn prober_lag(db: &Database, now: i64) -> Found {
     let name = "prober_lag";
     let mut late: Vec<i64> = sqlx::query_scalar(
-        "SELECT $1 - next_check_at FROM monitors WHERE paused = 0 AND next_check_at < $1",
+        "SELECT $1 - next_check_at FROM monitors WHERE paused = 0 AND paused_reason IS NULL AND next_check_at < $1",
     )
     .bind(now)
     .fetch_all(db.pool())
     .await
     .map_err(|e| (name, e))?;
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM monitors WHERE paused = 0")
-        .fetch_one(db.pool())
-        .await
-        .map_err(|e| (name, e))?;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM monitors WHERE paused = 0 AND paused_reason IS NULL",
+    )
+    .fetch_one(db.pool())
+    .await
+    .map_err(|e| (name, e))?;
     late.sort_unstable();
     let p99 = percentile(&late, total, 0.99);
     let status = if p99 >= LATE_FAIL_MS {

@@ -56,7 +56,7 @@ pub async fn site_for_host(db: &Database, host: &str) -> Result<Option<Site>, St
     }
     let found: Option<(String, String, String, String, String)> = sqlx::query_as(
         "SELECT d.id, d.kind, t.id, t.name, t.status FROM domains d JOIN tenants t ON t.id = d.tenant_id \
-         WHERE d.hostname = $1 AND d.verified_at IS NOT NULL",
+         WHERE d.hostname = $1 AND d.verified_at IS NOT NULL AND d.paused_reason IS NULL",
     )
     .bind(&host)
     .fetch_optional(db.pool())
@@ -65,11 +65,15 @@ pub async fn site_for_host(db: &Database, host: &str) -> Result<Option<Site>, St
         return Ok(None);
     };
     let assigned: Option<String> = if kind == "custom" {
-        sqlx::query_scalar("SELECT id FROM status_pages WHERE domain_id = $1 AND tenant_id = $2")
-            .bind(&domain_id)
-            .bind(&tenant_id)
-            .fetch_optional(db.pool())
-            .await?
+        // Pages the plan paused are not served.
+        sqlx::query_scalar(
+            "SELECT id FROM status_pages WHERE domain_id = $1 AND tenant_id = $2 \
+             AND paused_reason IS NULL",
+        )
+        .bind(&domain_id)
+        .bind(&tenant_id)
+        .fetch_optional(db.pool())
+        .await?
     } else {
         None
     };
@@ -77,7 +81,8 @@ pub async fn site_for_host(db: &Database, host: &str) -> Result<Option<Site>, St
         Some(id) => Some(id.clone()),
         None => {
             sqlx::query_scalar(
-                "SELECT id FROM status_pages WHERE tenant_id = $1 AND is_default = 1",
+                "SELECT id FROM status_pages WHERE tenant_id = $1 AND is_default = 1 \
+                 AND paused_reason IS NULL",
             )
             .bind(&tenant_id)
             .fetch_optional(db.pool())

@@ -1,6 +1,8 @@
 //! The certificate store and policy over both dialects, and Caddy's ask hook.
 
-use acme::store::{CertStore, ChallengeKind, StoredCert};
+use acme::store::{
+    Accounts, Certificates, ChallengeKind, Challenges, IssueQueue, Leases, OrderLedger, StoredCert,
+};
 use acme::{DomainPolicy, Verdict};
 use app::certs::{DbCertStore, DbDomainPolicy};
 
@@ -138,6 +140,12 @@ async fn leases_fence_out_a_node_whose_lease_was_taken_over() {
         store.record_order("r.test", None, "a").await.unwrap();
         assert_eq!(store.orders_since(0, None).await.unwrap(), 2);
         assert_eq!(store.orders_since(0, Some("t1")).await.unwrap(), 1);
+        // Retention is the manager's call; the store forgets what it is told to.
+        store
+            .forget_orders_before(acme::time::now_ms() + 1)
+            .await
+            .unwrap();
+        assert_eq!(store.orders_since(0, None).await.unwrap(), 0);
     }
 }
 

@@ -74,3 +74,20 @@ pub fn state_with(db: &Database, settings: AppSettings, mailer: Mailer) -> AppSt
         mailer,
     )
 }
+
+/// Turns billing on in `settings`: test keys, Pro at `price_test_pro`, Stripe at `stripe_base`.
+pub fn enable_billing(settings: &mut AppSettings, stripe_base: &str) {
+    settings.billing.enabled = true;
+    settings.billing.stripe_api_base = stripe_base.parse().unwrap();
+    settings.billing.stripe_publishable_key = Some("pk_test_statuswatch".to_owned());
+    settings.billing.stripe_secret_key = Some("sk_test_statuswatch".into());
+    settings.billing.stripe_webhook_secret = Some("whsec_statuswatch_test".into());
+    settings.billing.request_timeout_seconds = 2;
+    settings.billing.plans.insert(
+        "pro".to_owned(),
+        app::config::PlanConfig {
+            stripe_price_id: Some("price_test_pro".to_owned()),
+            ..Default::default()
+        },
+    );
+}

@@ -185,7 +185,7 @@ async fn target() -> (String, Arc<AtomicU16>) {
 fn settings() -> AppSettings {
     let mut settings = app_settings(false);
     settings.prober.allow_private_targets = true;
-    settings.prober.plan_min_interval_seconds = 1;
+    settings.prober.plan_min_interval_seconds = Some(1);
     settings.prober.lease_grace_seconds = 5;
     settings
 }

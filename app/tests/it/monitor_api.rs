@@ -10,8 +10,10 @@ use app::test_support::app_settings;
 
 fn api_with(db: &app::db::Database, max_monitors: u64) -> Api {
     let mut settings = app_settings(false);
-    settings.prober.plan_max_monitors = max_monitors;
-    settings.prober.plan_min_interval_seconds = 30;
+    // Limits apply only with billing on; the older prober keys are the Free plan's.
+    crate::helpers::enable_billing(&mut settings, "http://127.0.0.1:9");
+    settings.prober.plan_max_monitors = Some(max_monitors);
+    settings.prober.plan_min_interval_seconds = Some(30);
     Api::new(state_with(
         db,
         settings,
@@ -173,8 +175,10 @@ async fn the_plan_limits_the_number_of_monitors() {
                 json!({"name": "db 3", "kind": "tcp", "host": "db.example", "port": 5432}),
             )
             .await;
-        assert_eq!(third.status, StatusCode::CONFLICT);
+        assert_eq!(third.status, StatusCode::PAYMENT_REQUIRED);
         assert_eq!(third.code(), "plan_limit");
+        assert_eq!(third.body["limit"], "monitors");
+        assert_eq!(third.body["plan"], "pro", "{:?}", third.body);
         // Another tenant has its own allowance.
         let b = api.signup("beta", "bob@beta.example").await;
         let theirs = api

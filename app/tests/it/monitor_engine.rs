@@ -72,7 +72,7 @@ async fn receiver() -> (String, Received) {
 fn settings() -> AppSettings {
     let mut settings = app_settings(false);
     settings.prober.allow_private_targets = true;
-    settings.prober.plan_min_interval_seconds = 1;
+    settings.prober.plan_min_interval_seconds = Some(1);
     settings.prober.lease_grace_seconds = 5;
     settings
 }
@@ -476,7 +476,7 @@ async fn two_probers_share_the_work_and_take_over_a_dead_ones_leases() {
     let db = test_db.db();
     db.migrations().run().await.unwrap();
     let mut settings = settings();
-    settings.prober.plan_max_monitors = 100;
+    settings.prober.plan_max_monitors = Some(100);
     let api = Api::new(state_with(db, settings.clone(), log_mailer()));
     let a = api.signup("alpha", "ann@alpha.example").await;
     let site = target().await;

@@ -32,7 +32,7 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use crate::api::{Api, Session};
-use crate::helpers::{TestDb, state_with};
+use crate::helpers::{TestDb, enable_billing, state_with};
 
 /// An answer as text.
 struct Answer {
@@ -163,9 +163,13 @@ struct Site {
 }
 
 async fn site(test_db: &TestDb, slug: &str) -> Site {
+    site_with(test_db, slug, settings()).await
+}
+
+async fn site_with(test_db: &TestDb, slug: &str, settings: AppSettings) -> Site {
     let sink = SmtpSink::start();
     let mailer = Mailer::from_config(&sink.email_config(), false).unwrap();
-    let api = Api::new(state_with(test_db.db(), settings(), mailer.clone()));
+    let api = Api::new(state_with(test_db.db(), settings, mailer.clone()));
     let owner = api.signup(slug, &format!("owner@{slug}.example")).await;
     let (page, api_component, web_component) = page_with_components(&api, &owner).await;
     Site {
@@ -1480,5 +1484,143 @@ async fn a_custom_domain_subscribes_to_its_own_page_and_mails_link_there() {
         s.incident("Default page only", &[]).await;
         drain(&s.worker()).await;
         assert!(s.mails("pay@example.com", "Default page only").is_empty());
+    }
+}
+
+/// Sends the confirmation of `email`'s (only) pending subscription by its mailed link.
+async fn confirm_mailed(s: &Site, email: &str) -> Answer {
+    drain(&s.worker()).await;
+    let mail = s
+        .sink
+        .wait_for(email, "/status/subscribe/confirm?token=")
+        .await;
+    let token = token_in(&mail);
+    send(
+        &s.api,
+        Method::POST,
+        &s.host,
+        &format!("/status/subscribe/confirm?token={token}"),
+        Some(FORM),
+        "",
+        CLIENT,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_page_takes_as_many_subscribers_as_the_plan_allows() {
+    for test_db in TestDb::both_migrated().await {
+        let mut billed = settings();
+        // Stripe is never asked here.
+        enable_billing(&mut billed, "http://127.0.0.1:9");
+        billed.billing.plans.insert(
+            "free".to_owned(),
+            app::config::PlanConfig {
+                max_subscribers_per_page: Some(1),
+                ..Default::default()
+            },
+        );
+        let s = site_with(&test_db, "alpha", billed).await;
+        let db = s.api.state.db.clone();
+        let pending = |email: &'static str| {
+            let db = db.clone();
+            async move {
+                count(
+                    &db,
+                    "SELECT COUNT(*) FROM status_subscribers WHERE address = $1",
+                    email,
+                )
+                .await
+            }
+        };
+
+        // Two addresses sign up while the page has room; the first to confirm takes it.
+        for email in ["ann%40example.com", "bob%40example.com"] {
+            let answer = subscribe_form(&s.api, &s.host, &format!("email={email}"), CLIENT).await;
+            assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
+        }
+        let ann = confirm_mailed(&s, "ann@example.com").await;
+        assert_eq!(ann.status, StatusCode::OK, "{}", ann.text);
+        let bob = confirm_mailed(&s, "bob@example.com").await;
+        assert_eq!(bob.status, StatusCode::PAYMENT_REQUIRED, "{}", bob.text);
+        assert!(
+            bob.text.contains("takes no more subscribers"),
+            "{}",
+            bob.text
+        );
+        assert!(bob.text.contains("feeds need no sign-up"), "{}", bob.text);
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM status_subscribers WHERE address = $1 AND confirmed_at IS NOT NULL", "bob@example.com").await,
+            0,
+            "the refused confirmation changed nothing"
+        );
+
+        // A full page sends no confirmation mail at all, by form, JSON or webhook.
+        let form = subscribe_form(&s.api, &s.host, "email=carl%40example.com", CLIENT).await;
+        assert_eq!(form.status, StatusCode::PAYMENT_REQUIRED, "{}", form.text);
+        let json = subscribe_json(&s.api, &s.host, json!({ "email": "dora@example.com" })).await;
+        assert_eq!(json.status, StatusCode::PAYMENT_REQUIRED, "{}", json.text);
+        assert_eq!(json.json()["code"], "plan_limit");
+        assert_eq!(json.json()["limit"], "subscribers_per_page");
+        let hook = subscribe_json(
+            &s.api,
+            &s.host,
+            json!({ "webhook_url": "http://127.0.0.1:9/hook" }),
+        )
+        .await;
+        assert_eq!(hook.status, StatusCode::PAYMENT_REQUIRED, "{}", hook.text);
+        assert_eq!(
+            pending("carl@example.com").await + pending("dora@example.com").await,
+            0
+        );
+        drain(&s.worker()).await;
+        assert!(s.mails("carl@example.com", "").is_empty());
+        // Ann, already in, re-subscribing is not refused.
+        let again = subscribe_form(&s.api, &s.host, "email=ann%40example.com", CLIENT).await;
+        assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.text);
+
+        // The tenant sees the page's count against its plan.
+        let billing = s.api.get("/api/billing", Some(&s.owner.access)).await;
+        assert_eq!(billing.status, StatusCode::OK, "{:?}", billing.body);
+        let limit = billing.body["limits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["limit"] == "subscribers_per_page")
+            .unwrap()
+            .clone();
+        assert_eq!(limit["used"], 1, "{limit}");
+        assert_eq!(limit["allowed"], 1, "{limit}");
+
+        // Once Ann is removed there is room again.
+        let list = s
+            .api
+            .get(
+                &format!("/api/status-pages/{}/subscribers", s.page),
+                Some(&s.owner.access),
+            )
+            .await;
+        let ann_id = list
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["address"] == "ann@example.com")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let removed = s
+            .api
+            .call(
+                Method::DELETE,
+                &format!("/api/status-pages/{}/subscribers/{ann_id}", s.page),
+                Some(&s.owner.access),
+                None,
+            )
+            .await;
+        assert!(removed.status.is_success(), "{:?}", removed.body);
+        let carl = subscribe_form(&s.api, &s.host, "email=carl%40example.com", CLIENT).await;
+        assert_eq!(carl.status, StatusCode::ACCEPTED, "{}", carl.text);
     }
 }

@@ -55,11 +55,11 @@ impl Outcome {
     }
 }
 
-/// Serves the certificate the async resolution put in `picked` for this handshake.
+/// The certificate resolved (asynchronously, before rustls starts) for this one connection.
 #[derive(Debug)]
-struct Picked(Arc<CertifiedKey>);
+struct ConnectionCert(Arc<CertifiedKey>);
 
-impl ResolvesServerCert for Picked {
+impl ResolvesServerCert for ConnectionCert {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         Some(self.0.clone())
     }
@@ -105,7 +105,7 @@ impl TlsAcceptor {
         Ok(ServerConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&[&version::TLS13, &version::TLS12])?
             .with_no_client_auth()
-            .with_cert_resolver(Arc::new(Picked(key))))
+            .with_cert_resolver(Arc::new(ConnectionCert(key))))
     }
 
     /// The configuration of one handshake; `client_order` follows the
@@ -156,7 +156,7 @@ impl TlsAcceptor {
                 return (Outcome::UnknownName, None);
             }
             Err(err) => {
-                tracing::warn!(sni, error = %err, "no certificate");
+                tracing::warn!(sni, error = %err.report(), "no certificate");
                 let _ = tcp.write_all(&UNRECOGNIZED_NAME).await;
                 return (Outcome::IssueFailed, None);
             }

@@ -326,7 +326,7 @@ mod tests {
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_no_client_auth()
-            .with_cert_resolver(Arc::new(crate::tls::Picked(key)));
+            .with_cert_resolver(Arc::new(crate::tls::ConnectionCert(key)));
         let mut roots = rustls::RootCertStore::empty();
         roots.add(generated.ca.root_der().clone()).unwrap();
         let client = rustls::ClientConfig::builder_with_provider(provider)

@@ -184,6 +184,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/tenants/{id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Puts a tenant on a plan by hand (complimentary), or lifts that; audited. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description tenant id or slug */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SetPlan"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BillingStatus"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/tenants/{id}/resume": {
         parameters: {
             query?: never;
@@ -324,6 +390,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Channel"];
+                    };
+                };
+                /** @description the plan allows no more (`plan_limit`) */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
                 422: {
@@ -1111,6 +1186,363 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/billing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The plan, its limits with usage, the subscription and what is paused. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BillingStatus"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Starts Stripe Checkout for a paid plan; the plan changes only when Stripe's webhook says so. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CheckoutRequest"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RedirectUrl"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description billing is not enabled */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description already subscribed or complimentary */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Stripe is unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/paused": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The owner chooses what the plan keeps: pause one row to make room, or
+         *     resume one the plan paused. Plan pauses (either kind) lift by themselves on upgrade.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PauseRequest"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BillingStatus"];
+                    };
+                };
+                /** @description no room on the plan (`plan_limit`) */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/portal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A Stripe customer-portal session: payment method, invoices, cancellation. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RedirectUrl"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description billing is not enabled */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no Stripe customer yet */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Stripe is unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe's webhook: `Stripe-Signature` is verified over the raw body; each
+         *     event is applied once. No session, CSRF or rate limit applies.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description a Stripe event, signed */
+            requestBody: {
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookReply"];
+                    };
+                };
+                /** @description bad signature or not an event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description billing is not enabled */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description not applied; Stripe retries */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Stripe's API failed; Stripe retries */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/domains": {
         parameters: {
             query?: never;
@@ -1159,6 +1591,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Domain"];
+                    };
+                };
+                /** @description the plan allows no more (`plan_limit`) */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
                 409: {
@@ -1649,6 +2090,15 @@ export interface paths {
                         "application/json": components["schemas"]["Invitation"];
                     };
                 };
+                /** @description the plan allows no more (`plan_limit`) */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2094,7 +2544,8 @@ export interface paths {
                         "application/json": components["schemas"]["Monitor"];
                     };
                 };
-                409: {
+                /** @description the plan allows no more (`plan_limit`) */
+                402: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2212,6 +2663,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Monitor"];
+                    };
+                };
+                /** @description the plan has no room to resume it (`plan_limit`) */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
                 404: {
@@ -2459,6 +2919,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["StatusPage"];
+                    };
+                };
+                /** @description the plan allows no more (`plan_limit`) */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
                 409: {
@@ -4276,6 +4745,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `plan_limit`: the page has as many subscribers as the organization's plan allows */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description The organization is suspended */
                 403: {
                     headers: {
@@ -4439,6 +4917,15 @@ export interface paths {
                 };
                 /** @description Missing, malformed, tampered or expired token, or a link of an earlier subscription (HTML) */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description The page has as many subscribers as the organization's plan allows (HTML) */
+                402: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4657,6 +5144,41 @@ export interface components {
             /** @description Tenant concerned. */
             tenant_id?: string | null;
         };
+        /** @description The organisation's billing state. */
+        BillingStatus: {
+            /** @description The subscription ends at the period's end instead of renewing. */
+            cancel_at_period_end: boolean;
+            /** @description Granted by an operator rather than paid. */
+            complimentary: boolean;
+            /**
+             * Format: int64
+             * @description End of the paid period, ms.
+             */
+            current_period_end?: number | null;
+            /** @description Whether this server sells plans; when not, nothing is limited. */
+            enabled: boolean;
+            /**
+             * Format: int64
+             * @description While payments fail: when the plan falls to Free, ms.
+             */
+            grace_ends_at?: number | null;
+            /** @description Each limit with its usage. */
+            limits: components["schemas"]["LimitUsage"][];
+            /** @description Why anything is limited or paused, for people; `null` when all is well. */
+            notice?: string | null;
+            /** @description What the plan paused, with why. */
+            paused: components["schemas"]["Paused"][];
+            /** @description Plan in force (`free`, `pro`, …). */
+            plan: string;
+            /** @description Its name for people. */
+            plan_name: string;
+            /** @description Every plan on offer. */
+            plans: components["schemas"]["Plan"][];
+            /** @description The plan the subscription pays for, if any. */
+            subscription_plan?: string | null;
+            /** @description Stripe's status of the subscription (`active`, `past_due`, `canceled`, …), if any. */
+            subscription_status?: string | null;
+        };
         /** @description A channel as listed (secrets left out). */
         Channel: {
             /**
@@ -4707,6 +5229,11 @@ export interface components {
              * @description HTTP status.
              */
             status_code?: number | null;
+        };
+        /** @description Which plan to buy. */
+        CheckoutRequest: {
+            /** @description A paid plan's name (default `pro`). */
+            plan?: string | null;
         };
         /** @description A component as the admin API shows it. */
         Component: {
@@ -4860,6 +5387,8 @@ export interface components {
             code: string;
             /** @description The request field at fault, when there is one. */
             field?: string | null;
+            /** @description With `plan_limit`: the limit reached (`monitors`, `status_pages`, …). */
+            limit?: string | null;
             /**
              * Format: int64
              * @description When a lockout ends, ms since the epoch.
@@ -4867,6 +5396,8 @@ export interface components {
             locked_until?: number | null;
             /** @description What went wrong, for a person. */
             message: string;
+            /** @description With `plan_limit`: the plan that lifts it, if any. */
+            plan?: string | null;
         };
         /** @description A group of components. */
         Group: {
@@ -5037,6 +5568,24 @@ export interface components {
          * @enum {string}
          */
         Kind: "incident" | "maintenance";
+        /** @description One limit with what is used of it. */
+        LimitUsage: {
+            /**
+             * Format: int64
+             * @description What the plan allows; `null` means no limit (billing is off).
+             */
+            allowed?: number | null;
+            /**
+             * @description `monitors`, `min_interval_seconds`, `status_pages`, `subscribers_per_page`,
+             *     `custom_domains`, `alert_channels`, `members` or `raw_retention_days`.
+             */
+            limit: string;
+            /**
+             * Format: int64
+             * @description What is used now, where counted (subscribers are per page and not summed here).
+             */
+            used?: number | null;
+        };
         /**
          * @description One message of the stream, for the API description: `event:` is the tag,
          *     `data:` the JSON of the content, `id:` the position to resume after.
@@ -5135,8 +5684,13 @@ export interface components {
              * @description Next check due, ms.
              */
             next_check_at: number;
-            /** @description Checks are paused. */
+            /** @description Checks are paused (by the owner). */
             paused: boolean;
+            /**
+             * @description Set when the plan paused the monitor (it is not checked until an upgrade
+             *     or until the owner resumes it with room on the plan); why, for people.
+             */
+            paused_reason?: string | null;
             /** @description `pending`, `up`, `down`, `degraded` or `paused`. */
             state: string;
             /**
@@ -5355,6 +5909,78 @@ export interface components {
             /** @description `active` or `suspended`. */
             status: string;
         };
+        /** @description Which row to pause or resume to fit the plan. */
+        PauseRequest: {
+            /** @description Its id. */
+            id: string;
+            /** @description `monitor`, `status_page`, `alert_channel` or `custom_domain`. */
+            kind: string;
+            /** @description `true` pauses it (making room for another), `false` resumes it if the plan has room. */
+            paused: boolean;
+        };
+        /** @description A row paused by the plan. */
+        Paused: {
+            /** @description Its id. */
+            id: string;
+            /** @description `monitor`, `status_page`, `alert_channel` or `custom_domain`. */
+            kind: string;
+            /** @description Its name, title or hostname. */
+            name: string;
+            /** @description Why, for people. */
+            reason: string;
+        };
+        /** @description A plan as resolved from configuration. */
+        Plan: {
+            /** @description Name shown to people. */
+            display_name: string;
+            /** @description What it allows. */
+            limits: components["schemas"]["PlanLimits"];
+            /** @description Key (`free`, `pro`, …). */
+            name: string;
+        };
+        /** @description What a plan allows. Counts are per tenant unless named otherwise. */
+        PlanLimits: {
+            /**
+             * Format: int64
+             * @description Alert channels.
+             */
+            alert_channels: number;
+            /**
+             * Format: int64
+             * @description Custom domains.
+             */
+            custom_domains: number;
+            /**
+             * Format: int64
+             * @description Members, counting pending invitations.
+             */
+            members: number;
+            /**
+             * Format: int64
+             * @description Shortest check interval, seconds.
+             */
+            min_interval_seconds: number;
+            /**
+             * Format: int64
+             * @description Monitors.
+             */
+            monitors: number;
+            /**
+             * Format: int64
+             * @description Days raw check results are kept.
+             */
+            raw_retention_days: number;
+            /**
+             * Format: int64
+             * @description Status pages.
+             */
+            status_pages: number;
+            /**
+             * Format: int64
+             * @description Subscribers of one status page.
+             */
+            subscribers_per_page: number;
+        };
         /** @description A public incident or maintenance as the admin API shows it. */
         PublicIncident: {
             /** @description Affected components of the page. */
@@ -5436,6 +6062,11 @@ export interface components {
             /** @description The code from the hand-over URL's fragment. */
             code: string;
         };
+        /** @description Where to send the browser. */
+        RedirectUrl: {
+            /** @description Stripe's page. */
+            url: string;
+        };
         /** @description Refresh form; the SPA may send an empty object and rely on its cookie. */
         RefreshRequest: {
             /** @description The refresh token (else the `sw_refresh` cookie is used). */
@@ -5489,6 +6120,11 @@ export interface components {
             /** @description Always `Bearer`. */
             token_type?: string | null;
             user?: null | components["schemas"]["UserInfo"];
+        };
+        /** @description A complimentary plan, or `null` to return the tenant to what it pays for. */
+        SetPlan: {
+            /** @description A configured plan's name, or `null`. */
+            plan?: string | null;
         };
         /** @description Signup form. */
         SignupRequest: {
@@ -5704,6 +6340,13 @@ export interface components {
         VerifyResponse: {
             /** @description Always true on success. */
             verified: boolean;
+        };
+        /** @description What was done with a webhook. */
+        WebhookReply: {
+            /** @description `applied`, `duplicate` or `ignored`. */
+            outcome: string;
+            /** @description Always true on 200. */
+            received: boolean;
         };
         /** @description A maintenance window. */
         Window: {

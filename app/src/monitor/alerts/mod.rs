@@ -62,7 +62,9 @@ pub(crate) async fn queue(
     };
     let payload = serde_json::to_string(&payload).unwrap_or_default();
     let channels: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM alert_channels WHERE tenant_id = $1 AND enabled = 1 ORDER BY id",
+        // Channels the plan paused stay quiet until an upgrade.
+        "SELECT id FROM alert_channels WHERE tenant_id = $1 AND enabled = 1 \
+         AND paused_reason IS NULL ORDER BY id",
     )
     .bind(change.tenant_id)
     .fetch_all(&mut *conn)

@@ -131,6 +131,14 @@ pub enum SubscriberError {
     /// an earlier subscription.
     #[error("{0}")]
     BadToken(String),
+    /// The page has as many confirmed subscribers as the organization's plan allows.
+    #[error(
+        "this status page takes no more subscribers for now; its Atom and RSS feeds need no sign-up"
+    )]
+    Full {
+        /// The plan's number of subscribers per page.
+        max: u64,
+    },
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbError),

@@ -152,6 +152,7 @@ pub async fn subscribe(
     page_id: &str,
     origin: &str,
     request: &SubscribeRequest,
+    room: Room,
     now: i64,
 ) -> Result<Subscribed, SubscriberError> {
     let (kind, address) = address(request)?;
@@ -169,6 +170,10 @@ pub async fn subscribe(
     .fetch_optional(&mut *tx)
     .await?;
     let active = |e: &Existing| e.2.is_some() && e.3.is_none();
+    if !existing.as_ref().is_some_and(active) {
+        // No confirmation mail for a place that does not exist.
+        room.check(&mut tx, tenant_id, page_id).await?;
+    }
     let outcome = match (kind, existing) {
         (SubscriberKind::Email, Some(e)) if active(&e) => Subscribed::NothingSent,
         (SubscriberKind::Email, Some(e)) if e.1.is_some_and(|at| now - at < CONFIRM_EVERY_MS) => {
@@ -284,6 +289,39 @@ async fn linked(
         .map(|(_, confirmed, unsubscribed)| (confirmed, unsubscribed)))
 }
 
+/// How many confirmed subscribers a page may have (the organization's plan),
+/// or no limit (billing off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Room(pub Option<u64>);
+
+impl Room {
+    /// Refuses one more confirmed subscriber when the page has its plan's number.
+    /// Counted inside the write transaction, so two confirmations at once
+    /// cannot both take the last place.
+    async fn check(
+        self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        tenant_id: &str,
+        page_id: &str,
+    ) -> Result<(), SubscriberError> {
+        let Some(max) = self.0 else {
+            return Ok(());
+        };
+        let confirmed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM status_subscribers WHERE tenant_id = $1 AND page_id = $2 \
+             AND confirmed_at IS NOT NULL AND unsubscribed_at IS NULL",
+        )
+        .bind(tenant_id)
+        .bind(page_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        if u64::try_from(confirmed).unwrap_or(0) >= max {
+            return Err(SubscriberError::Full { max });
+        }
+        Ok(())
+    }
+}
+
 /// Confirms the subscription a confirmation link names (again: no change).
 pub async fn confirm(
     db: &Database,
@@ -291,6 +329,7 @@ pub async fn confirm(
     tenant_id: &str,
     page_id: &str,
     token: &str,
+    room: Room,
     now: i64,
 ) -> Result<(), SubscriberError> {
     let (id, stamp) = super::tokens::verify(keys, token, super::tokens::CONFIRM)?;
@@ -303,8 +342,8 @@ pub async fn confirm(
         None | Some((_, Some(_))) => Err(stale()),
         Some((Some(_), None)) => Ok(()),
         Some((None, None)) => {
-            // Billing's "subscribers per page" plan limit belongs here: compare
-            // `confirmed_count(db, tenant_id, page_id)` with the plan before confirming.
+            let mut tx = db.begin_write().await?;
+            room.check(&mut tx, tenant_id, page_id).await?;
             sqlx::query(
                 "UPDATE status_subscribers SET confirmed_at = $1, updated_at = $1 \
                  WHERE id = $2 AND tenant_id = $3 AND confirmed_at IS NULL",
@@ -312,8 +351,9 @@ pub async fn confirm(
             .bind(now)
             .bind(&id)
             .bind(tenant_id)
-            .execute(db.pool())
+            .execute(&mut *tx)
             .await?;
+            tx.commit().await?;
             Ok(())
         }
     }

@@ -1,154 +1,16 @@
-//! Where certificates, ACME accounts, challenge answers, leases and the
-//! pre-issuance queue live: shared by every edge node (the app implements
-//! this over the database; [`MemoryStore`] serves tests and single nodes).
-//!
-//! Private keys and account credentials reach a store sealed (see
-//! [`crate::seal`]); a store never sees them in clear.
+//! [`MemoryStore`]: every storage contract in this process's memory, for
+//! tests and single-node setups without a database.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use serde::Serialize;
 
+use super::{
+    Accounts, CertSummary, Certificates, ChallengeKind, Challenges, IssueQueue, Leases,
+    OrderLedger, QueuedName, StoredCert,
+};
 use crate::Result;
-
-/// A certificate as stored: chain in clear, key sealed.
-#[derive(Debug, Clone)]
-pub struct StoredCert {
-    /// The name it is stored under (`*.example.com` for a wildcard).
-    pub name: String,
-    /// PEM chain, leaf first.
-    pub chain_pem: String,
-    /// The private key, PEM, sealed.
-    pub key_sealed: Vec<u8>,
-    /// Who issued it: `acme` or `local`.
-    pub issuer: String,
-    /// Start of validity, ms since the epoch.
-    pub not_before_ms: i64,
-    /// Expiry, ms since the epoch.
-    pub not_after_ms: i64,
-    /// When renewal is due, ms since the epoch.
-    pub renew_after_ms: i64,
-    /// When it was stored, ms since the epoch.
-    pub updated_ms: i64,
-    /// Last failure to renew it; saving a certificate clears it.
-    pub last_error: Option<String>,
-}
-
-/// A stored certificate without its key, for listings.
-#[derive(Debug, Clone, Serialize)]
-pub struct CertSummary {
-    /// The name.
-    pub name: String,
-    /// `acme` or `local`.
-    pub issuer: String,
-    /// Expiry, ms since the epoch.
-    pub not_after_ms: i64,
-    /// Renewal due, ms since the epoch.
-    pub renew_after_ms: i64,
-    /// Last failure to renew or issue, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-}
-
-/// Kinds of challenge answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ChallengeKind {
-    /// HTTP-01: token → key authorisation.
-    Http01,
-    /// TLS-ALPN-01: name → key authorisation (its digest goes in the certificate).
-    TlsAlpn01,
-    /// DNS-01: `_acme-challenge.` name → TXT value.
-    Dns01,
-}
-
-impl ChallengeKind {
-    /// Stable label for storage.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Http01 => "http-01",
-            Self::TlsAlpn01 => "tls-alpn-01",
-            Self::Dns01 => "dns-01",
-        }
-    }
-}
-
-/// A name waiting for background issuance.
-#[derive(Debug, Clone, Serialize)]
-pub struct QueuedName {
-    /// The name.
-    pub name: String,
-    /// Why it was queued (`tenant created`, `domain verified`, `renew requested`).
-    pub reason: String,
-    /// When, ms since the epoch.
-    pub queued_ms: i64,
-    /// Attempts so far.
-    pub attempts: i64,
-    /// Not before this instant, ms since the epoch.
-    pub next_attempt_ms: i64,
-    /// Last failure.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-}
-
-/// Shared storage of the certificate manager.
-#[async_trait]
-pub trait CertStore: Send + Sync + 'static {
-    /// The certificate stored under `name`.
-    async fn load_cert(&self, name: &str) -> Result<Option<StoredCert>>;
-    /// Stores `cert` if `fence` (from [`CertStore::try_lease`]) is still the
-    /// current lease on its name; returns false (and stores nothing) otherwise.
-    async fn save_cert(&self, cert: &StoredCert, holder: &str, fence: i64) -> Result<bool>;
-    /// Removes a certificate; true if one was stored.
-    async fn delete_cert(&self, name: &str) -> Result<bool>;
-    /// Every stored certificate, keys left out.
-    async fn list_certs(&self) -> Result<Vec<CertSummary>>;
-    /// Names whose renewal is due at `now_ms`.
-    async fn due_for_renewal(&self, now_ms: i64, limit: i64) -> Result<Vec<String>>;
-    /// Records the last issuance failure of `name` (None clears it).
-    async fn set_last_error(&self, name: &str, error: Option<&str>) -> Result<()>;
-
-    /// Sealed credentials of the account on `directory`.
-    async fn load_account(&self, directory: &str) -> Result<Option<Vec<u8>>>;
-    /// Stores account credentials unless some are stored already; returns what is stored now.
-    async fn save_account(&self, directory: &str, sealed: &[u8]) -> Result<Vec<u8>>;
-
-    /// Takes the issuance lease on `name` for `ttl_ms` if free or expired;
-    /// the returned fencing number grows with every new lease.
-    async fn try_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<Option<i64>>;
-    /// Gives the lease back early.
-    async fn release_lease(&self, name: &str, holder: &str) -> Result<()>;
-
-    /// Publishes a challenge answer until `expires_ms`.
-    async fn put_challenge(
-        &self,
-        kind: ChallengeKind,
-        key: &str,
-        value: &str,
-        expires_ms: i64,
-    ) -> Result<()>;
-    /// Every live answer for `key`.
-    async fn get_challenges(&self, kind: ChallengeKind, key: &str) -> Result<Vec<String>>;
-    /// Withdraws one answer.
-    async fn delete_challenge(&self, kind: ChallengeKind, key: &str, value: &str) -> Result<()>;
-
-    /// Queues `name` for background issuance (idempotent).
-    async fn enqueue(&self, name: &str, reason: &str) -> Result<()>;
-    /// Names whose next attempt is due, oldest first.
-    async fn queue_due(&self, now_ms: i64, limit: i64) -> Result<Vec<QueuedName>>;
-    /// The whole queue, for operators.
-    async fn queue(&self) -> Result<Vec<QueuedName>>;
-    /// Removes `name` from the queue.
-    async fn dequeue(&self, name: &str) -> Result<()>;
-    /// Records a failed attempt and when to try again.
-    async fn queue_retry(&self, name: &str, next_attempt_ms: i64, error: &str) -> Result<()>;
-
-    /// Records that an order was placed (for cluster-wide budgets and operators).
-    async fn record_order(&self, name: &str, tenant: Option<&str>, node: &str) -> Result<()>;
-    /// Orders placed since `since_ms`, all of them or one tenant's.
-    async fn orders_since(&self, since_ms: i64, tenant: Option<&str>) -> Result<i64>;
-}
 
 #[derive(Debug, Default)]
 struct Lease {
@@ -184,7 +46,7 @@ fn now_ms() -> i64 {
 }
 
 #[async_trait]
-impl CertStore for MemoryStore {
+impl Certificates for MemoryStore {
     async fn load_cert(&self, name: &str) -> Result<Option<StoredCert>> {
         Ok(self.with(|m| m.certs.get(name).cloned()))
     }
@@ -248,7 +110,10 @@ impl CertStore for MemoryStore {
         });
         Ok(())
     }
+}
 
+#[async_trait]
+impl Accounts for MemoryStore {
     async fn load_account(&self, directory: &str) -> Result<Option<Vec<u8>>> {
         Ok(self.with(|m| m.accounts.get(directory).cloned()))
     }
@@ -261,7 +126,10 @@ impl CertStore for MemoryStore {
                 .clone()
         }))
     }
+}
 
+#[async_trait]
+impl Leases for MemoryStore {
     async fn try_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<Option<i64>> {
         let now = now_ms();
         Ok(self.with(|m| {
@@ -286,7 +154,10 @@ impl CertStore for MemoryStore {
         });
         Ok(())
     }
+}
 
+#[async_trait]
+impl Challenges for MemoryStore {
     async fn put_challenge(
         &self,
         kind: ChallengeKind,
@@ -319,7 +190,10 @@ impl CertStore for MemoryStore {
         });
         Ok(())
     }
+}
 
+#[async_trait]
+impl IssueQueue for MemoryStore {
     async fn enqueue(&self, name: &str, reason: &str) -> Result<()> {
         let now = now_ms();
         self.with(|m| {
@@ -371,7 +245,10 @@ impl CertStore for MemoryStore {
         });
         Ok(())
     }
+}
 
+#[async_trait]
+impl OrderLedger for MemoryStore {
     async fn record_order(&self, _name: &str, tenant: Option<&str>, _node: &str) -> Result<()> {
         let now = now_ms();
         self.with(|m| m.orders.push((now, tenant.map(str::to_owned))));
@@ -387,5 +264,10 @@ impl CertStore for MemoryStore {
                 .count();
             i64::try_from(count).unwrap_or(i64::MAX)
         }))
+    }
+
+    async fn forget_orders_before(&self, before_ms: i64) -> Result<()> {
+        self.with(|m| m.orders.retain(|(at, _)| *at >= before_ms));
+        Ok(())
     }
 }
