@@ -10,19 +10,33 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { atPath, capture, closeBrowser, failureReport, launchBrowser, newPage, problems, shots, watch } from './browser.mjs';
-import { startServer, startSmtpSink, startTarget, stopAll, waitForLink } from './harness.mjs';
+import { startFakeStripe, startServer, startSmtpSink, startTarget, stopAll, waitForLink } from './harness.mjs';
 
 // The prober may take a while to pick up a new monitor on a busy machine.
 const LIVE_TIMEOUT = 90_000;
 // The edge caches public pages for 10 s (then serves stale while it revalidates).
 const PUBLIC_TIMEOUT = 60_000;
 
-let sink, target, server;
+let sink, target, server, stripe;
 
 before(async () => {
   sink = await startSmtpSink();
   target = await startTarget();
-  server = await startServer(sink.port);
+  stripe = await startFakeStripe();
+  // Billing on (Free allows one status page), against the local Stripe.
+  server = await startServer(sink.port, {
+    configToml: [
+      '[billing]',
+      'enabled = true',
+      `stripe_api_base = "${stripe.base}"`,
+      'stripe_publishable_key = "pk_test_e2e"',
+      'stripe_secret_key = "sk_test_e2e"',
+      'stripe_webhook_secret = "whsec_e2e"',
+      '[billing.plans.pro]',
+      'stripe_price_id = "price_e2e"',
+      '',
+    ].join('\n'),
+  });
   await launchBrowser();
 });
 
@@ -279,6 +293,37 @@ async function flow() {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Status pages' }).click();
   await page.locator('[data-page-id]').getByText('Default page').waitFor();
   await capture(page, 'status-pages');
+
+  // The Free plan allows one status page: a second is refused in words, with the way to more.
+  await page.getByLabel('Title').fill('Second page');
+  await page.getByRole('button', { name: 'Create status page' }).click();
+  const refused = page.locator('.notice-error').filter({ hasText: 'Free plan allows 1' });
+  await refused.waitFor();
+  assert.match(await refused.innerText(), /^The Free plan allows 1 status pages?; the Pro plan allows more/);
+  await capture(page, 'plan-limit');
+  await refused.getByRole('link', { name: 'See plans and upgrade' }).click();
+  await atPath(page, '/settings/billing');
+
+  // Billing: Free, usage per limit, the plans; the owner upgrades through (local) Stripe Checkout.
+  await page.getByRole('heading', { name: 'Free plan' }).waitFor();
+  const pagesUsage = page.locator('[data-limit="status_pages"]');
+  assert.match(await pagesUsage.innerText(), /Status pages[\s\S]*1 of 1/);
+  assert.equal(await pagesUsage.locator('meter').getAttribute('value'), '1');
+  assert.match(await page.locator('[data-limit="monitors"]').innerText(), /1 of 2000/);
+  await page.getByRole('table').getByRole('columnheader', { name: 'Pro' }).waitFor();
+  await capture(page, 'billing');
+  await page.getByRole('button', { name: 'Upgrade to Pro' }).click();
+  await page.waitForURL(`${stripe.base}/pay/cs_e2e`);
+  await page.getByRole('heading', { name: 'Fake Stripe Checkout' }).waitFor();
+  const session = stripe.requests.find((r) => r.path === '/v1/checkout/sessions');
+  assert.ok(session, 'a Checkout session was asked for');
+  assert.equal(session.auth, 'Bearer sk_test_e2e');
+  assert.equal(session.form.get('line_items[0][price]'), 'price_e2e');
+  assert.equal(session.form.get('success_url'), `${edge}/settings/billing?checkout=success`);
+  // Coming back from Checkout says so; the plan stays Free until Stripe's webhook says otherwise.
+  await page.goto(`${app}/settings/billing?checkout=success`);
+  await page.getByText('Thank you! Your payment went through.', { exact: false }).waitFor();
+  await page.getByRole('heading', { name: 'Free plan' }).waitFor();
 
   assert.deepEqual(problems, [], 'page errors or CSP violations');
 }

@@ -22,6 +22,8 @@ const NAV: readonly (readonly [string, string])[] = [
 ];
 /** Nav entries that stay current on their sub-pages (a monitor, a status page's tabs). */
 const SECTIONS = new Set(['/monitors', '/status-pages']);
+/** Billing is read by admins and owners (the API refuses the others). */
+const BILLING_NAV = ['/settings/billing', 'Billing'] as const;
 const ADMIN_NAV: readonly (readonly [string, string])[] = [
   ['/platform/tenants', 'Tenants'],
   ['/platform/audit-log', 'Audit log'],
@@ -119,7 +121,9 @@ export function Shell({ path, superuser, children }: { path: string; superuser: 
       </div>
     );
 
-  const links = me?.user.is_superuser ? [...NAV, ...ADMIN_NAV] : NAV;
+  const role = me?.organization?.role;
+  const tenantLinks = role === 'owner' || role === 'admin' ? [...NAV, BILLING_NAV] : NAV;
+  const links = me?.user.is_superuser ? [...tenantLinks, ...ADMIN_NAV] : tenantLinks;
   return (
     <div class="app">
       <a class="skip-link" href="#main">

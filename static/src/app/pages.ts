@@ -46,6 +46,7 @@ export const pages: Record<string, PageEntry> = {
   '/settings/members': { access: 'tenant', load: () => import('../org/Members') },
   '/settings/api-keys': { access: 'tenant', load: () => import('../org/ApiKeys') },
   '/settings/domains': { access: 'tenant', load: () => import('../org/Domains') },
+  '/settings/billing': { access: 'tenant', load: () => import('../billing/Billing') },
   '/platform/tenants': { access: 'superuser', load: () => import('../admin/Tenants') },
   '/platform/audit-log': { access: 'superuser', load: () => import('../admin/AuditLog') },
 };

@@ -5,7 +5,7 @@ import { ApiError } from '../api/http';
 
 /** Words for any error: the API's message, or a generic sentence. */
 export function errorText(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
+  if (err instanceof ApiError) return err.message.charAt(0).toUpperCase() + err.message.slice(1);
   if (err instanceof Error && err.message) return `Something went wrong: ${err.message}`;
   return 'Something went wrong. Please try again.';
 }
@@ -13,9 +13,17 @@ export function errorText(err: unknown): string {
 /** A form-level error (or one for a field not on the form). */
 export function ErrorNotice({ error }: { error: unknown }) {
   if (!error) return null;
+  // A plan limit (402) says which plan lifts it; the billing page is where to get it.
+  const limit = error instanceof ApiError && error.code === 'plan_limit';
   return (
     <div class="notice notice-error" role="alert">
       {errorText(error)}
+      {limit && (
+        <>
+          {' '}
+          <a href="/settings/billing">{error.plan ? 'See plans and upgrade' : 'See your plan'}</a>
+        </>
+      )}
     </div>
   );
 }
