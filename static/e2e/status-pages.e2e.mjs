@@ -299,7 +299,7 @@ async function flow() {
   await page.getByRole('button', { name: 'Create status page' }).click();
   const refused = page.locator('.notice-error').filter({ hasText: 'Free plan allows 1' });
   await refused.waitFor();
-  assert.match(await refused.innerText(), /^The Free plan allows 1 status pages?; the Pro plan allows more/);
+  assert.match(await refused.innerText(), /^The Free plan allows 1 status pages?; the Pro plan allows more\. See plans and upgrade$/);
   await capture(page, 'plan-limit');
   await refused.getByRole('link', { name: 'See plans and upgrade' }).click();
   await atPath(page, '/settings/billing');

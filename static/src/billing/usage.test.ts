@@ -28,6 +28,9 @@ describe('usage', () => {
     expect(usageRows([{ limit: 'custom_domains', allowed: 0, used: 0 }])[0]).toMatchObject({ text: 'Not in this plan' });
     expect(usageRows([{ limit: 'custom_domains', allowed: 0, used: 2 }])[0]?.bar).toBeUndefined();
     expect(usageRows([{ limit: 'monitors', allowed: null, used: 4 }])[0]?.text).toBe('4 (unlimited)');
+    const perPage = usageRows([{ limit: 'subscribers_per_page', allowed: 100, used: null }])[0];
+    expect(perPage?.text).toBe('up to 100');
+    expect(perPage?.bar).toBeUndefined();
   });
 
   it('names limits and allowances for people', () => {

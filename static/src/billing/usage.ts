@@ -61,6 +61,7 @@ export function usageRows(limits: readonly LimitUsage[]): UsageRow[] {
       return { limit: l.limit, label, bar: { used, allowed, percent, tone }, text: `${used} of ${allowed}` };
     }
     if (used !== null && allowed === null) return { limit: l.limit, label, text: `${used} (unlimited)` };
+    if (allowed !== null && l.limit in COUNTED) return { limit: l.limit, label, text: `up to ${allowed}` };
     return { limit: l.limit, label, text: allowance(l.limit, allowed) };
   });
 }

@@ -5,7 +5,10 @@ import { ApiError } from '../api/http';
 
 /** Words for any error: the API's message, or a generic sentence. */
 export function errorText(err: unknown): string {
-  if (err instanceof ApiError) return err.message.charAt(0).toUpperCase() + err.message.slice(1);
+  if (err instanceof ApiError) {
+    const text = err.message.charAt(0).toUpperCase() + err.message.slice(1);
+    return /[.!?]$/.test(text) ? text : `${text}.`;
+  }
   if (err instanceof Error && err.message) return `Something went wrong: ${err.message}`;
   return 'Something went wrong. Please try again.';
 }
