@@ -4,7 +4,9 @@
 // page at https://<slug>.localhost:<port>/status/ and sees them; posts a
 // public incident with an update, sees it there, resolves it; schedules a
 // maintenance; publishes a monitor's automatic incident with one click; a
-// visitor subscribes, shows up in the subscriber list and is removed.
+// visitor subscribes, shows up in the subscriber list and is removed. With
+// billing on, a second page hits the Free plan's limit (402, shown in words
+// with a link to billing) and the owner starts Stripe Checkout (a local fake).
 // axe-core checks each editor page; screenshots go to test-artifacts/screenshots/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
