@@ -22,7 +22,8 @@ CLIENT_CPU=1
 ensure_commands "caddy:caddy" "nginx:nginx" "wrk:wrk" "h2load:nghttp2-client" "taskset:util-linux" "openssl:openssl"
 build_spa >&2
 echo "==> building statuswatch (profile production: fat LTO)" >&2
-cargo build --profile production --locked --bin statuswatch >&2
+# SW_BIN=path reuses a binary already built (say which commit in the results).
+[ -n "${SW_BIN:-}" ] || cargo build --profile production --locked --bin statuswatch >&2
 
 WORK=$(mktemp -d)
 # nginx's workers run unprivileged: they must be able to read the site.
@@ -80,7 +81,7 @@ STATUSWATCH__EDGE__HTTP_LISTEN=127.0.0.1:18081 \
 STATUSWATCH__EDGE__ADMIN_LISTEN=127.0.0.1:18019 \
 STATUSWATCH__EDGE__APP_UPSTREAMS=$UP \
 STATUSWATCH__EDGE__STATIC_ROOT="$WORK/site" \
-  taskset -c $SERVER_CPU "${CARGO_TARGET_DIR:-target}/production/statuswatch" serve --data-dir "$WORK/sw" > "$WORK/sw.log" 2>&1 &
+  taskset -c $SERVER_CPU "${SW_BIN:-${CARGO_TARGET_DIR:-target}/production/statuswatch}" serve --data-dir "$WORK/sw" > "$WORK/sw.log" 2>&1 &
 PIDS+=($!)
 SW_PID=$!
 

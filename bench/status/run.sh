@@ -27,8 +27,9 @@ ensure_commands "caddy:caddy" "h2load:nghttp2-client" "taskset:util-linux" "open
 ensure_postgres
 build_spa >&2
 echo "==> building statuswatch (profile $PROFILE_DIR)" >&2
-cargo build --profile production --locked --bin statuswatch >&2
-BIN=${CARGO_TARGET_DIR:-target}/$PROFILE_DIR/statuswatch
+# SW_BIN=path reuses a binary already built (say which commit in the results).
+[ -n "${SW_BIN:-}" ] || cargo build --profile production --locked --bin statuswatch >&2
+BIN=${SW_BIN:-${CARGO_TARGET_DIR:-target}/$PROFILE_DIR/statuswatch}
 
 WORK=$(mktemp -d)
 DB=sw_bench_status_$$

@@ -352,18 +352,14 @@ async fn subscribe_in(
             .map_err(limited)?;
     }
     let room = crate::billing::limits::subscriber_room(state, &site.tenant_id).await?;
-    let outcome = store::subscribe(
-        &state.db,
-        &state.keys,
-        &site.tenant_id,
-        &page.id,
-        &origin,
-        &request,
+    let slot = store::PageSlot {
+        tenant_id: &site.tenant_id,
+        page_id: &page.id,
         room,
-        now_ms(),
-    )
-    .await
-    .map_err(subscriber_error)?;
+    };
+    let outcome = store::subscribe(&state.db, &state.keys, slot, &origin, &request, now_ms())
+        .await
+        .map_err(subscriber_error)?;
     Ok((outcome, origin))
 }
 

@@ -76,7 +76,12 @@ async fn link(
             }
             Link::Confirm => {
                 let room = crate::billing::limits::subscriber_room(state, tenant).await?;
-                store::confirm(db, keys, tenant, page_id, &token, room, now)
+                let slot = store::PageSlot {
+                    tenant_id: tenant,
+                    page_id,
+                    room,
+                };
+                store::confirm(db, keys, slot, &token, now)
                     .await
                     .map_err(subscriber_error)?;
                 pages::confirmed(&page.title)

@@ -148,13 +148,16 @@ type Existing = (String, Option<i64>, Option<i64>, Option<i64>);
 pub async fn subscribe(
     db: &Database,
     keys: &Keys,
-    tenant_id: &str,
-    page_id: &str,
+    page: PageSlot<'_>,
     origin: &str,
     request: &SubscribeRequest,
-    room: Room,
     now: i64,
 ) -> Result<Subscribed, SubscriberError> {
+    let PageSlot {
+        tenant_id,
+        page_id,
+        room,
+    } = page;
     let (kind, address) = address(request)?;
     let mut tx = db.begin_write().await?;
     let components = chosen(&mut tx, tenant_id, page_id, request.components.as_deref()).await?;
@@ -289,6 +292,17 @@ async fn linked(
         .map(|(_, confirmed, unsubscribed)| (confirmed, unsubscribed)))
 }
 
+/// The page a subscription is for, and how many subscribers it may have.
+#[derive(Debug, Clone, Copy)]
+pub struct PageSlot<'a> {
+    /// Its organization.
+    pub tenant_id: &'a str,
+    /// The status page.
+    pub page_id: &'a str,
+    /// Its plan's number of subscribers.
+    pub room: Room,
+}
+
 /// How many confirmed subscribers a page may have (the organization's plan),
 /// or no limit (billing off).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -326,12 +340,15 @@ impl Room {
 pub async fn confirm(
     db: &Database,
     keys: &Keys,
-    tenant_id: &str,
-    page_id: &str,
+    page: PageSlot<'_>,
     token: &str,
-    room: Room,
     now: i64,
 ) -> Result<(), SubscriberError> {
+    let PageSlot {
+        tenant_id,
+        page_id,
+        room,
+    } = page;
     let (id, stamp) = super::tokens::verify(keys, token, super::tokens::CONFIRM)?;
     let stale = || {
         SubscriberError::BadToken(
