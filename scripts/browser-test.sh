@@ -17,4 +17,4 @@ echo "==> cargo build --bin statuswatch"
 cargo build --locked --bin statuswatch
 echo "==> browser test (node:test, playwright-core, /usr/bin/chromium)"
 cd static
-node --test --test-reporter=spec e2e/app.e2e.mjs
+node --test --test-concurrency=1 --test-reporter=spec e2e/app.e2e.mjs e2e/status-pages.e2e.mjs

@@ -5,47 +5,25 @@
 // each main page; screenshots at 1280 and 360 px go to test-artifacts/screenshots/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { repoRoot, startServer, startSmtpSink, startTarget, stopAll, waitForLink } from './harness.mjs';
+import { atPath, capture, closeBrowser, launchBrowser, newPage, openPages, problems, shots } from './browser.mjs';
+import { startServer, startSmtpSink, startTarget, stopAll, waitForLink } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const shots = join(repoRoot, 'test-artifacts/screenshots');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const LIVE_TIMEOUT = 30_000;
 
-let sink, target, server, browser;
-const problems = [];
+let sink, target, server;
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
-  writeFileSync(join(repoRoot, 'test-artifacts/.gitignore'), '*\n');
   sink = await startSmtpSink();
   target = await startTarget();
   server = await startServer(sink.port);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  await launchBrowser();
 });
 
 after(async () => {
-  await browser?.close();
+  await closeBrowser();
   await stopAll();
 });
-
-/** A fresh browser profile that records page errors and CSP violations. */
-async function newPage() {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  openPages.push(page);
-  page.on('pageerror', (e) => problems.push(`page error on ${page.url()}: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) problems.push(`CSP violation on ${page.url()}: ${m.text()}`);
-  });
-  return { context, page };
-}
 
 /** Creates `n` paused HTTP monitors through the API with an API key, 16 at a time. */
 async function createPausedMonitors(key, n) {
@@ -64,62 +42,9 @@ async function createPausedMonitors(key, n) {
   await Promise.all(Array.from({ length: 16 }, worker));
 }
 
-/** Waits until the app shows `path` (client-side navigations fire no load event). */
-async function atPath(page, path, timeoutMs = 20_000) {
-  // Polled from here: waitForFunction would need 'unsafe-eval', which the CSP refuses.
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const u = new URL(page.url());
-    if (typeof path === 'string' ? u.pathname + u.search === path : path.test(u.pathname)) return;
-    if (Date.now() > deadline) throw new Error(`expected to be at ${path}, still at ${page.url()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** axe-core in the page: no serious or critical violation. */
-async function checkA11y(page, name) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
-  });
-  assert.deepEqual(result, [], `accessibility violations on ${name}`);
-}
-
-/** Screenshots at desktop and phone width, then axe. */
-async function capture(page, name) {
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await page.screenshot({ path: join(shots, `${name}-1280.png`), fullPage: true });
-  await page.setViewportSize({ width: 360, height: 780 });
-  await page.waitForTimeout(150); // let resize observers redraw
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  if (overflow > 1) {
-    const wide = await page.evaluate(() =>
-      [...document.querySelectorAll('body *')]
-        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-wrap'))
-        .slice(0, 5)
-        .map((e) => `${e.tagName.toLowerCase()}.${e.className}`),
-    );
-    assert.fail(`${name} scrolls sideways at 360 px (${overflow}px too wide): ${wide.join(', ')}`);
-  }
-  await page.screenshot({ path: join(shots, `${name}-360.png`), fullPage: true });
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await checkA11y(page, name);
-  // Dark mode: its own screenshot, and axe again (contrast differs).
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await page.waitForTimeout(150); // the chart redraws in dark colours
-  await page.screenshot({ path: join(shots, `${name}-dark-1280.png`), fullPage: true });
-  await checkA11y(page, `${name} (dark)`);
-  await page.emulateMedia({ colorScheme: 'light' });
-}
-
 const owner = { email: 'owner@example.com', password: 'correct horse battery staple' };
 const member = { email: 'member@example.com', password: 'another long passphrase 42' };
 
-const openPages = [];
 
 test('a new organisation, live monitoring, a teammate and an API key, in the browser', { timeout: 300_000 }, async () => {
   try {

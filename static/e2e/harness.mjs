@@ -2,7 +2,7 @@
 // that can be told to fail, and a real `statuswatch serve` on free ports
 // with its own data directory. Everything is stopped by stopAll().
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -103,8 +103,41 @@ export async function startTarget() {
   };
 }
 
-/** `target/debug/statuswatch serve` on free ports, mail to `smtpPort`. */
-export async function startServer(smtpPort) {
+/**
+ * A local stand-in for the three Stripe calls the app makes (customer,
+ * Checkout session, portal session), answering as Stripe documents them;
+ * `requests` holds what it was sent. Its Checkout and portal "pages" are
+ * plain HTML here, so a browser can be seen arriving.
+ */
+export async function startFakeStripe() {
+  const requests = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      const base = `http://127.0.0.1:${server.address().port}`;
+      requests.push({ method: req.method, path: req.url, auth: req.headers.authorization ?? '', form: new URLSearchParams(body) });
+      const json = (status, value) => {
+        res.writeHead(status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(value));
+      };
+      if (req.method === 'POST' && req.url === '/v1/customers') return json(200, { id: 'cus_e2e', object: 'customer' });
+      if (req.method === 'POST' && req.url === '/v1/checkout/sessions') return json(200, { id: 'cs_e2e', object: 'checkout.session', url: `${base}/pay/cs_e2e` });
+      if (req.method === 'POST' && req.url === '/v1/billing_portal/sessions') return json(200, { id: 'bps_e2e', object: 'billing_portal.session', url: `${base}/portal/bps_e2e` });
+      if (req.method === 'GET' && req.url?.startsWith('/pay/')) {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        return res.end('<!doctype html><title>Fake Stripe Checkout</title><h1>Fake Stripe Checkout</h1>');
+      }
+      json(404, { error: { message: `no such fake endpoint: ${req.method} ${req.url}` } });
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => server.close());
+  return { base: `http://127.0.0.1:${server.address().port}`, requests };
+}
+
+/** `target/debug/statuswatch serve` on free ports, mail to `smtpPort`; `configToml` is layered over the defaults (`--config`). */
+export async function startServer(smtpPort, { configToml } = {}) {
   const [app, http, https, admin] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), 'sw-browser-data-'));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STATUSWATCH') && k !== 'RUST_LOG'));
@@ -123,8 +156,13 @@ export async function startServer(smtpPort) {
     STATUSWATCH__LOG__LEVEL: 'info',
   });
   const bin = join(repoRoot, 'target/debug/statuswatch');
+  const globalArgs = ['--data-dir', dataDir];
+  if (configToml) {
+    writeFileSync(join(dataDir, 'e2e.toml'), configToml);
+    globalArgs.push('--config', join(dataDir, 'e2e.toml'));
+  }
   let log = '';
-  const child = spawn(bin, ['--data-dir', dataDir, 'serve'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, [...globalArgs, 'serve'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.on('data', (d) => (log += d));
   child.stderr.on('data', (d) => (log += d));
   cleanups.push(async () => {
@@ -152,7 +190,7 @@ export async function startServer(smtpPort) {
     httpsPort: https,
     log: () => log,
     /** Runs a `statuswatch` command against this server's data directory; returns stdout. */
-    cli: (...args) => execFileSync(bin, ['--data-dir', dataDir, ...args], { cwd: repoRoot, env, encoding: 'utf8' }),
+    cli: (...args) => execFileSync(bin, [...globalArgs, ...args], { cwd: repoRoot, env, encoding: 'utf8' }),
   };
 }
 

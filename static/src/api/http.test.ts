@@ -103,6 +103,16 @@ describe('api client', () => {
     expect(onSignedOut).not.toHaveBeenCalled();
   });
 
+  it('keeps which limit a 402 plan_limit names and the plan that lifts it', async () => {
+    const { http } = setup([
+      () => json(402, { code: 'plan_limit', message: 'the Free plan allows 1 status pages; the Pro plan allows more', limit: 'status_pages', plan: 'pro' }),
+    ]);
+    const err = await http.request('POST', '/api/status-pages', { body: {} }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 402, code: 'plan_limit', limit: 'status_pages', plan: 'pro', field: undefined });
+    const plain = await setup([() => json(409, { code: 'conflict', message: 'x' })]).http.request('GET', '/x').catch((e: unknown) => e);
+    expect(plain).toMatchObject({ limit: undefined, plan: undefined });
+  });
+
   it('turns non-JSON errors and network failures into words', async () => {
     const { http } = setup([() => new Response('<html>bad gateway</html>', { status: 502, statusText: 'Bad Gateway' })]);
     await expect(http.request('GET', '/x')).rejects.toMatchObject({ status: 502, message: 'The server answered 502 Bad Gateway.' });

@@ -7,13 +7,18 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly field: string | undefined;
+  /** With `plan_limit` (402): the limit reached and the plan that lifts it. */
+  readonly limit: string | undefined;
+  readonly plan: string | undefined;
 
-  constructor(status: number, code: string, message: string, field?: string) {
+  constructor(status: number, code: string, message: string, field?: string, extra: { limit?: string; plan?: string } = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.field = field;
+    this.limit = extra.limit;
+    this.plan = extra.plan;
   }
 }
 
@@ -71,6 +76,7 @@ async function toError(res: Response): Promise<ApiError> {
   let code = `http_${res.status}`;
   let message = `The server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`;
   let field: string | undefined;
+  const extra: { limit?: string; plan?: string } = {};
   try {
     const body: unknown = await res.json();
     if (typeof body === 'object' && body !== null) {
@@ -78,11 +84,13 @@ async function toError(res: Response): Promise<ApiError> {
       if (typeof b.code === 'string') code = b.code;
       if (typeof b.message === 'string' && b.message.trim() !== '') message = b.message;
       if (typeof b.field === 'string') field = b.field;
+      if (typeof b.limit === 'string') extra.limit = b.limit;
+      if (typeof b.plan === 'string') extra.plan = b.plan;
     }
   } catch {
     // Not JSON (a proxy's error page): keep the status line.
   }
-  return new ApiError(res.status, code, message, field);
+  return new ApiError(res.status, code, message, field, extra);
 }
 
 /** The client core: `request(method, path, options)` resolves to the parsed JSON (or undefined). */

@@ -12,6 +12,7 @@ import { switchOrganization } from '../auth/signin';
 const NAV: readonly (readonly [string, string])[] = [
   ['/monitors', 'Monitors'],
   ['/incidents', 'Incidents'],
+  ['/status-pages', 'Status pages'],
   ['/maintenance', 'Maintenance'],
   ['/alerts', 'Alert channels'],
   ['/alerts/deliveries', 'Delivery log'],
@@ -19,6 +20,10 @@ const NAV: readonly (readonly [string, string])[] = [
   ['/settings/api-keys', 'API keys'],
   ['/settings/domains', 'Domains'],
 ];
+/** Nav entries that stay current on their sub-pages (a monitor, a status page's tabs). */
+const SECTIONS = new Set(['/monitors', '/status-pages']);
+/** Billing is read by admins and owners (the API refuses the others). */
+const BILLING_NAV = ['/settings/billing', 'Billing'] as const;
 const ADMIN_NAV: readonly (readonly [string, string])[] = [
   ['/platform/tenants', 'Tenants'],
   ['/platform/audit-log', 'Audit log'],
@@ -116,7 +121,9 @@ export function Shell({ path, superuser, children }: { path: string; superuser: 
       </div>
     );
 
-  const links = me?.user.is_superuser ? [...NAV, ...ADMIN_NAV] : NAV;
+  const role = me?.organization?.role;
+  const tenantLinks = role === 'owner' || role === 'admin' ? [...NAV, BILLING_NAV] : NAV;
+  const links = me?.user.is_superuser ? [...tenantLinks, ...ADMIN_NAV] : tenantLinks;
   return (
     <div class="app">
       <a class="skip-link" href="#main">
@@ -144,7 +151,7 @@ export function Shell({ path, superuser, children }: { path: string; superuser: 
           <ul>
             {links.map(([href, text]) => (
               <li key={href}>
-                <a href={href} aria-current={path === href || (href === '/monitors' && path.startsWith('/monitors/')) ? 'page' : undefined}>
+                <a href={href} aria-current={path === href || (SECTIONS.has(href) && path.startsWith(`${href}/`)) ? 'page' : undefined}>
                   {text}
                 </a>
               </li>

@@ -55,6 +55,8 @@ export function useMe(): Me | null | undefined {
   const [value, setValue] = useState(me);
   useEffect(() => {
     listeners.add(setValue);
+    // The session may have loaded between this render and the effect; take it.
+    setValue(me);
     return () => {
       listeners.delete(setValue);
     };

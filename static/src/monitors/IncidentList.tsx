@@ -1,9 +1,10 @@
 //! A list of incidents (monitor page and incidents page).
 
+import type { ComponentChildren } from 'preact';
 import type { Incident } from '../api/models';
 import { dateTime, duration } from '../ui/format';
 
-export function IncidentList({ items, names }: { items: readonly Incident[]; names?: ReadonlyMap<string, string> }) {
+export function IncidentList({ items, names, action }: { items: readonly Incident[]; names?: ReadonlyMap<string, string>; action?: (i: Incident) => ComponentChildren }) {
   if (items.length === 0) return <p class="muted">No incidents.</p>;
   return (
     <ul class="incidents" aria-live="polite">
@@ -19,6 +20,7 @@ export function IncidentList({ items, names }: { items: readonly Incident[]; nam
           {' · '}started {dateTime(i.started_at)}
           {i.resolved_at ? ` · lasted ${duration(i.resolved_at - i.started_at)}` : ` · for ${duration(Date.now() - i.started_at)}`}
           {i.cause && <div class="incident-cause">{i.cause}</div>}
+          {action && action(i)}
         </li>
       ))}
     </ul>

@@ -70,10 +70,11 @@ describe('hand-over fragment', async () => {
 
 describe('routes the edge lets through', () => {
   it('has no page under a path the edge sends to the app', () => {
-    // The edge routes /api/*, /admin/*, /health/* and /metrics to the app, so
-    // a page there would be unreachable by URL (reload, deep link).
+    // The edge routes /api/*, /admin/*, /health/*, /metrics and (on tenant
+    // hosts) /status/* to the app, so a page there would be unreachable by
+    // URL (reload, deep link).
     for (const r of routes) {
-      expect(r, r).not.toMatch(/^\/(api|admin|health)(\/|$)|^\/metrics$/);
+      expect(r, r).not.toMatch(/^\/(api|admin|health|status)(\/|$)|^\/metrics$/);
     }
   });
 });

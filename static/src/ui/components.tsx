@@ -5,7 +5,10 @@ import { ApiError } from '../api/http';
 
 /** Words for any error: the API's message, or a generic sentence. */
 export function errorText(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
+  if (err instanceof ApiError) {
+    const text = err.message.charAt(0).toUpperCase() + err.message.slice(1);
+    return /[.!?]$/.test(text) ? text : `${text}.`;
+  }
   if (err instanceof Error && err.message) return `Something went wrong: ${err.message}`;
   return 'Something went wrong. Please try again.';
 }
@@ -13,9 +16,17 @@ export function errorText(err: unknown): string {
 /** A form-level error (or one for a field not on the form). */
 export function ErrorNotice({ error }: { error: unknown }) {
   if (!error) return null;
+  // A plan limit (402) says which plan lifts it; the billing page is where to get it.
+  const limit = error instanceof ApiError && error.code === 'plan_limit';
   return (
     <div class="notice notice-error" role="alert">
       {errorText(error)}
+      {limit && (
+        <>
+          {' '}
+          <a href="/settings/billing">{error.plan ? 'See plans and upgrade' : 'See your plan'}</a>
+        </>
+      )}
     </div>
   );
 }
@@ -66,6 +77,47 @@ export function Field(props: {
         'aria-describedby': described || undefined,
         onInput: (e: Event) => props.onInput((e.currentTarget as HTMLInputElement).value),
       } as never)}
+      {props.hint && (
+        <p class="field-hint" id={`${id}-hint`}>
+          {props.hint}
+        </p>
+      )}
+      {props.error && (
+        <p class="field-error" id={`${id}-err`}>
+          {props.error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** A labelled multi-line text input whose API error sits right below it. */
+export function TextAreaField(props: {
+  label: string;
+  name: string;
+  value: string;
+  onInput: (v: string) => void;
+  error?: string | undefined;
+  hint?: ComponentChildren;
+  rows?: number;
+  required?: boolean;
+}) {
+  const id = `f-${props.name}`;
+  const described = [props.hint ? `${id}-hint` : '', props.error ? `${id}-err` : ''].filter(Boolean).join(' ');
+  return (
+    <div class={`field${props.error ? ' field-invalid' : ''}`}>
+      <label for={id}>{props.label}</label>
+      <textarea
+        id={id}
+        name={props.name}
+        class="textarea-prose"
+        rows={props.rows ?? 3}
+        value={props.value}
+        required={props.required}
+        aria-invalid={props.error ? true : undefined}
+        aria-describedby={described || undefined}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+      />
       {props.hint && (
         <p class="field-hint" id={`${id}-hint`}>
           {props.hint}
