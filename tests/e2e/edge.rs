@@ -254,6 +254,21 @@ async fn http2_and_http1_are_negotiated_by_alpn() {
         .unwrap();
     assert_eq!(response.version(), reqwest::Version::HTTP_2);
     assert_eq!(response.status(), 200);
+    // HEAD of an app path over HTTP/2: the head and a clean end of stream.
+    for path in ["/health/ready/", "/api/me"] {
+        let head = client
+            .head(edge.url("localhost", path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("HEAD {path} over HTTP/2: {e:?}"));
+        assert_eq!(head.version(), reqwest::Version::HTTP_2);
+        assert!(
+            head.status() == 200 || head.status() == 401,
+            "HEAD {path}: {}",
+            head.status()
+        );
+        assert!(head.bytes().await.unwrap().is_empty());
+    }
 }
 
 #[tokio::test]
