@@ -20,7 +20,8 @@ SERVER_CPU=0
 CLIENT_CPU=1
 
 ensure_commands "caddy:caddy" "nginx:nginx" "wrk:wrk" "h2load:nghttp2-client" "taskset:util-linux" "openssl:openssl"
-build_spa >&2
+# With SW_BIN the SPA in static/dist is reused as built.
+[ -n "${SW_BIN:-}" ] || build_spa >&2
 echo "==> building statuswatch (profile production: fat LTO)" >&2
 # SW_BIN=path reuses a binary already built (say which commit in the results).
 [ -n "${SW_BIN:-}" ] || cargo build --profile production --locked --bin statuswatch >&2

@@ -25,7 +25,8 @@ PROFILE_DIR=production
 ensure_commands "caddy:caddy" "h2load:nghttp2-client" "taskset:util-linux" "openssl:openssl" \
   "psql:postgresql-client" "python3:python3" "curl:curl"
 ensure_postgres
-build_spa >&2
+# With SW_BIN the SPA in static/dist is reused as built.
+[ -n "${SW_BIN:-}" ] || build_spa >&2
 echo "==> building statuswatch (profile $PROFILE_DIR)" >&2
 # SW_BIN=path reuses a binary already built (say which commit in the results).
 [ -n "${SW_BIN:-}" ] || cargo build --profile production --locked --bin statuswatch >&2
