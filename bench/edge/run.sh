@@ -237,11 +237,11 @@ for port in $SW_HTTPS $CADDY_HTTPS $NGINX_HTTPS; do
   body=$(curl -ks "https://localhost:$port/api/bench")
   [ "$body" = '{"ok":true,"service":"bench"}' ] || { echo "port $port proxied: $body" >&2; exit 1; }
   # ... and does the same job on the answer.
-  head=$(curl -ksI "https://localhost:$port/api/bench" | tr 'A-Z' 'a-z')
+  head=$(curl -ks -D - -o /dev/null "https://localhost:$port/api/bench" | tr 'A-Z' 'a-z')
   for header in x-request-id x-content-type-options referrer-policy; do
     grep -q "^$header:" <<<"$head" || { echo "port $port sends no $header" >&2; exit 1; }
   done
-  page=$(curl -ksI "https://localhost:$port/some/page" | tr 'A-Z' 'a-z')
+  page=$(curl -ks -D - -o /dev/null "https://localhost:$port/some/page" | tr 'A-Z' 'a-z')
   for header in content-security-policy x-frame-options cache-control; do
     grep -q "^$header:" <<<"$page" || { echo "port $port sends no $header on pages" >&2; exit 1; }
   done
