@@ -644,12 +644,7 @@ impl ProxyHttp for EdgeProxy {
             compression.adjust_level(0);
         }
         if session.cache.enabled() || matches!(session.cache.phase(), CachePhase::Bypass) {
-            let status = if ctx.stale_unasked {
-                cache_status(CachePhase::Stale)
-            } else {
-                cache_status(session.cache.phase())
-            };
-            response.insert_header("cache-status", status)?;
+            response.insert_header("cache-status", cache_status(shown_phase(session, ctx)))?;
         }
         self.0.headers.apply(response, false);
         if let Some(id) = &ctx.request_id {
@@ -660,11 +655,7 @@ impl ProxyHttp for EdgeProxy {
 
     async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
         if ctx.route == Route::App
-            && let Some(result) = cache_result(if ctx.stale_unasked {
-                CachePhase::Stale
-            } else {
-                session.cache.phase()
-            })
+            && let Some(result) = cache_result(shown_phase(session, ctx))
         {
             self.0.metrics.observe_cache(result);
         }
@@ -698,6 +689,16 @@ fn is_event_stream(response: &ResponseHeader) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("text/event-stream"))
+}
+
+/// The cache phase as reported and counted: a stale answer forced fresh
+/// because no app node was healthy is still a stale answer.
+fn shown_phase(session: &Session, ctx: &Ctx) -> CachePhase {
+    if ctx.stale_unasked {
+        CachePhase::Stale
+    } else {
+        session.cache.phase()
+    }
 }
 
 /// The outcome counted in `edge_cache_requests_total`, if the cache was asked.

@@ -14,6 +14,33 @@ use crate::clock::{new_id, now_ms};
 use crate::db::{Database, DbError};
 use crate::monitor::metrics::ProberMetrics;
 
+/// Runs delivery rounds until `shutdown`: at once again while a round found
+/// work, after 500 ms when it found none, after 2 s when it failed (logged as
+/// `failed`). Shared by the alert and the status-page subscriber queues.
+pub(crate) async fn run_rounds<F, Fut>(
+    shutdown: CancellationToken,
+    failed: &'static str,
+    mut round: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<usize, DbError>>,
+{
+    while !shutdown.is_cancelled() {
+        let pause = match round().await {
+            Ok(0) => Duration::from_millis(500),
+            Ok(_) => Duration::ZERO,
+            Err(err) => {
+                tracing::warn!(error = %err, "{failed}");
+                Duration::from_secs(2)
+            }
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
 /// Attempts before a delivery is given up.
 pub const MAX_ATTEMPTS: i64 = 6;
 
@@ -166,20 +193,8 @@ impl DeliveryWorker {
 
     /// Sends until `shutdown`.
     pub async fn run(self, shutdown: CancellationToken) {
-        while !shutdown.is_cancelled() {
-            let pause = match self.tick().await {
-                Ok(0) => Duration::from_millis(500),
-                Ok(_) => Duration::ZERO,
-                Err(err) => {
-                    tracing::warn!(error = %err, "alert delivery round failed");
-                    Duration::from_secs(2)
-                }
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(pause) => {}
-            }
-        }
+        let this = &self;
+        run_rounds(shutdown, "alert delivery round failed", || this.tick()).await;
     }
 
     /// Leases and sends the due deliveries; returns how many were tried.

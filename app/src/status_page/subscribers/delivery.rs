@@ -4,8 +4,6 @@
 //! queue is in the database, so what a stopped worker left is sent by the
 //! next one.
 
-use std::time::Duration;
-
 use tokio_util::sync::CancellationToken;
 
 use super::notify::Notice;
@@ -75,20 +73,13 @@ impl SubscriberDeliveryWorker {
 
     /// Sends until `shutdown`.
     pub async fn run(self, shutdown: CancellationToken) {
-        while !shutdown.is_cancelled() {
-            let pause = match self.tick().await {
-                Ok(0) => Duration::from_millis(500),
-                Ok(_) => Duration::ZERO,
-                Err(err) => {
-                    tracing::warn!(error = %err, "subscriber delivery round failed");
-                    Duration::from_secs(2)
-                }
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(pause) => {}
-            }
-        }
+        let this = &self;
+        crate::monitor::alerts::delivery::run_rounds(
+            shutdown,
+            "subscriber delivery round failed",
+            || this.tick(),
+        )
+        .await;
     }
 
     /// Leases and sends the due deliveries; returns how many were tried.
