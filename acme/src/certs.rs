@@ -53,6 +53,37 @@ pub fn validity_ms(name: &str, chain_pem: &str) -> Result<(i64, i64)> {
     ))
 }
 
+/// The DNS names a certificate (DER) is for: its subject alternative names.
+/// An unparsable certificate is for no name.
+pub fn dns_names(der: &[u8]) -> Vec<String> {
+    let Ok((_, parsed)) = x509_parser::parse_x509_certificate(der) else {
+        return Vec::new();
+    };
+    let Ok(Some(san)) = parsed.subject_alternative_name() else {
+        return Vec::new();
+    };
+    san.value
+        .general_names
+        .iter()
+        .filter_map(|name| match name {
+            x509_parser::extensions::GeneralName::DNSName(dns) => Some(dns.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether a certificate for `pattern` (a name or `*.` and a name) covers
+/// `host` (lowercase): the same name, or for a wildcard exactly one more
+/// label in front (RFC 6125 6.4.3, the wildcard only as the whole left label).
+pub fn name_covers(pattern: &str, host: &str) -> bool {
+    match pattern.strip_prefix("*.") {
+        Some(parent) => host
+            .split_once('.')
+            .is_some_and(|(label, rest)| !label.is_empty() && rest == parent),
+        None => pattern == host,
+    }
+}
+
 /// When a certificate is due for renewal without ARI: one third of its lifetime before expiry.
 pub fn default_renew_after_ms(not_before_ms: i64, not_after_ms: i64) -> i64 {
     let lifetime = (not_after_ms - not_before_ms).max(0);
@@ -77,5 +108,29 @@ mod tests {
         let err = certified_key("a.localhost", "junk", &key).unwrap_err();
         assert!(err.to_string().contains("a.localhost"), "{err}");
         assert!(certified_key("a.localhost", &chain, "junk").is_err());
+    }
+
+    #[test]
+    fn wildcards_cover_one_label() {
+        assert!(name_covers("a.example", "a.example"));
+        assert!(!name_covers("a.example", "b.example"));
+        assert!(name_covers("*.status.example", "acme.status.example"));
+        assert!(!name_covers("*.status.example", "status.example"));
+        assert!(!name_covers("*.status.example", "a.b.status.example"));
+        assert!(!name_covers("*.status.example", ".status.example"));
+    }
+
+    #[test]
+    fn names_of_a_certificate() {
+        let ca = LocalCa::generate().unwrap().ca;
+        let (chain, _) = ca.issue_pem("a.localhost").unwrap();
+        let leaf = pem_certificates(&chain).remove(0);
+        assert_eq!(dns_names(&leaf), ["a.localhost"]);
+        assert!(dns_names(b"not a certificate").is_empty());
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params =
+            rcgen::CertificateParams::new(vec!["a.example".into(), "*.b.example".into()]).unwrap();
+        let wildcard = params.self_signed(&key).unwrap();
+        assert_eq!(dns_names(wildcard.der()), ["a.example", "*.b.example"]);
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 use async_trait::async_trait;
@@ -18,12 +18,13 @@ use pingora_load_balancing::LoadBalancer;
 use pingora_load_balancing::selection::RoundRobin;
 use pingora_proxy::{ProxyHttp, Session};
 
-use crate::cache::store::Hit;
+use crate::cache::store::{Entry, Hit};
 use crate::cache::{EdgeCache, cache_key, request_cacheable, response_cacheable};
 use crate::encoding::{Coding, etag_matches, negotiate, variant_etag};
 use crate::headers::SecurityHeaders;
 use crate::metrics::EdgeMetrics;
 use crate::site::Site;
+use crate::tls::Connections;
 
 /// Level of on-the-fly compression (gzip, br, zstd) for clients that ask.
 const COMPRESSION_LEVEL: u32 = 5;
@@ -87,6 +88,8 @@ pub struct Edge {
     pub suffix: String,
     /// Cache of public app answers (`None` when `edge.cache_max_bytes` is 0).
     pub cache: Option<EdgeCache>,
+    /// The site each open TLS connection was made for.
+    pub connections: Arc<Connections>,
 }
 
 impl std::fmt::Debug for Edge {
@@ -122,6 +125,7 @@ impl Edge {
             draining: std::sync::atomic::AtomicBool::new(false),
             suffix: String::new(),
             cache: None,
+            connections: Arc::default(),
         }
     }
 
@@ -160,6 +164,8 @@ pub struct Ctx {
     varies: bool,
     // A stale answer given at once because no app node is healthy.
     stale_unasked: bool,
+    // A fresh stored answer sent straight from the store (`answer_fresh_hit`).
+    fresh_hit: bool,
 }
 
 /// The HTTPS proxy.
@@ -337,6 +343,26 @@ impl ProxyHttp for EdgeProxy {
             .or_else(|| session.req_header().uri.authority().map(|a| a.as_str()))
             .unwrap_or_default();
         ctx.host = host_name(host);
+        if !ctx.host.is_empty()
+            && let Some(connection) = session
+                .digest()
+                .and_then(|d| d.socket_digest.as_ref())
+                .and_then(|d| edge.connections.get(d))
+            && !connection.covers(&ctx.host)
+        {
+            // Another site than the handshake named, and not one its
+            // certificate covers: the client must ask on a connection of its own.
+            ctx.route = Route::Refused;
+            respond_plain(
+                session,
+                &edge.headers,
+                421,
+                "misdirected request: this connection was made for another site",
+                &request_id,
+            )
+            .await?;
+            return Ok(true);
+        }
         let to_app = is_app_path(path)
             || match host_kind(&ctx.host, &edge.suffix) {
                 HostKind::Root => false,
@@ -361,6 +387,13 @@ impl ProxyHttp for EdgeProxy {
                     &request_id,
                 )
                 .await?;
+                return Ok(true);
+            }
+            if let Some(cache) = &edge.cache
+                && let Some((entry, coding)) = fresh_hit(cache, session.req_header(), &ctx.host)
+            {
+                ctx.fresh_hit = true;
+                answer_fresh_hit(session, edge, cache, &entry, coding, &request_id).await?;
                 return Ok(true);
             }
             return Ok(false);
@@ -605,33 +638,17 @@ impl ProxyHttp for EdgeProxy {
             ctx.coding = None;
             ctx.varies = false;
         }
-        if ctx.varies {
-            response.insert_header(http::header::VARY, "Accept-Encoding")?;
-        }
-        if let Some(coding) = ctx.coding {
-            if let Some(etag) = response
-                .headers
-                .get(http::header::ETAG)
-                .and_then(|v| v.to_str().ok())
-            {
-                let etag = variant_etag(etag, coding);
-                response.insert_header(http::header::ETAG, etag)?;
-            }
-            if response.status == 200 {
-                let length = session
-                    .cache
-                    .hit_handler()
-                    .as_any()
-                    .downcast_ref::<Hit>()
-                    .and_then(|hit| hit.coding.and_then(|c| hit.entry.variants.get(c)))
-                    .map(Bytes::len);
-                if let Some(length) = length {
-                    response.insert_header(http::header::CONTENT_ENCODING, coding.token())?;
-                    response.insert_header(http::header::CONTENT_LENGTH, length)?;
-                    response.remove_header(&http::header::ACCEPT_RANGES);
-                }
-            }
-        }
+        let coded = match ctx.coding {
+            Some(_) if response.status == 200 => session
+                .cache
+                .hit_handler()
+                .as_any()
+                .downcast_ref::<Hit>()
+                .and_then(|hit| hit.coding.and_then(|c| hit.entry.variants.get(c)))
+                .map(Bytes::len),
+            _ => None,
+        };
+        dress_coded(response, ctx.varies, ctx.coding, coded)?;
         if (served_from_cache(session.cache.phase()) || is_event_stream(response))
             && let Some(compression) = session
                 .downstream_modules_ctx
@@ -696,9 +713,137 @@ fn is_event_stream(response: &ResponseHeader) -> bool {
 fn shown_phase(session: &Session, ctx: &Ctx) -> CachePhase {
     if ctx.stale_unasked {
         CachePhase::Stale
+    } else if ctx.fresh_hit {
+        CachePhase::Hit
     } else {
         session.cache.phase()
     }
+}
+
+/// The headers of a cached answer sent in `coding`, a form made when it was
+/// stored (`coded_len` its length, for a 200): `Vary` when it has forms, the
+/// form's own ETag, its encoding and length, and no ranges (they are of identity).
+fn dress_coded(
+    response: &mut ResponseHeader,
+    varies: bool,
+    coding: Option<Coding>,
+    coded_len: Option<usize>,
+) -> Result<()> {
+    if varies {
+        response.insert_header(http::header::VARY, "Accept-Encoding")?;
+    }
+    let Some(coding) = coding else {
+        return Ok(());
+    };
+    if let Some(etag) = response
+        .headers
+        .get(http::header::ETAG)
+        .and_then(|v| v.to_str().ok())
+    {
+        let etag = variant_etag(etag, coding);
+        response.insert_header(http::header::ETAG, etag)?;
+    }
+    if let Some(length) = coded_len {
+        response.insert_header(http::header::CONTENT_ENCODING, coding.token())?;
+        response.insert_header(http::header::CONTENT_LENGTH, length)?;
+        response.remove_header(&http::header::ACCEPT_RANGES);
+    }
+    Ok(())
+}
+
+/// A stored answer that may be sent as it is, without Pingora's cache phases:
+/// a plain GET without credentials, conditions or ranges, for an entry still
+/// fresh by the freshness Pingora computed when it was stored. Anything else
+/// (a miss, a stale or expired entry, a conditional or ranged request) goes
+/// through those phases, with their lock, revalidation and stale answers.
+fn fresh_hit(
+    cache: &EdgeCache,
+    request: &RequestHeader,
+    host: &str,
+) -> Option<(Arc<Entry>, Option<Coding>)> {
+    use http::header;
+    if !request_cacheable(request) {
+        return None;
+    }
+    let headers = &request.headers;
+    let conditional = [
+        header::RANGE,
+        header::IF_NONE_MATCH,
+        header::IF_MODIFIED_SINCE,
+        header::IF_MATCH,
+        header::IF_UNMODIFIED_SINCE,
+        header::IF_RANGE,
+    ];
+    if conditional.iter().any(|name| headers.contains_key(name)) {
+        return None;
+    }
+    let path = request.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let entry = cache.store.get(&cache_key(host, path))?;
+    // Pingora's own test (`CacheMeta::is_fresh`): fresh up to and including the instant.
+    if entry.fresh.fresh_until < SystemTime::now() {
+        return None;
+    }
+    let accept = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let coding = negotiate(accept, |c| entry.variants.get(c).is_some());
+    Some((entry, coding))
+}
+
+/// Sends a fresh stored answer with the headers Pingora's hit path and
+/// [`EdgeProxy::response_filter`] would give it (`Age`, forms, `Cache-Status`,
+/// security headers, request id), as the static files are sent.
+async fn answer_fresh_hit(
+    session: &mut Session,
+    edge: &Edge,
+    cache: &EdgeCache,
+    entry: &Entry,
+    coding: Option<Coding>,
+    request_id: &HeaderValue,
+) -> Result<()> {
+    entry.touch(cache.eviction);
+    let mut response = Box::new(entry.fresh.header.clone());
+    let age = SystemTime::now()
+        .duration_since(entry.fresh.epoch)
+        .unwrap_or_default()
+        .as_secs();
+    response.insert_header(http::header::AGE, age)?;
+    response.set_version(http::Version::HTTP_11);
+    response.remove_header(&http::header::TRANSFER_ENCODING);
+    let coded = coding.and_then(|c| entry.variants.get(c));
+    let body = match coded {
+        Some(body) if response.status == 200 => body.clone(),
+        _ => entry.body.clone(),
+    };
+    let coding = coding.filter(|_| response.status == 200);
+    dress_coded(
+        &mut response,
+        !entry.variants.is_empty(),
+        coding,
+        coded.map(Bytes::len).filter(|_| coding.is_some()),
+    )?;
+    response.insert_header(http::header::CONTENT_LENGTH, body.len())?;
+    if coding.is_none() && response.status == 200 {
+        // Ranges of the identity body are served (through the cache phases).
+        response.insert_header(http::header::ACCEPT_RANGES, "bytes")?;
+    }
+    response.insert_header("cache-status", cache_status(CachePhase::Hit))?;
+    edge.headers.apply(&mut response, false);
+    response.insert_header("x-request-id", request_id.clone())?;
+    if let Some(compression) = session
+        .downstream_modules_ctx
+        .get_mut::<ResponseCompression>()
+    {
+        // Coded when stored: nothing is compressed per request, identity included.
+        compression.adjust_level(0);
+    }
+    let no_body = body.is_empty();
+    session.write_response_header(response, no_body).await?;
+    if !no_body {
+        session.write_response_body(Some(body), true).await?;
+    }
+    Ok(())
 }
 
 /// The outcome counted in `edge_cache_requests_total`, if the cache was asked.

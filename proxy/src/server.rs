@@ -162,7 +162,8 @@ pub async fn run(
             Duration::from_secs(config.handshake_timeout_seconds),
             Duration::from_secs(config.read_timeout_seconds),
         )
-        .map_err(|e| EdgeError::Tls(e.to_string()))?,
+        .map_err(|e| EdgeError::Tls(e.to_string()))?
+        .with_connections(edge.connections.clone()),
     );
     let (drain_tx, drain_rx) = tokio::sync::watch::channel(false);
     let drain_token = CancellationToken::new();

@@ -4,8 +4,7 @@
 //! apart, purge through the admin API, and coded forms.
 //!
 //! The upstream is a small server run by each test that answers like the
-//! status pages do (`Cache-Control: public, max-age=0, s-maxage=…,
-//! stale-while-revalidate=30, stale-if-error=86400`) and counts what it is asked.
+//! status pages do and counts what it is asked.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -18,9 +17,10 @@ use serde_json::{Value, json};
 
 use crate::harness::{Server, statuswatch, wait_for_file};
 
-/// What the status pages send.
+/// What the status pages send, but fresh long enough that no test here sees
+/// it expire by accident (the freshness test uses the app's own value).
 const PUBLIC: &str =
-    "public, max-age=0, s-maxage=10, stale-while-revalidate=30, stale-if-error=86400";
+    "public, max-age=0, s-maxage=60, stale-while-revalidate=30, stale-if-error=86400";
 /// The same, fresh for one second only.
 const SHORT: &str = "public, max-age=0, s-maxage=1, stale-while-revalidate=0, stale-if-error=86400";
 
@@ -29,6 +29,8 @@ const SHORT: &str = "public, max-age=0, s-maxage=1, stale-while-revalidate=0, st
 struct Seen {
     by_path: HashMap<String, usize>,
     not_modified: usize,
+    /// What `/status/versioned` shows: the test bumps it as a state change.
+    version: u64,
 }
 
 /// A status-page-like upstream on its own runtime, so stopping it closes
@@ -81,6 +83,10 @@ impl Upstream {
             .get(path)
             .copied()
             .unwrap_or(0)
+    }
+
+    fn bump_version(&self) {
+        self.seen.lock().unwrap().version += 1;
     }
 
     fn not_modified(&self) -> usize {
@@ -151,6 +157,11 @@ async fn answer(seen: &Mutex<Seen>, uri: &Uri, headers: &HeaderMap) -> Response 
                     .into_response();
             }
             html(SHORT, page(&host))
+        }
+        "/status/versioned" => {
+            let version = seen.lock().unwrap().version;
+            let control = app::http::public_status::CACHE_CONTROL;
+            html(control, format!("version {version}"))
         }
         "/status/slow" => {
             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -405,6 +416,47 @@ async fn fresh_hits_revalidation_hosts_and_purge() {
     assert!(metrics.contains("edge_cache_entries 2"), "{metrics}");
 }
 
+/// A fresh hit for a plain GET is answered straight from the store, without
+/// Pingora's cache phases; a request with a condition that does not match
+/// goes through them. The client cannot tell the two apart, in any coding.
+#[tokio::test]
+async fn a_fresh_hit_from_the_store_matches_a_hit_through_the_cache_phases() {
+    let upstream = Upstream::start();
+    let edge = Edge::start(&upstream).await;
+    let (status, _, _) = edge.get("acme.localhost", "/status/", &[]).await;
+    assert_eq!(status, 200);
+    for coding in ["identity", "gzip", "br", "zstd"] {
+        let plain = [("accept-encoding", coding)];
+        let conditional = [("accept-encoding", coding), ("if-none-match", "\"other\"")];
+        let (status, direct, direct_body) = edge.get("acme.localhost", "/status/", &plain).await;
+        assert_eq!(status, 200);
+        let (status, phased, phased_body) =
+            edge.get("acme.localhost", "/status/", &conditional).await;
+        assert_eq!(status, 200);
+        assert_eq!(direct_body, phased_body, "{coding}");
+        let decoded = match coding {
+            "identity" => direct_body.clone(),
+            coded => decode(coded, &direct_body),
+        };
+        assert_eq!(decoded, page("acme.localhost").as_bytes());
+        let shown = |headers: &HeaderMap| {
+            let mut shown: Vec<(String, String)> = headers
+                .iter()
+                .filter(|(name, _)| !matches!(name.as_str(), "x-request-id" | "age" | "date"))
+                .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+                .collect();
+            shown.sort();
+            shown
+        };
+        assert_eq!(shown(&direct), shown(&phased), "{coding}");
+        assert_eq!(header(&direct, "cache-status"), "edge; hit");
+        assert!(direct.contains_key("age"), "{direct:?}");
+    }
+    assert_eq!(upstream.count("/status/"), 1);
+    let cache = edge.admin(reqwest::Method::GET, "/cache").await;
+    assert_eq!(cache["hits"], 8, "both kinds of hit are counted: {cache}");
+}
+
 #[tokio::test]
 async fn nothing_private_is_stored_or_served_from_cache() {
     let upstream = Upstream::start();
@@ -486,6 +538,28 @@ async fn fifty_concurrent_cold_requests_make_one_upstream_request() {
         upstream.count("/status/slow"),
         1,
         "coalesced by the cache lock"
+    );
+}
+
+/// The promise on the status page: a state change shows within 10 s, also for
+/// a visitor who comes when the cached copy has long expired (a stale copy is
+/// only served inside `stale-while-revalidate`, which the app keeps short).
+#[tokio::test]
+async fn a_state_change_shows_within_ten_seconds_however_sparse_the_visitors() {
+    let upstream = Upstream::start();
+    let edge = Edge::start(&upstream).await;
+    let (status, _, body) = edge.get("acme.localhost", "/status/versioned", &[]).await;
+    assert_eq!((status, body.as_slice()), (200, &b"version 0"[..]));
+    let changed = std::time::Instant::now();
+    upstream.bump_version();
+    tokio::time::sleep(Duration::from_millis(10_200)).await;
+    let (status, headers, body) = edge.get("acme.localhost", "/status/versioned", &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        String::from_utf8(body).unwrap(),
+        "version 1",
+        "{:?} after the change the edge still served the old page ({headers:?})",
+        changed.elapsed()
     );
 }
 

@@ -1,6 +1,7 @@
 //! Hostile HTTP/1.1 at the edge: request smuggling attempts (conflicting
 //! `Content-Length`/`Transfer-Encoding`, obs-fold, bare CR, malformed framing)
-//! get 400 and never reach the app as a second request.
+//! get 400 and never reach the app as a second request; a request for
+//! another site than the TLS name of its connection gets 421.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -30,7 +31,12 @@ async fn recording_upstream() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
 /// Sends `raw` on a new TLS connection and reads until the edge closes it
 /// (or 3 s pass); returns everything it answered.
 async fn send_raw(ca: &str, port: u16, raw: &[u8]) -> String {
-    let mut stream = tls_connect(ca, port, "localhost").await.unwrap();
+    send_raw_to(ca, port, "localhost", raw).await
+}
+
+/// [`send_raw`] on a connection whose handshake names `sni`.
+async fn send_raw_to(ca: &str, port: u16, sni: &str, raw: &[u8]) -> String {
+    let mut stream = tls_connect(ca, port, sni).await.unwrap();
     stream.write_all(raw).await.unwrap();
     let mut answer = Vec::new();
     let mut chunk = [0_u8; 4096];
@@ -44,8 +50,9 @@ async fn send_raw(ca: &str, port: u16, raw: &[u8]) -> String {
     String::from_utf8_lossy(&answer).into_owned()
 }
 
-#[tokio::test]
-async fn smuggling_attempts_get_400_and_never_reach_the_app_twice() {
+/// `serve` whose edge forwards to a [`recording_upstream`]; with its
+/// data dir (kept alive by the caller), local CA and the recorded paths.
+async fn serve_before_recorder() -> (Server, tempfile::TempDir, String, Arc<Mutex<Vec<String>>>) {
     let (upstream, seen) = recording_upstream().await;
     let dir = tempfile::tempdir().unwrap();
     let mut command = statuswatch(dir.path());
@@ -53,6 +60,12 @@ async fn smuggling_attempts_get_400_and_never_reach_the_app_twice() {
     let mut server = Server::start(command, "serve", dir.path());
     server.wait_for("/health/ready/", 200).await;
     let ca = crate::harness::wait_for_file(&dir.path().join("ca/root.pem")).await;
+    (server, dir, ca, seen)
+}
+
+#[tokio::test]
+async fn smuggling_attempts_get_400_and_never_reach_the_app_twice() {
+    let (server, _dir, ca, seen) = serve_before_recorder().await;
     let port = server.https_port;
 
     // A well-formed request goes through, so the refusals below mean something.
@@ -161,4 +174,59 @@ async fn smuggling_attempts_get_400_and_never_reach_the_app_twice() {
         seen.lock().unwrap().clear();
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn a_request_for_another_site_than_its_tls_name_gets_421() {
+    let (server, _dir, ca, seen) = serve_before_recorder().await;
+    for slug in ["acme", "beta"] {
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/auth/signup", server.base))
+            .json(&serde_json::json!({
+                "organization": slug, "slug": slug,
+                "email": format!("owner@{slug}.example"), "password": "tangerine-umbrella-42",
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    let port = server.https_port;
+    let ask = |host: String| {
+        format!("GET /api/seen HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+    };
+
+    // The name of the handshake, in any case and with the port: answered.
+    for host in [
+        "acme.localhost".to_owned(),
+        format!("ACME.localhost:{port}"),
+    ] {
+        let answer = send_raw_to(&ca, port, "acme.localhost", ask(host.clone()).as_bytes()).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{host}: {answer}");
+    }
+    assert_eq!(seen.lock().unwrap().len(), 2);
+
+    // Another tenant's name on acme's connection (its certificate is acme's
+    // alone): refused before the app sees it.
+    for host in ["beta.localhost", "localhost", "other.example"] {
+        let answer =
+            send_raw_to(&ca, port, "acme.localhost", ask(host.to_owned()).as_bytes()).await;
+        assert!(answer.starts_with("HTTP/1.1 421"), "{host}: {answer}");
+        assert!(answer.contains("misdirected request"), "{answer}");
+    }
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        2,
+        "no misdirected request reached the app"
+    );
+
+    // beta's own connection still works.
+    let answer = send_raw_to(
+        &ca,
+        port,
+        "beta.localhost",
+        ask("beta.localhost".into()).as_bytes(),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }

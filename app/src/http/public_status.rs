@@ -23,10 +23,12 @@ use crate::status_page::pages::StatusPage;
 use crate::status_page::view::{self, PageView, Site};
 
 /// `Cache-Control` of every public status answer: shared caches keep it
-/// fresh 10 s, revalidate in the background for 30 s more, and may serve it
-/// for a day when the app fails; browsers always revalidate.
+/// fresh 5 s and may answer from it 5 s more while they revalidate in the
+/// background, so nothing they serve is older than 10 s however sparse the
+/// visitors (the promise of a state change shown within 10 s); they may
+/// serve it for a day when the app fails; browsers always revalidate.
 pub const CACHE_CONTROL: &str =
-    "public, max-age=0, s-maxage=10, stale-while-revalidate=30, stale-if-error=86400";
+    "public, max-age=0, s-maxage=5, stale-while-revalidate=5, stale-if-error=86400";
 
 /// Marks every answer that chose no caching of its own `no-store`, so a
 /// shared cache never keeps an API answer (only the public status answers

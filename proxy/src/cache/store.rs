@@ -12,7 +12,9 @@
 //! Nothing expires by age here: an entry stays until the LRU needs its room
 //! or it is purged, so a stale answer remains available for
 //! `stale-if-error` (24 h and more) while the app is down. Pingora decides
-//! freshness from the stored metadata on every lookup.
+//! freshness from the stored metadata on every lookup; the edge answers a
+//! plain GET for a still-fresh entry itself, from the parts of that metadata
+//! kept parsed beside it ([`Freshness`]), without the cache phases.
 //!
 //! Writes are not streamed to concurrent readers: the cache lock makes them
 //! wait for the one upstream answer, which the status pages keep small.
@@ -25,7 +27,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
-use pingora_cache::eviction::{CacheEntryId, CacheEntryKeyRef, EvictionManager};
+use pingora_cache::eviction::{CacheEntryId, CacheEntryKey, CacheEntryKeyRef, EvictionManager};
 use pingora_cache::key::{CacheHashKey, CompactCacheKey, HashBinary};
 use pingora_cache::storage::{
     HandleHit, HandleMiss, HitHandler, MissFinishType, MissHandler, PurgeOutcome, PurgeTarget,
@@ -34,6 +36,7 @@ use pingora_cache::storage::{
 use pingora_cache::trace::SpanHandle;
 use pingora_cache::{CacheKey, CacheMeta, Storage};
 use pingora_core::{Error, ErrorType, Result};
+use pingora_http::ResponseHeader;
 
 use crate::encoding::{Coding, Effort, Variants};
 
@@ -43,26 +46,57 @@ pub struct Entry {
     id: u64,
     key: CompactCacheKey,
     meta: (Vec<u8>, Vec<u8>),
+    /// What a fresh hit needs of the metadata, parsed once when stored
+    /// instead of deserialized on every hit.
+    pub fresh: Freshness,
     /// Identity body.
     pub body: Bytes,
     /// Coded forms made when stored.
     pub variants: Variants,
 }
 
+/// The parts of Pingora's `CacheMeta` that answering a fresh hit reads.
+#[derive(Debug, Clone)]
+pub struct Freshness {
+    /// Fresh until then (Pingora computed it from `s-maxage` when storing).
+    pub fresh_until: SystemTime,
+    /// What the answer's age counts from (stored or last revalidated).
+    pub epoch: SystemTime,
+    /// The stored response header.
+    pub header: ResponseHeader,
+}
+
+impl Freshness {
+    fn of(meta: &CacheMeta) -> Self {
+        Self {
+            fresh_until: meta.fresh_until(),
+            epoch: meta.epoch(),
+            header: meta.response_header_copy(),
+        }
+    }
+}
+
 impl Entry {
-    /// Bytes this entry holds (what the LRU weighs it by).
+    /// Bytes this entry holds (what the LRU weighs it by); the parsed header
+    /// is counted as its serialized size again.
     pub fn weight(&self) -> usize {
         self.meta.0.len()
-            + self.meta.1.len()
+            + 2 * self.meta.1.len()
             + self.body.len()
             + self.variants.bytes()
             + self.key.user_tag.len()
-            + 96
+            + 160
     }
 
     /// The host the answer was for (the key's user tag).
     pub fn host(&self) -> &str {
         &self.key.user_tag
+    }
+
+    /// Tells the LRU this entry was used, as Pingora does on its own hits.
+    pub fn touch(&self, eviction: &(dyn EvictionManager + Sync)) {
+        let key = CacheEntryKey::from_entry_id(self.key.clone(), Some(CacheEntryId::new(self.id)));
+        eviction.access(&key, self.weight(), self.fresh.fresh_until);
     }
 }
 
@@ -245,6 +279,7 @@ struct Fill {
     id: u64,
     key: CompactCacheKey,
     meta: (Vec<u8>, Vec<u8>),
+    fresh: Freshness,
     content_type: String,
     body: BytesMut,
 }
@@ -270,6 +305,7 @@ impl HandleMiss for Fill {
             id: self.id,
             key: self.key,
             meta: self.meta,
+            fresh: self.fresh,
             body,
             variants,
         };
@@ -332,6 +368,7 @@ impl Storage for MemoryStore {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             key: key.to_compact(),
             meta: meta.serialize()?,
+            fresh: Freshness::of(meta),
             content_type,
             body: BytesMut::new(),
         }))
@@ -367,6 +404,7 @@ impl Storage for MemoryStore {
             id: entry.id,
             key: entry.key.clone(),
             meta: meta.serialize()?,
+            fresh: Freshness::of(&meta),
             body: entry.body.clone(),
             variants: entry.variants.clone(),
         };
@@ -390,6 +428,7 @@ impl Storage for MemoryStore {
             id: entry.id,
             key: entry.key.clone(),
             meta: meta.serialize()?,
+            fresh: Freshness::of(meta),
             body: entry.body.clone(),
             variants: entry.variants.clone(),
         };
@@ -412,7 +451,6 @@ fn entry_key(key: &CacheKey, id: Option<CacheEntryId>) -> pingora_cache::evictio
 mod tests {
     use pingora_cache::eviction::lru::Manager;
     use pingora_cache::trace::Span;
-    use pingora_http::ResponseHeader;
 
     use super::*;
 

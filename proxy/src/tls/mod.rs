@@ -1,6 +1,7 @@
 //! TLS on :443: read the ClientHello ourselves, resolve the certificate for
 //! its SNI name asynchronously, then finish the handshake.
 
+mod names;
 mod stream;
 
 use std::os::fd::AsRawFd;
@@ -16,6 +17,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::StartHandshake;
 use tokio_util::sync::CancellationToken;
 
+pub use names::{ConnectionName, Connections};
 pub use stream::TlsConnection;
 
 /// A fatal `unrecognized_name` alert, sent in clear before any handshake.
@@ -73,6 +75,7 @@ pub struct TlsAcceptor {
     sessions: Arc<dyn rustls::server::StoresServerSessions>,
     ticketer: Arc<dyn rustls::server::ProducesTickets>,
     provider: Arc<rustls::crypto::CryptoProvider>,
+    connections: Arc<Connections>,
 }
 
 impl std::fmt::Debug for TlsAcceptor {
@@ -97,7 +100,15 @@ impl TlsAcceptor {
             sessions: rustls::server::ServerSessionMemoryCache::new(20_000),
             ticketer: rustls::crypto::ring::Ticketer::new()?,
             provider: Arc::new(aes128_first(rustls::crypto::ring::default_provider())),
+            connections: Arc::default(),
         })
+    }
+
+    /// Registers every connection's name in `connections` (the edge's), so
+    /// requests for a site the connection was not made for can be refused.
+    pub fn with_connections(mut self, connections: Arc<Connections>) -> Self {
+        self.connections = connections;
+        self
     }
 
     /// TLS 1.2/1.3 with our provider, presenting `key`.
@@ -162,6 +173,7 @@ impl TlsAcceptor {
             }
         };
         let chacha = prefers_chacha(accepted.client_hello().cipher_suites());
+        let name = ConnectionName::new(&sni, key.clone());
         let config = match self.config_for(key, chacha) {
             Ok(config) => config,
             Err(err) => {
@@ -174,7 +186,10 @@ impl TlsAcceptor {
         match tokio::time::timeout(self.handshake_timeout, start.into_stream(config)).await {
             Ok(Ok(stream)) => (
                 Outcome::Ok,
-                Some(TlsConnection::new(stream, fd, self.request_deadline, drain)),
+                Some(
+                    TlsConnection::new(stream, fd, self.request_deadline, drain)
+                        .registered(self.connections.clone(), name),
+                ),
             ),
             Ok(Err(_)) => (Outcome::Failed, None),
             Err(_) => (Outcome::Timeout, None),

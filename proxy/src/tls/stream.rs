@@ -19,6 +19,8 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio_rustls::server::TlsStream;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
+use super::names::{ConnectionName, Connections};
+
 /// An established TLS connection.
 ///
 /// It also bounds how long a client may keep sending without getting an
@@ -39,6 +41,8 @@ pub struct TlsConnection {
     drain: Pin<Box<WaitForCancellationFutureOwned>>,
     last_io: Instant,
     drain_timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    // Where this connection's name is registered, to be removed on drop.
+    registry: Option<Arc<Connections>>,
 }
 
 /// How long an HTTP/1 connection must have been quiet before a drain closes it.
@@ -86,7 +90,16 @@ impl TlsConnection {
             drain: Box::pin(drain.cancelled_owned()),
             last_io: Instant::now(),
             drain_timer: None,
+            registry: None,
         }
+    }
+
+    /// Registers the name and certificate of the handshake in `registry`,
+    /// where the edge looks up the connection of each request, until it drops.
+    pub fn registered(mut self, registry: Arc<Connections>, name: ConnectionName) -> Self {
+        registry.insert(&self.digest, name);
+        self.registry = Some(registry);
+        self
     }
 
     fn too_slow() -> std::io::Error {
@@ -238,6 +251,9 @@ impl Drop for TlsConnection {
     /// §6.1). Pingora drops idle and finished connections without shutting
     /// them down, so the alert goes out here: one attempt, without waiting.
     fn drop(&mut self) {
+        if let Some(registry) = self.registry.take() {
+            registry.remove(&self.digest);
+        }
         let (io, tls) = self.inner.get_mut();
         tls.send_close_notify();
         let mut cx = Context::from_waker(std::task::Waker::noop());
