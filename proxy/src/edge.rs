@@ -16,7 +16,7 @@ use pingora_core::{Error, ErrorSource, ErrorType, OrErr, Result};
 use pingora_http::{RequestHeader, ResponseHeader};
 use pingora_load_balancing::LoadBalancer;
 use pingora_load_balancing::selection::RoundRobin;
-use pingora_proxy::{ProxyHttp, Session};
+use pingora_proxy::{FailToProxy, ProxyHttp, Session};
 
 use crate::cache::store::{Entry, Hit};
 use crate::cache::{EdgeCache, cache_key, request_cacheable, response_cacheable};
@@ -670,6 +670,35 @@ impl ProxyHttp for EdgeProxy {
         Ok(())
     }
 
+    async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut Ctx) -> FailToProxy {
+        let code = failure_status(e);
+        if code > 0 && session.response_written().is_none() {
+            let path = session.req_header().uri.path();
+            let wants_json = path.starts_with("/api")
+                || path.starts_with("/health")
+                || session
+                    .req_header()
+                    .headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|a| a.contains("json") && !a.contains("text/html"));
+            let request_id = ctx
+                .request_id
+                .clone()
+                .unwrap_or_else(|| self.0.next_request_id());
+            if let Err(err) =
+                respond_failure(session, &self.0.headers, code, wants_json, &request_id).await
+            {
+                tracing::debug!(error = %err, "the error answer could not be sent");
+            }
+        }
+        FailToProxy {
+            error_code: code,
+            // Whatever the client sent may not have been read to its end.
+            can_reuse_downstream: false,
+        }
+    }
+
     async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
         if ctx.route == Route::App
             && let Some(result) = cache_result(shown_phase(session, ctx))
@@ -884,6 +913,101 @@ fn cache_status(phase: CachePhase) -> &'static str {
         CachePhase::Revalidated => "edge; fwd=stale; fwd-status=304",
         _ => "edge; fwd=bypass",
     }
+}
+
+/// The status of an answer that could not be proxied, as Pingora's default
+/// has it, with timeouts of the app as 504; 0 when the client is gone.
+fn failure_status(e: &Error) -> u16 {
+    match (e.etype(), e.esource()) {
+        (ErrorType::HTTPStatus(code), _) => *code,
+        (
+            ErrorType::ConnectTimedout | ErrorType::ReadTimedout | ErrorType::WriteTimedout,
+            ErrorSource::Upstream,
+        ) => 504,
+        (_, ErrorSource::Upstream)
+        | (ErrorType::ConnectNoRoute | ErrorType::ConnectRefused | ErrorType::ConnectError, _) => {
+            502
+        }
+        (
+            ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed,
+            ErrorSource::Downstream,
+        ) => 0,
+        (_, ErrorSource::Downstream) => 400,
+        (_, ErrorSource::Internal | ErrorSource::Unset) => 500,
+    }
+}
+
+/// What a person or a program reads when the app could not answer: JSON
+/// with a stable `code` on API paths (and for clients asking for JSON), a
+/// short page otherwise; `Retry-After` when waiting helps.
+async fn respond_failure(
+    session: &mut Session,
+    headers: &SecurityHeaders,
+    status: u16,
+    json: bool,
+    request_id: &HeaderValue,
+) -> Result<()> {
+    let (code, message) = match status {
+        502 => (
+            "app_unavailable",
+            "StatusWatch could not reach its application servers; please try again shortly.",
+        ),
+        503 => (
+            "app_unavailable",
+            "StatusWatch is briefly unavailable; please try again shortly.",
+        ),
+        504 => (
+            "app_timeout",
+            "StatusWatch's application servers did not answer in time; please try again shortly.",
+        ),
+        413 => ("body_too_large", "The request body is too large."),
+        400..=499 => ("bad_request", "The request could not be read."),
+        _ => (
+            "edge_error",
+            "Something went wrong at StatusWatch's edge; please try again shortly.",
+        ),
+    };
+    let body = if json {
+        serde_json::json!({ "code": code, "message": message }).to_string()
+    } else {
+        format!(
+            "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{status} · StatusWatch</title>\
+             <style>body{{font:1rem/1.5 system-ui,sans-serif;max-width:32rem;margin:15vh auto;padding:0 1rem}}\
+             @media (prefers-color-scheme:dark){{body{{background:#111;color:#eee}}}}</style>\
+             <main><h1>We will be right back</h1><p>{message}</p>\
+             <p><small>Error {status} · request {}</small></p></main></html>",
+            request_id.to_str().unwrap_or_default()
+        )
+    };
+    let mut response = ResponseHeader::build(status, Some(6))?;
+    let content_type = match json {
+        true => "application/json",
+        false => "text/html; charset=utf-8",
+    };
+    response.insert_header(http::header::CONTENT_TYPE, content_type)?;
+    response.insert_header(http::header::CONTENT_LENGTH, body.len())?;
+    response.insert_header(http::header::CACHE_CONTROL, "no-store")?;
+    if matches!(status, 502..=504) {
+        response.insert_header(http::header::RETRY_AFTER, "5")?;
+    }
+    response.insert_header("x-request-id", request_id.clone())?;
+    headers.apply(&mut response, false);
+    if !json {
+        // The page's own policy: nothing but its inline style.
+        response.insert_header(
+            http::header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'",
+        )?;
+    }
+    session.set_keepalive(None);
+    session
+        .write_response_header(Box::new(response), false)
+        .await?;
+    session
+        .write_response_body(Some(Bytes::from(body)), true)
+        .await
 }
 
 async fn respond_plain(

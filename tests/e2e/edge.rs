@@ -1196,3 +1196,81 @@ async fn a_reload_switches_site_and_app_nodes_without_dropping_connections() {
     );
     assert!(server.stop().success(), "{}", server.log());
 }
+
+/// Every app node down: people get a page, programs JSON with a stable code,
+/// both with `Retry-After`; once a node answers again the health checks bring
+/// it back without a restart.
+#[tokio::test]
+async fn with_every_app_node_down_pages_and_the_api_answer_clearly_until_one_is_back() {
+    let reserved = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = reserved.local_addr().unwrap();
+    drop(reserved);
+    let edge = Edge::start(&[("STATUSWATCH__EDGE__APP_UPSTREAMS", addr.to_string())]).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/auth/signup", edge.server.base))
+        .json(&json!({
+            "organization": "Acme", "slug": "acme",
+            "email": "owner@acme.example", "password": "tangerine-umbrella-42",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let client = edge.client(&["localhost", "acme.localhost"]);
+
+    let page = client
+        .get(edge.url("acme.localhost", "/status/"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 502);
+    assert_eq!(page.headers()["retry-after"], "5");
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let text = page.text().await.unwrap();
+    assert!(text.contains("We will be right back"), "{text}");
+
+    for path in ["/api/monitors", "/health/ready/"] {
+        let api = client
+            .get(edge.url("localhost", path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), 502, "{path}");
+        assert_eq!(api.headers()["retry-after"], "5");
+        let body: Value = api.json().await.unwrap();
+        assert_eq!(body["code"], "app_unavailable", "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("try again"),
+            "{body}"
+        );
+    }
+
+    // A node comes up at the configured address: back within a few health checks.
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let app = axum::Router::new().fallback(|| async { "back" });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let answer = client
+            .get(edge.url("localhost", "/api/monitors"))
+            .send()
+            .await
+            .unwrap();
+        if answer.status() == 200 {
+            assert_eq!(answer.text().await.unwrap(), "back");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the node was not taken back: {}",
+            answer.status()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
