@@ -1206,16 +1206,7 @@ async fn with_every_app_node_down_pages_and_the_api_answer_clearly_until_one_is_
     let addr = reserved.local_addr().unwrap();
     drop(reserved);
     let edge = Edge::start(&[("STATUSWATCH__EDGE__APP_UPSTREAMS", addr.to_string())]).await;
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/auth/signup", edge.server.base))
-        .json(&json!({
-            "organization": "Acme", "slug": "acme",
-            "email": "owner@acme.example", "password": "tangerine-umbrella-42",
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
+    crate::harness::sign_up(&edge.server.base, "acme").await;
     let client = edge.client(&["localhost", "acme.localhost"]);
 
     let page = client

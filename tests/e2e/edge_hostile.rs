@@ -180,16 +180,7 @@ async fn smuggling_attempts_get_400_and_never_reach_the_app_twice() {
 async fn a_request_for_another_site_than_its_tls_name_gets_421() {
     let (server, _dir, ca, seen) = serve_before_recorder().await;
     for slug in ["acme", "beta"] {
-        let response = reqwest::Client::new()
-            .post(format!("{}/api/auth/signup", server.base))
-            .json(&serde_json::json!({
-                "organization": slug, "slug": slug,
-                "email": format!("owner@{slug}.example"), "password": "tangerine-umbrella-42",
-            }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 201);
+        crate::harness::sign_up(&server.base, slug).await;
     }
     let port = server.https_port;
     let ask = |host: String| {

@@ -174,6 +174,11 @@ impl Server {
         }
     }
 
+    /// How the process ended, if it has.
+    pub fn try_status(&mut self) -> Option<ExitStatus> {
+        self.child.as_mut().and_then(|c| c.try_wait().unwrap())
+    }
+
     /// What the server has logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
@@ -354,4 +359,21 @@ where
         data.extend_from_slice(&chunk[..n]);
     }
     (head, String::from_utf8_lossy(&data).into_owned())
+}
+
+/// Signs up organization `slug` (owner `owner@<slug>.example`) at the app
+/// at `base`; returns the owner's access token.
+pub async fn sign_up(base: &str, slug: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/auth/signup"))
+        .json(&serde_json::json!({
+            "organization": slug, "slug": slug,
+            "email": format!("owner@{slug}.example"), "password": "tangerine-umbrella-42",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "sign-up of {slug}");
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
 }

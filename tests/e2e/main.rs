@@ -10,6 +10,7 @@ mod compose;
 mod edge;
 mod edge_cache;
 mod edge_hostile;
+mod faults;
 mod harness;
 mod ops;
 mod pebble;

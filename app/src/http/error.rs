@@ -107,6 +107,9 @@ pub enum AppError {
     /// The service cannot answer right now (503).
     #[error("{0}")]
     Unavailable(String),
+    /// The database cannot be reached (503, code `database_unavailable`, `Retry-After`).
+    #[error("the database is unavailable")]
+    DatabaseUnavailable,
     /// A bug or an outage; the cause is logged, never shown.
     #[error("internal error: {0}")]
     Internal(Box<dyn std::error::Error + Send + Sync>),
@@ -160,7 +163,28 @@ impl From<crate::db::DbError> for AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
+        if is_database_outage(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return Self::DatabaseUnavailable;
+        }
         Self::Internal(Box::new(err))
+    }
+}
+
+/// Whether `err` says the database cannot be reached (not that a statement
+/// is wrong): no connection within the pool's timeout, a broken connection,
+/// or PostgreSQL's connection-exception and shutdown classes (08, 57P01-03).
+pub fn is_database_outage(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
     }
 }
 
@@ -218,6 +242,15 @@ impl IntoResponse for AppError {
                 message,
                 None,
             ),
+            Self::DatabaseUnavailable => {
+                retry = Some(5);
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "the database is not answering; please try again shortly".to_owned(),
+                    None,
+                )
+            }
             Self::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");
                 (
