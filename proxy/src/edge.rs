@@ -164,7 +164,7 @@ pub struct Ctx {
     varies: bool,
     // A stale answer given at once because no app node is healthy.
     stale_unasked: bool,
-    // A fresh stored answer sent straight from the store (`answer_fresh_hit`).
+    // A fresh stored answer sent straight from the store (`answer_from_store`).
     fresh_hit: bool,
 }
 
@@ -390,10 +390,12 @@ impl ProxyHttp for EdgeProxy {
                 return Ok(true);
             }
             if let Some(cache) = &edge.cache
-                && let Some((entry, coding)) = fresh_hit(cache, session.req_header(), &ctx.host)
+                && let Some((entry, coding, stale)) =
+                    stored_answer(edge, cache, session.req_header(), &ctx.host)
             {
-                ctx.fresh_hit = true;
-                answer_fresh_hit(session, edge, cache, &entry, coding, &request_id).await?;
+                ctx.fresh_hit = !stale;
+                ctx.stale_unasked = stale;
+                answer_from_store(session, edge, cache, &entry, coding, stale, &request_id).await?;
                 return Ok(true);
             }
             return Ok(false);
@@ -782,14 +784,17 @@ fn dress_coded(
 
 /// A stored answer that may be sent as it is, without Pingora's cache phases:
 /// a plain GET without credentials, conditions or ranges, for an entry still
-/// fresh by the freshness Pingora computed when it was stored. Anything else
-/// (a miss, a stale or expired entry, a conditional or ranged request) goes
-/// through those phases, with their lock, revalidation and stale answers.
-fn fresh_hit(
+/// fresh by the freshness Pingora computed when it was stored, or within its
+/// `stale-if-error` while no app node is healthy (the third value: stale).
+/// Anything else (a miss, an expired entry the app can refresh, a conditional
+/// or ranged request) goes through those phases, with their lock,
+/// revalidation and stale-while-revalidate answers.
+fn stored_answer(
+    edge: &Edge,
     cache: &EdgeCache,
     request: &RequestHeader,
     host: &str,
-) -> Option<(Arc<Entry>, Option<Coding>)> {
+) -> Option<(Arc<Entry>, Option<Coding>, bool)> {
     use http::header;
     if !request_cacheable(request) {
         return None;
@@ -808,8 +813,14 @@ fn fresh_hit(
     }
     let path = request.uri.path_and_query().map_or("/", |pq| pq.as_str());
     let entry = cache.store.get(&cache_key(host, path))?;
-    // Pingora's own test (`CacheMeta::is_fresh`): fresh up to and including the instant.
-    if entry.fresh.fresh_until < SystemTime::now() {
+    let now = SystemTime::now();
+    // Pingora's own tests (`CacheMeta::is_fresh`, `serve_stale_if_error`):
+    // up to and including the instant.
+    let stale = entry.fresh.fresh_until < now;
+    if stale
+        && (entry.fresh.stale_if_error_until < now
+            || edge.upstreams.load().select(b"", 16).is_some())
+    {
         return None;
     }
     let accept = headers
@@ -817,23 +828,28 @@ fn fresh_hit(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let coding = negotiate(accept, |c| entry.variants.get(c).is_some());
-    Some((entry, coding))
+    Some((entry, coding, stale))
 }
 
-/// Sends a fresh stored answer with the headers Pingora's hit path and
+/// Sends a stored answer with the headers Pingora's hit path and
 /// [`EdgeProxy::response_filter`] would give it (`Age`, forms, `Cache-Status`,
 /// security headers, request id), as the static files are sent.
-async fn answer_fresh_hit(
+async fn answer_from_store(
     session: &mut Session,
     edge: &Edge,
     cache: &EdgeCache,
     entry: &Entry,
     coding: Option<Coding>,
+    stale: bool,
     request_id: &HeaderValue,
 ) -> Result<()> {
-    entry.touch(cache.eviction);
+    let now = SystemTime::now();
+    let since_epoch = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    entry.touch(cache.eviction, since_epoch.as_secs());
     let mut response = Box::new(entry.fresh.header.clone());
-    let age = SystemTime::now()
+    let age = now
         .duration_since(entry.fresh.epoch)
         .unwrap_or_default()
         .as_secs();
@@ -857,7 +873,11 @@ async fn answer_fresh_hit(
         // Ranges of the identity body are served (through the cache phases).
         response.insert_header(http::header::ACCEPT_RANGES, "bytes")?;
     }
-    response.insert_header("cache-status", cache_status(CachePhase::Hit))?;
+    let phase = match stale {
+        true => CachePhase::Stale,
+        false => CachePhase::Hit,
+    };
+    response.insert_header("cache-status", cache_status(phase))?;
     edge.headers.apply(&mut response, false);
     response.insert_header("x-request-id", request_id.clone())?;
     if let Some(compression) = session

@@ -9,9 +9,10 @@
 //! without credentials (no `Authorization`, no session cookie), which bypass
 //! the cache entirely. The key is host, scheme, path and query.
 //!
-//! A fresh hit for a plain GET (no conditions, no range) is answered in the
+//! A fresh hit for a plain GET (no conditions, no range), and a stale one
+//! within `stale-if-error` while no app node is healthy, is answered in the
 //! edge's request filter straight from the store, as a static file is
-//! (`edge::answer_fresh_hit`): Pingora's phases cost about a quarter of the
+//! (`edge::answer_from_store`): Pingora's phases cost about a quarter of the
 //! request against the static path (bench/status). Everything else goes
 //! through them.
 

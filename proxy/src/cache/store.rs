@@ -53,6 +53,8 @@ pub struct Entry {
     pub body: Bytes,
     /// Coded forms made when stored.
     pub variants: Variants,
+    // The second of the last `touch` that reached the LRU.
+    touched_secs: AtomicU64,
 }
 
 /// The parts of Pingora's `CacheMeta` that answering a fresh hit reads.
@@ -60,6 +62,8 @@ pub struct Entry {
 pub struct Freshness {
     /// Fresh until then (Pingora computed it from `s-maxage` when storing).
     pub fresh_until: SystemTime,
+    /// Until then it may be served stale when the app fails (`stale-if-error`).
+    pub stale_if_error_until: SystemTime,
     /// What the answer's age counts from (stored or last revalidated).
     pub epoch: SystemTime,
     /// The stored response header.
@@ -68,8 +72,15 @@ pub struct Freshness {
 
 impl Freshness {
     fn of(meta: &CacheMeta) -> Self {
+        let fresh_until = meta.fresh_until();
         Self {
-            fresh_until: meta.fresh_until(),
+            fresh_until,
+            // As `CacheMeta::serve_stale_if_error` reads it; an overflow is "for ever".
+            stale_if_error_until: fresh_until
+                .checked_add(std::time::Duration::from_secs(
+                    meta.stale_if_error_sec().into(),
+                ))
+                .unwrap_or(fresh_until + std::time::Duration::from_secs(u32::MAX.into())),
             epoch: meta.epoch(),
             header: meta.response_header_copy(),
         }
@@ -93,8 +104,14 @@ impl Entry {
         &self.key.user_tag
     }
 
-    /// Tells the LRU this entry was used, as Pingora does on its own hits.
-    pub fn touch(&self, eviction: &(dyn EvictionManager + Sync)) {
+    /// Tells the LRU this entry was used, as Pingora does on its own hits, at
+    /// most once a second (`now_secs`): the order among entries used within
+    /// the same second does not matter for evicting, and telling it costs a
+    /// key copy and a lock on every hit otherwise.
+    pub fn touch(&self, eviction: &(dyn EvictionManager + Sync), now_secs: u64) {
+        if self.touched_secs.swap(now_secs, Ordering::Relaxed) == now_secs {
+            return;
+        }
         let key = CacheEntryKey::from_entry_id(self.key.clone(), Some(CacheEntryId::new(self.id)));
         eviction.access(&key, self.weight(), self.fresh.fresh_until);
     }
@@ -308,6 +325,7 @@ impl HandleMiss for Fill {
             fresh: self.fresh,
             body,
             variants,
+            touched_secs: AtomicU64::new(0),
         };
         let weight = entry.weight();
         let hash = combined(&entry.key);
@@ -407,6 +425,7 @@ impl Storage for MemoryStore {
             fresh: Freshness::of(&meta),
             body: entry.body.clone(),
             variants: entry.variants.clone(),
+            touched_secs: AtomicU64::new(0),
         };
         entries.insert(hash, Arc::new(replaced));
         Ok(PurgeOutcome::Expired)
@@ -431,6 +450,7 @@ impl Storage for MemoryStore {
             fresh: Freshness::of(meta),
             body: entry.body.clone(),
             variants: entry.variants.clone(),
+            touched_secs: AtomicU64::new(0),
         };
         entries.insert(hash, Arc::new(replaced));
         Ok(true)
