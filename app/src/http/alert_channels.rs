@@ -5,7 +5,7 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::http::principal::Principal;
 use crate::http::{ApiJson, AppError};
 use crate::monitor::alerts::Sender;
 use crate::monitor::alerts::channels::{self, Channel, ChannelError, NewChannel};
@@ -38,8 +38,13 @@ pub async fn create(
     ApiJson(new): ApiJson<NewChannel>,
 ) -> Result<(StatusCode, Json<Channel>), AppError> {
     let tenant = p.tenant()?;
-    crate::billing::limits::check_room(&state, tenant, crate::billing::plans::Limit::AlertChannels)
-        .await?;
+    crate::billing::limits::check_room(
+        &state.db,
+        &state.billing.plans,
+        tenant,
+        crate::billing::plans::Limit::AlertChannels,
+    )
+    .await?;
     let channel = channels::create(&state.db, tenant, &new)
         .await
         .map_err(channel_error)?;

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::Principal;
 use crate::auth::api_key::{self, ApiKey, Scope};
 use crate::http::client_ip::ClientIp;
+use crate::http::principal::Principal;
 use crate::http::{ApiJson, AppError};
 use crate::tenancy::audit::{self, Entry};
 
@@ -65,7 +65,7 @@ pub async fn create(
         &state.db,
         Entry {
             details: Some(serde_json::json!({ "scope": form.scope, "prefix": key.prefix })),
-            ..Entry::by(&p, ip, "api_key.create", &key.id)
+            ..p.audit(ip, "api_key.create", &key.id)
         },
     )
     .await;
@@ -86,6 +86,6 @@ pub async fn revoke(
     if !api_key::revoke(&state.db, tenant, &id).await? {
         return Err(AppError::NotFound);
     }
-    audit::record(&state.db, Entry::by(&p, ip, "api_key.revoke", &id)).await;
+    audit::record(&state.db, p.audit(ip, "api_key.revoke", &id)).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::Principal;
 use crate::billing::account::{self, Account};
 use crate::billing::events::{self, EventError, Outcome};
 use crate::billing::limits;
@@ -18,6 +17,7 @@ use crate::billing::plans::{Limit, Plan};
 use crate::billing::stripe::StripeError;
 use crate::billing::webhook;
 use crate::clock::{new_id, now_ms};
+use crate::http::principal::Principal;
 use crate::http::{ApiJson, AppError};
 
 /// Largest webhook body read; Stripe's events are far smaller.
@@ -341,7 +341,7 @@ pub async fn set_paused(
             "must be monitor, status_page, alert_channel or custom_domain",
         )
     })?;
-    let plan = limits::plan_of(&state, tenant).await?;
+    let plan = limits::plan_of(&state.db, &state.billing.plans, tenant).await?;
     let outcome = if form.paused {
         pauses::pause_one(&state.db, tenant, kind, &form.id).await?
     } else {
@@ -361,11 +361,12 @@ pub async fn set_paused(
                 .await?
                 .unwrap_or(0);
             Err(limits::exceeded(
-                &state,
+                &state.billing.plans,
                 plan,
                 kind.limit(),
                 used.saturating_add(1),
-            ))
+            )
+            .into())
         }
         _ => Ok(Json(status_of(&state, tenant).await?)),
     }
@@ -414,7 +415,7 @@ pub async fn webhook(
             message: err.to_string(),
         }
     })?;
-    let outcome = events::handle(&state, &payload)
+    let outcome = events::handle(&state.db, &state.billing, &payload)
         .await
         .map_err(|err| match err {
             EventError::Invalid(message) => AppError::BadRequest {

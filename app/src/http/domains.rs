@@ -7,11 +7,11 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::Principal;
 use crate::http::client_ip::ClientIp;
+use crate::http::principal::Principal;
 use crate::http::{ApiJson, AppError};
 use crate::tenancy::Hostname;
-use crate::tenancy::audit::{self, Entry};
+use crate::tenancy::audit;
 use crate::tenancy::domains::{self, Domain, DomainError};
 
 fn domain_error(err: DomainError) -> AppError {
@@ -73,16 +73,17 @@ pub async fn add(
     let hostname =
         Hostname::parse_custom(&form.hostname, &state.settings.tenancy.normalized_suffix())
             .map_err(|m| AppError::invalid("hostname", m))?;
-    crate::billing::limits::check_room(&state, tenant, crate::billing::plans::Limit::CustomDomains)
-        .await?;
+    crate::billing::limits::check_room(
+        &state.db,
+        &state.billing.plans,
+        tenant,
+        crate::billing::plans::Limit::CustomDomains,
+    )
+    .await?;
     let domain = domains::add(&state.db, tenant, &hostname)
         .await
         .map_err(domain_error)?;
-    audit::record(
-        &state.db,
-        Entry::by(&p, ip, "domain.add", hostname.as_str()),
-    )
-    .await;
+    audit::record(&state.db, p.audit(ip, "domain.add", hostname.as_str())).await;
     Ok((StatusCode::CREATED, Json(domain)))
 }
 
@@ -100,11 +101,7 @@ pub async fn verify(
     let domain = domains::verify(&state.db, &state.dns, tenant, &id)
         .await
         .map_err(domain_error)?;
-    audit::record(
-        &state.db,
-        Entry::by(&p, ip, "domain.verify", &domain.hostname),
-    )
-    .await;
+    audit::record(&state.db, p.audit(ip, "domain.verify", &domain.hostname)).await;
     Ok(Json(domain))
 }
 
@@ -122,6 +119,6 @@ pub async fn remove(
     domains::remove(&state.db, tenant, &id)
         .await
         .map_err(domain_error)?;
-    audit::record(&state.db, Entry::by(&p, ip, "domain.remove", &id)).await;
+    audit::record(&state.db, p.audit(ip, "domain.remove", &id)).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::billing::limits::{Exceeded, RoomError};
+
 /// JSON body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
@@ -161,6 +163,31 @@ impl From<crate::db::DbError> for AppError {
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         Self::Internal(Box::new(err))
+    }
+}
+
+impl From<Exceeded> for AppError {
+    fn from(
+        Exceeded {
+            limit,
+            plan,
+            message,
+        }: Exceeded,
+    ) -> Self {
+        Self::PlanLimit {
+            limit,
+            plan,
+            message,
+        }
+    }
+}
+
+impl From<RoomError> for AppError {
+    fn from(err: RoomError) -> Self {
+        match err {
+            RoomError::Exceeded(exceeded) => exceeded.into(),
+            RoomError::Db(err) => err.into(),
+        }
     }
 }
 

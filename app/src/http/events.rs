@@ -23,11 +23,10 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
 use crate::AppState;
-use crate::auth::Principal;
-use crate::auth::principal::resolve;
 use crate::events::hub::{Batch, Subscription};
 use crate::events::store::{self, StoredEvent};
 use crate::http::AppError;
+use crate::http::principal::{Principal, resolve};
 
 /// The client's reconnection delay, sent first.
 const RETRY: Duration = Duration::from_millis(3000);

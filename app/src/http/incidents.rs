@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::http::principal::Principal;
 use crate::http::{ApiQuery, AppError};
 use crate::monitor::incidents::{self, Incident};
 

@@ -10,9 +10,10 @@ use utoipa::ToSchema;
 use super::auth::link;
 use super::auth::respond::{SessionBody, UserInfo, with_cookies};
 use crate::AppState;
-use crate::auth::{Principal, Role, password, session};
+use crate::auth::{Role, password, session};
 use crate::clock::{new_id, now_ms};
 use crate::http::client_ip::ClientIp;
+use crate::http::principal::Principal;
 use crate::http::{ApiJson, AppError};
 use crate::mail::{Mail, escape_html};
 use crate::tenancy::EmailAddress;
@@ -63,8 +64,13 @@ pub async fn create(
         ));
     }
     // Pending invitations count as members, so accepting one never exceeds the plan.
-    crate::billing::limits::check_room(&state, tenant, crate::billing::plans::Limit::Members)
-        .await?;
+    crate::billing::limits::check_room(
+        &state.db,
+        &state.billing.plans,
+        tenant,
+        crate::billing::plans::Limit::Members,
+    )
+    .await?;
     let (invitation, token) = invitations::create(
         &state.db,
         tenant,
@@ -97,7 +103,7 @@ pub async fn create(
         &state.db,
         Entry {
             details: Some(serde_json::json!({ "role": form.role })),
-            ..Entry::by(&p, ip, "member.invite", email.as_str())
+            ..p.audit(ip, "member.invite", email.as_str())
         },
     )
     .await;

@@ -5,7 +5,7 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::http::principal::Principal;
 use crate::http::{ApiJson, AppError};
 use crate::monitor::maintenance::{self, NewWindow, Window, WindowError};
 

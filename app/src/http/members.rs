@@ -7,8 +7,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::{Principal, Role};
+use crate::auth::Role;
 use crate::http::client_ip::ClientIp;
+use crate::http::principal::Principal;
 use crate::http::{ApiJson, AppError};
 use crate::tenancy::audit::{self, Entry};
 use crate::tenancy::members::{self, Member, MemberError};
@@ -64,7 +65,7 @@ pub async fn update(
         &state.db,
         Entry {
             details: Some(serde_json::json!({ "role": change.role })),
-            ..Entry::by(&p, ip, "member.role", &user_id)
+            ..p.audit(ip, "member.role", &user_id)
         },
     )
     .await;
@@ -85,6 +86,6 @@ pub async fn remove(
     members::remove(&state.db, tenant, &user_id, p.role.unwrap_or(Role::Viewer))
         .await
         .map_err(member_error)?;
-    audit::record(&state.db, Entry::by(&p, ip, "member.remove", &user_id)).await;
+    audit::record(&state.db, p.audit(ip, "member.remove", &user_id)).await;
     Ok(StatusCode::NO_CONTENT)
 }

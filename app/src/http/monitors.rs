@@ -8,11 +8,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::auth::Principal;
 use crate::billing::limits;
 use crate::billing::pauses::{self, Pausable, Toggle};
 use crate::billing::plans::{Limit, Plan};
 use crate::clock::now_ms;
+use crate::http::principal::Principal;
 use crate::http::{ApiJson, ApiQuery, AppError};
 use crate::monitor::history::{self, ResultPage};
 use crate::monitor::rollup::{self, Uptime};
@@ -56,11 +56,12 @@ fn check_interval(
             .is_some()
     {
         return Err(limits::exceeded(
-            state,
+            &state.billing.plans,
             plan,
             Limit::MinIntervalSeconds,
             wanted,
-        ));
+        )
+        .into());
     }
     Ok(())
 }
@@ -100,7 +101,7 @@ pub async fn create(
     ApiJson(input): ApiJson<MonitorInput>,
 ) -> Result<(StatusCode, Json<Monitor>), AppError> {
     let tenant = p.tenant()?;
-    let plan = limits::plan_of(&state, tenant).await?;
+    let plan = limits::plan_of(&state.db, &state.billing.plans, tenant).await?;
     check_interval(&state, plan.as_ref(), input.interval_seconds)?;
     let monitor = store::create(
         &state.db,
@@ -112,9 +113,13 @@ pub async fn create(
     )
     .await
     .map_err(|err| match (err, &plan) {
-        (MonitorError::LimitReached(n), Some(plan)) => {
-            limits::exceeded(&state, plan, Limit::Monitors, n.saturating_add(1))
-        }
+        (MonitorError::LimitReached(n), Some(plan)) => limits::exceeded(
+            &state.billing.plans,
+            plan,
+            Limit::Monitors,
+            n.saturating_add(1),
+        )
+        .into(),
         (err, _) => monitor_error(err),
     })?;
     Ok((StatusCode::CREATED, Json(monitor)))
@@ -142,7 +147,7 @@ pub async fn update(
         code: "invalid_body",
         message: e.to_string(),
     })?;
-    let plan = limits::plan_of(&state, tenant).await?;
+    let plan = limits::plan_of(&state.db, &state.billing.plans, tenant).await?;
     check_interval(&state, plan.as_ref(), patch.interval_seconds)?;
     // Resuming a monitor the plan paused needs room on the plan.
     if current.paused_reason.is_some()
@@ -162,7 +167,7 @@ pub async fn update(
             .await?
             .unwrap_or(0)
             .saturating_add(1);
-        return Err(limits::exceeded(&state, plan, Limit::Monitors, wanted));
+        return Err(limits::exceeded(&state.billing.plans, plan, Limit::Monitors, wanted).into());
     }
     if current.paused_reason.is_some() && patch.paused == Some(false) && plan.is_none() {
         pauses::lift_one(&state.db, tenant, Pausable::Monitors, &id, None).await?;

@@ -15,8 +15,8 @@ use axum::routing::{MethodFilter, on};
 
 use crate::AppState;
 use crate::auth::Role;
-use crate::auth::principal::{Principal, resolve};
 use crate::http::AppError;
+use crate::http::principal::{Principal, resolve};
 use crate::tenancy::store::tenant_for_host;
 
 /// Who may call a route.

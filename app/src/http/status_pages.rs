@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::http::principal::Principal;
 use crate::http::{ApiJson, AppError};
 use crate::status_page::StatusPageError;
 use crate::status_page::components::{self, Group, GroupInput};
@@ -66,8 +66,13 @@ pub async fn create(
     ApiJson(input): ApiJson<StatusPageInput>,
 ) -> Result<(StatusCode, Json<StatusPage>), AppError> {
     let tenant = p.tenant()?;
-    crate::billing::limits::check_room(&state, tenant, crate::billing::plans::Limit::StatusPages)
-        .await?;
+    crate::billing::limits::check_room(
+        &state.db,
+        &state.billing.plans,
+        tenant,
+        crate::billing::plans::Limit::StatusPages,
+    )
+    .await?;
     let page = pages::create(&state.db, tenant, &input, !state.settings.production)
         .await
         .map_err(status_error)?;

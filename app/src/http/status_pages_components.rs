@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 
 use super::status_pages::{body, page_of, status_error};
 use crate::AppState;
-use crate::auth::Principal;
+use crate::http::principal::Principal;
 use crate::http::{ApiJson, AppError};
 use crate::status_page::components::{self, Component, ComponentInput};
 

@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 
 use super::status_pages::{body, page_of, status_error};
 use crate::AppState;
-use crate::auth::Principal;
+use crate::http::principal::Principal;
 use crate::http::{ApiJson, ApiQuery, AppError};
 use crate::status_page::Kind;
 use crate::status_page::incidents::{

@@ -351,7 +351,14 @@ async fn subscribe_in(
             )
             .map_err(limited)?;
     }
-    let room = crate::billing::limits::subscriber_room(state, &site.tenant_id).await?;
+    let room = store::Room(
+        crate::billing::limits::subscribers_per_page(
+            &state.db,
+            &state.billing.plans,
+            &site.tenant_id,
+        )
+        .await?,
+    );
     let slot = store::PageSlot {
         tenant_id: &site.tenant_id,
         page_id: &page.id,

@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 
 use super::status_pages::page_of;
 use crate::AppState;
-use crate::auth::Principal;
+use crate::http::principal::Principal;
 use crate::http::{ApiQuery, AppError};
 use crate::status_page::subscribers::{Subscriber, SubscriberError, csv, listing};
 

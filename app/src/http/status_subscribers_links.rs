@@ -75,7 +75,14 @@ async fn link(
                 pages::confirm_form(&page.title, &token)
             }
             Link::Confirm => {
-                let room = crate::billing::limits::subscriber_room(state, tenant).await?;
+                let room = store::Room(
+                    crate::billing::limits::subscribers_per_page(
+                        &state.db,
+                        &state.billing.plans,
+                        tenant,
+                    )
+                    .await?,
+                );
                 let slot = store::PageSlot {
                     tenant_id: tenant,
                     page_id,

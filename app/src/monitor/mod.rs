@@ -13,7 +13,6 @@ mod results;
 pub mod rollup;
 pub mod scheduler;
 pub mod spec;
-pub mod ssrf;
 pub mod state;
 pub mod store;
 

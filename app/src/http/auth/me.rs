@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 
 use super::respond::UserInfo;
 use crate::AppState;
-use crate::auth::Principal;
 use crate::http::AppError;
+use crate::http::principal::Principal;
 use crate::tenancy::store::{Organization, organization_for, organizations_of, user_by_id};
 
 /// The current session.

@@ -10,8 +10,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::principal::{ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE};
 use crate::auth::session::{Issued, random_secret};
+use crate::http::principal::{ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE};
 use crate::tenancy::store::Organization;
 
 /// The signed-in user.

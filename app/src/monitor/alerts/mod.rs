@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 use utoipa::ToSchema;
 
-use super::incidents::Change;
+use super::state::Change;
 use crate::clock::new_id;
 
 pub use send::{SendError, Sender};

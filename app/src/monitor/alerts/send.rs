@@ -10,7 +10,7 @@ use sha2::Sha256;
 use super::AlertPayload;
 use super::channels::StoredChannel;
 use crate::mail::{Mail, Mailer, escape_html};
-use crate::monitor::ssrf::Guard;
+use crate::net_guard::Guard;
 
 /// Header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
 pub const SIGNATURE_HEADER: &str = "x-statuswatch-signature";

@@ -6,13 +6,14 @@ use axum::http::{Method, header};
 use axum_extra::extract::CookieJar;
 use subtle::ConstantTimeEq;
 
-use super::Role;
-use super::api_key::{self, looks_like_key};
-use super::session::AccessClaims;
-use super::token::{self, TokenError};
+use super::AppError;
 use crate::AppState;
+use crate::auth::Role;
+use crate::auth::api_key::{self, looks_like_key};
+use crate::auth::session::AccessClaims;
+use crate::auth::token::{self, TokenError};
 use crate::clock::now_ms;
-use crate::http::AppError;
+use crate::tenancy::audit::Entry;
 
 /// Cookie holding the access token of a SPA session.
 pub const ACCESS_COOKIE: &str = "sw_access";
@@ -51,6 +52,23 @@ impl Principal {
                 "this session is not signed in to an organization",
             )
         })
+    }
+
+    /// An audit entry for an action this caller took in its tenant, from `ip`, on `target`.
+    pub fn audit<'a>(
+        &'a self,
+        ip: std::net::IpAddr,
+        action: &'a str,
+        target: &'a str,
+    ) -> Entry<'a> {
+        Entry {
+            tenant_id: self.tenant_id.as_deref(),
+            actor_id: self.user_id.as_deref(),
+            action,
+            target: Some(target),
+            ip: Some(ip.to_string()),
+            details: None,
+        }
     }
 
     /// The user, for handlers a person must call.
