@@ -43,7 +43,7 @@ impl Kind {
 }
 
 /// A validated check.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Check {
     /// HTTP(S) request and the conditions on its answer.
     Http(Box<HttpCheck>),
@@ -93,7 +93,7 @@ impl Check {
 }
 
 /// An HTTP check.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HttpCheck {
     /// URL requested.
     pub url: url::Url,

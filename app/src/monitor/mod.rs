@@ -3,6 +3,7 @@
 //! roll-ups and retention.
 
 pub mod alerts;
+pub mod fields;
 pub mod history;
 pub mod incidents;
 pub mod kinds;
