@@ -22,7 +22,7 @@ use crate::tenancy::audit::{self, Entry};
 pub enum Outcome {
     /// Stored and applied to the tenant.
     Applied {
-        /// The tenant.
+        /// The tenant the event was about: by our metadata, else by its Stripe customer.
         tenant_id: String,
         /// Its plan in force afterwards.
         plan: String,

@@ -319,7 +319,7 @@ pub async fn portal(
 pub struct PauseRequest {
     /// `monitor`, `status_page`, `alert_channel` or `custom_domain`.
     pub kind: String,
-    /// Its id.
+    /// The row's id, as in its own API (`/api/monitors/{id}`, …).
     pub id: String,
     /// `true` pauses it (making room for another), `false` resumes it if the plan has room.
     pub paused: bool,

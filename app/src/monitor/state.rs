@@ -130,7 +130,7 @@ pub fn alert_event(before: State, after: State) -> Option<&'static str> {
 pub struct Change<'a> {
     /// Owner.
     pub tenant_id: &'a str,
-    /// Monitor.
+    /// The monitor whose state changed.
     pub monitor_id: &'a str,
     /// Monitor name, for alerts.
     pub monitor_name: &'a str,
@@ -138,9 +138,9 @@ pub struct Change<'a> {
     pub kind: &'a str,
     /// Monitor target, for alerts.
     pub target: &'a str,
-    /// State before.
+    /// State before the check.
     pub before: State,
-    /// State after.
+    /// State the check moved it to; differs from `before`.
     pub after: State,
     /// Why (the check's error).
     pub reason: Option<&'a str>,

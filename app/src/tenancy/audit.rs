@@ -61,7 +61,7 @@ pub struct AuditEntry {
     pub actor_id: Option<String>,
     /// Action name.
     pub action: String,
-    /// Target.
+    /// What it happened to: an id, a slug, a hostname or an email address.
     pub target: Option<String>,
     /// Client address.
     pub ip: Option<String>,

@@ -14,7 +14,7 @@ use crate::tenancy::store::{Organization, organization_for, organizations_of, us
 /// The current session.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeResponse {
-    /// The user.
+    /// Who is signed in.
     pub user: UserInfo,
     /// The organisation this session acts in.
     pub organization: Option<Organization>,

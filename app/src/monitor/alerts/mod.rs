@@ -19,9 +19,9 @@ pub use send::{SendError, Sender};
 pub struct AlertPayload {
     /// `down`, `up`, `degraded` or `test`.
     pub event: String,
-    /// Monitor id.
+    /// The monitor (`/api/monitors/{id}`).
     pub monitor_id: String,
-    /// Monitor name.
+    /// Its display name, for the message.
     pub monitor_name: String,
     /// Monitor kind.
     pub kind: String,

@@ -63,7 +63,7 @@ impl SubscriberKind {
 pub struct Subscriber {
     /// Subscriber id.
     pub id: String,
-    /// Its page.
+    /// The status page subscribed to (`/api/status-pages/{id}`).
     pub page_id: String,
     /// `email` or `webhook`.
     pub kind: SubscriberKind,

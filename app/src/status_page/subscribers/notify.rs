@@ -51,19 +51,19 @@ pub struct Notice {
     /// `incident.created`, `incident.updated`, `incident.resolved`,
     /// `maintenance.scheduled` or `maintenance.started`.
     pub event: String,
-    /// The page.
+    /// The status page whose subscribers are told.
     pub page_id: String,
-    /// Its title.
+    /// That page's title, for the mail's subject.
     pub page_title: String,
     /// The incident or maintenance.
     pub incident_id: String,
     /// `incident` or `maintenance`.
     pub kind: String,
-    /// Its title.
+    /// The incident's or maintenance's title.
     pub title: String,
-    /// Its impact.
+    /// `none`, `maintenance`, `minor`, `major` or `critical`.
     pub impact: String,
-    /// Its status now.
+    /// Its status after this update (`investigating` … `resolved`, `scheduled` … `completed`).
     pub status: String,
     /// The text of the update announced.
     pub body: String,
