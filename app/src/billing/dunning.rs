@@ -23,7 +23,6 @@ pub async fn refresh(
     now: i64,
     set_override: Option<Option<String>>,
 ) -> Result<Option<(String, String)>, DbError> {
-    let billing = billing;
     let mut tx = db.begin_write().await?;
     let Some(mut account) = account::lock(&mut tx, db, tenant_id).await? else {
         return Ok(None);

@@ -269,7 +269,6 @@ async fn apply(
         synced_at,
         fetched,
     } = change;
-    let billing = billing;
     let now = now_ms();
     let mut tx = db.begin_write().await?;
     if !insert(&mut tx, id, kind, payload, Some(tenant_id)).await? {

@@ -76,7 +76,7 @@ impl TenantCaller {
     /// An audit entry for an action this caller took in its tenant, from `ip`, on `target`.
     pub fn audit<'a>(&'a self, ip: IpAddr, action: &'a str, target: &'a str) -> Entry<'a> {
         Entry {
-            tenant_id: Some(&self.tenant_id),
+            tenant_id: Some(self.tenant_id.as_str()),
             actor_id: self.user_id.as_deref(),
             action,
             target: Some(target),

@@ -6,14 +6,16 @@
 //! the database, so a stored monitor is always one the API would accept.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::fields::{
-    DnsFields, FieldError, HeartbeatFields, HttpFields, KindFields, TcpFields, TlsFields, bad,
-};
-use super::kinds::{Check, Kind};
+use super::fields::{DnsFields, HeartbeatFields, HttpFields, KindFields, TcpFields, TlsFields};
+use super::kinds::{Check, DnsRecordType, HttpCheck, JsonPath, Kind};
+
+/// Largest request body a monitor may send.
+const MAX_PROBE_BODY: usize = 64 * 1024;
 
 /// A monitor as submitted (`POST`), or the fields to change (`PATCH`).
 ///
@@ -131,6 +133,13 @@ pub struct MonitorSpec {
     pub target: String,
     /// The kind's fields with defaults filled in, as the `settings` column keeps them.
     pub fields: KindFields,
+}
+
+/// A field and what is wrong with it.
+pub type FieldError = (&'static str, String);
+
+fn bad(field: &'static str, message: impl Into<String>) -> FieldError {
+    (field, message.into())
 }
 
 impl MonitorInput {
@@ -336,7 +345,96 @@ impl MonitorInput {
                 "heartbeats are pushed, not probed from regions; must be 1",
             ));
         }
-        let (check, fields, target) = fields.validate(timeout * 1000)?;
+        let (check, fields, target) = match fields {
+            KindFields::Http(f) => http_check(&f, timeout * 1000)?,
+            KindFields::Tcp(f) => {
+                let host = host(f.host.as_deref())?;
+                let port = f
+                    .port
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| bad("port", "is required for tcp monitors (1–65535)"))?;
+                let stored = KindFields::Tcp(TcpFields {
+                    host: Some(host.clone()),
+                    port: Some(port),
+                });
+                let target = join_host_port(&host, port);
+                (Check::Tcp { host, port }, stored, target)
+            }
+            KindFields::Dns(f) => {
+                let host = host(f.host.as_deref())?;
+                let name = f.record_type.as_deref().unwrap_or("A");
+                let record_type = DnsRecordType::parse(name).ok_or_else(|| {
+                    bad(
+                        "record_type",
+                        format!("`{name}` is not one of A, AAAA, CNAME, MX, NS, TXT"),
+                    )
+                })?;
+                let expected = match f.expected_answer.as_deref().map(str::trim) {
+                    Some("") => return Err(bad("expected_answer", "must not be empty")),
+                    Some(value) if value.len() > 1000 => {
+                        return Err(bad("expected_answer", "must be at most 1000 characters"));
+                    }
+                    other => other.map(str::to_owned),
+                };
+                let stored = KindFields::Dns(DnsFields {
+                    host: Some(host.clone()),
+                    record_type: Some(record_type.as_str().to_owned()),
+                    expected_answer: expected.clone(),
+                });
+                (
+                    Check::Dns {
+                        host: host.clone(),
+                        record_type,
+                        expected,
+                    },
+                    stored,
+                    host,
+                )
+            }
+            KindFields::Tls(f) => {
+                let host = host(f.host.as_deref())?;
+                let port = match f.port {
+                    Some(0) => return Err(bad("port", "must be 1–65535")),
+                    Some(port) => port,
+                    None => 443,
+                };
+                let warn_days = f.warn_days.unwrap_or(14);
+                if !(1..=365).contains(&warn_days) {
+                    return Err(bad("warn_days", "must be between 1 and 365"));
+                }
+                let stored = KindFields::Tls(TlsFields {
+                    host: Some(host.clone()),
+                    port: Some(port),
+                    warn_days: Some(warn_days),
+                });
+                let target = join_host_port(&host, port);
+                (
+                    Check::Tls {
+                        host,
+                        port,
+                        warn_days,
+                    },
+                    stored,
+                    target,
+                )
+            }
+            KindFields::Heartbeat(f) => {
+                let grace = f.grace_seconds.unwrap_or(60);
+                if grace > 86_400 {
+                    return Err(bad("grace_seconds", "must be between 0 and 86400"));
+                }
+                let stored = KindFields::Heartbeat(HeartbeatFields {
+                    grace_seconds: Some(grace),
+                });
+                (
+                    Check::Heartbeat {
+                        grace_seconds: grace,
+                    },
+                    stored,
+                    String::new(),
+                )
+            }
+        };
         Ok(MonitorSpec {
             name: name.to_owned(),
             check,
@@ -349,6 +447,155 @@ impl MonitorInput {
             fields,
         })
     }
+}
+
+fn join_host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// A host name or IP address, lowercase.
+fn host(value: Option<&str>) -> Result<String, FieldError> {
+    let value = value
+        .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+        .unwrap_or_default();
+    if value.is_empty() {
+        return Err(bad("host", "is required"));
+    }
+    if value.parse::<IpAddr>().is_ok() {
+        return Ok(value);
+    }
+    // The edge's SNI rules are the DNS-name rules we want here too.
+    acme::name::normalize(&value).ok_or_else(|| {
+        bad(
+            "host",
+            format!("`{value}` is neither a host name nor an IP address"),
+        )
+    })
+}
+
+fn http_check(
+    input: &HttpFields,
+    timeout_ms: u64,
+) -> Result<(Check, KindFields, String), FieldError> {
+    let raw = input.url.as_deref().map(str::trim).unwrap_or_default();
+    if raw.is_empty() {
+        return Err(bad("url", "is required for http monitors"));
+    }
+    let url = url::Url::parse(raw).map_err(|e| bad("url", format!("`{raw}` is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() || raw.len() > 2048 {
+        return Err(bad("url", "must be an http:// or https:// URL with a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "url",
+            "must not carry credentials; send them in headers",
+        ));
+    }
+    let method = input
+        .method
+        .as_deref()
+        .unwrap_or("GET")
+        .to_ascii_uppercase();
+    if !matches!(
+        method.as_str(),
+        "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS"
+    ) {
+        return Err(bad(
+            "method",
+            "must be GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS",
+        ));
+    }
+    let headers = input.headers.clone().unwrap_or_default();
+    if headers.len() > 20 {
+        return Err(bad("headers", "at most 20 headers"));
+    }
+    for (name, value) in &headers {
+        if axum::http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(bad("headers", format!("`{name}` is not a header name")));
+        }
+        if axum::http::HeaderValue::from_str(value).is_err() || value.len() > 4096 {
+            return Err(bad(
+                "headers",
+                format!("the value of `{name}` is not valid"),
+            ));
+        }
+    }
+    if let Some(body) = &input.body {
+        if body.len() > MAX_PROBE_BODY {
+            return Err(bad("body", "must be at most 64 KiB"));
+        }
+        if matches!(method.as_str(), "GET" | "HEAD") {
+            return Err(bad("body", format!("cannot be sent with {method}")));
+        }
+    }
+    let expected_status = input.expected_status.clone().unwrap_or_default();
+    if expected_status.len() > 20 || expected_status.iter().any(|s| !(100..=599).contains(s)) {
+        return Err(bad(
+            "expected_status",
+            "at most 20 statuses, each between 100 and 599",
+        ));
+    }
+    for (field, value) in [
+        ("keyword", &input.keyword),
+        ("keyword_absent", &input.keyword_absent),
+    ] {
+        if value
+            .as_deref()
+            .is_some_and(|k| k.is_empty() || k.len() > 1000)
+        {
+            return Err(bad(field, "must be 1–1000 characters"));
+        }
+    }
+    let json = match (&input.json_path, &input.json_equals) {
+        (Some(path), Some(value)) => Some((
+            JsonPath::parse(path).map_err(|m| bad("json_path", m))?,
+            value.clone(),
+        )),
+        (Some(_), None) => return Err(bad("json_equals", "is required with json_path")),
+        (None, Some(_)) => return Err(bad("json_path", "is required with json_equals")),
+        (None, None) => None,
+    };
+    if let Some(max) = input.max_latency_ms
+        && (max == 0 || max > timeout_ms)
+    {
+        return Err(bad(
+            "max_latency_ms",
+            "must be between 1 and the timeout in ms",
+        ));
+    }
+    let follow_redirects = input.follow_redirects.unwrap_or(true);
+    let verify_tls = input.verify_tls.unwrap_or(true);
+    let stored = KindFields::Http(HttpFields {
+        url: Some(url.to_string()),
+        method: Some(method.clone()),
+        headers: (!headers.is_empty()).then(|| headers.clone()),
+        expected_status: (!expected_status.is_empty()).then(|| expected_status.clone()),
+        follow_redirects: Some(follow_redirects),
+        verify_tls: Some(verify_tls),
+        ..input.clone()
+    });
+    let target = url.to_string();
+    Ok((
+        Check::Http(Box::new(HttpCheck {
+            url,
+            method,
+            headers,
+            body: input.body.clone(),
+            expected_status,
+            keyword: input.keyword.clone(),
+            keyword_absent: input.keyword_absent.clone(),
+            json,
+            max_latency_ms: input.max_latency_ms,
+            follow_redirects,
+            verify_tls,
+        })),
+        stored,
+        target,
+    ))
 }
 
 #[cfg(test)]
@@ -673,7 +920,7 @@ mod tests {
                 .map(|f| {
                     let likely = matches!(*f, "name" | "kind");
                     let odds = if likely { 0.9 } else { 0.3 };
-                    proptest::option::weighted(odds, value_of(f)).prop_map(move |v| (*f, v))
+                    proptest::option::weighted(odds, value_of(*f)).prop_map(move |v| (*f, v))
                 })
                 .collect();
             fields.prop_map(|pairs| {

@@ -6,8 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::fields::FieldError;
-use super::spec::{Limits, MonitorInput, MonitorSpec};
+use super::spec::{FieldError, Limits, MonitorInput, MonitorSpec};
 use crate::auth::session::{hash_secret, random_secret};
 use crate::clock::{new_id, now_ms};
 use crate::db::{Database, DbError};

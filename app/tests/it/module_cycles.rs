@@ -242,10 +242,10 @@ fn scan(file: &str, module: &Module, src: &str) -> (Vec<Reference>, Vec<Reexport
     let toks = lex(src);
     let (mut refs, mut reexports) = (Vec::new(), Vec::new());
     // Inline modules (`mod tests { … }`) with the brace depth they close at.
-    let mut inline: Vec<(String, usize)> = Vec::new();
-    let mut depth = 0;
+    let mut inline: Vec<(String, i64)> = Vec::new();
+    let mut depth: i64 = 0;
     let mut i = 0;
-    let current = |inline: &[(String, usize)]| -> Module {
+    let current = |inline: &[(String, i64)]| -> Module {
         let mut m = module.clone();
         m.extend(inline.iter().map(|(name, _)| name.clone()));
         m
@@ -449,15 +449,15 @@ impl Crate {
             by_parent
                 .entry(parent)
                 .or_default()
-                .entry(from)
+                .entry(from.as_str())
                 .or_default()
-                .push(to);
+                .push(to.as_str());
         }
         let mut found = Vec::new();
         let mut seen: BTreeSet<(Module, BTreeSet<&str>)> = BTreeSet::new();
         for (parent, graph) in &by_parent {
             for start in graph.keys() {
-                let Some(cycle) = cycle_from(graph, start) else {
+                let Some(cycle) = cycle_from(graph, *start) else {
                     continue;
                 };
                 let members: BTreeSet<&str> = cycle.iter().copied().collect();
