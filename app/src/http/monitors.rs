@@ -113,13 +113,12 @@ pub async fn create(
     )
     .await
     .map_err(|err| match (err, &plan) {
-        (MonitorError::LimitReached(n), Some(plan)) => limits::exceeded(
+        (MonitorError::LimitReached(n), Some(plan)) => AppError::from(limits::exceeded(
             &state.billing.plans,
             plan,
             Limit::Monitors,
             n.saturating_add(1),
-        )
-        .into(),
+        )),
         (err, _) => monitor_error(err),
     })?;
     Ok((StatusCode::CREATED, Json(monitor)))
