@@ -17,7 +17,8 @@ use super::status_subscribers::{
 use crate::AppState;
 use crate::clock::now_ms;
 use crate::http::AppError;
-use crate::status_page::subscribers::{pages, store, tokens};
+use crate::status_page::subscriber_pages as pages;
+use crate::status_page::subscribers::{store, tokens};
 
 /// The `token` of a link's query.
 fn token(query: Option<&str>) -> Result<String, AppError> {

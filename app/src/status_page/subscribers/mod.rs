@@ -13,7 +13,6 @@ pub mod csv;
 pub mod delivery;
 pub mod listing;
 pub mod notify;
-pub mod pages;
 mod render;
 pub mod store;
 pub mod tokens;
