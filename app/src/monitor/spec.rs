@@ -920,7 +920,7 @@ mod tests {
                 .map(|f| {
                     let likely = matches!(*f, "name" | "kind");
                     let odds = if likely { 0.9 } else { 0.3 };
-                    proptest::option::weighted(odds, value_of(*f)).prop_map(move |v| (*f, v))
+                    proptest::option::weighted(odds, value_of(f)).prop_map(move |v| (*f, v))
                 })
                 .collect();
             fields.prop_map(|pairs| {

@@ -457,7 +457,7 @@ impl Crate {
         let mut seen: BTreeSet<(Module, BTreeSet<&str>)> = BTreeSet::new();
         for (parent, graph) in &by_parent {
             for start in graph.keys() {
-                let Some(cycle) = cycle_from(graph, *start) else {
+                let Some(cycle) = cycle_from(graph, start) else {
                     continue;
                 };
                 let members: BTreeSet<&str> = cycle.iter().copied().collect();
