@@ -875,12 +875,12 @@ mod tests {
         fn value_of(field: &'static str) -> BoxedStrategy<Value> {
             match field {
                 "kind" => prop_oneof![
-                    Just(json!("http")),
-                    Just(json!("tcp")),
-                    Just(json!("dns")),
-                    Just(json!("tls")),
-                    Just(json!("heartbeat")),
-                    Just(json!("ftp")),
+                    3 => Just(json!("http")),
+                    2 => Just(json!("tcp")),
+                    2 => Just(json!("dns")),
+                    2 => Just(json!("tls")),
+                    2 => Just(json!("heartbeat")),
+                    1 => Just(json!("ftp")),
                 ]
                 .boxed(),
                 "paused" | "follow_redirects" | "verify_tls" => {
@@ -904,33 +904,78 @@ mod tests {
                     Just(json!({"a": [true]}))
                 ]
                 .boxed(),
+                "host" => prop_oneof![
+                    3 => Just(json!("a.example")),
+                    1 => Just(json!("DB.Example.")),
+                    1 => Just(json!("10.0.0.1")),
+                    1 => Just(json!("::1")),
+                    1 => text(),
+                ]
+                .boxed(),
+                "confirmations" | "regions" => prop_oneof![4 => 0u32..12, 1 => any::<u32>()]
+                    .prop_map(Value::from)
+                    .boxed(),
+                "url" => prop_oneof![
+                    4 => Just(json!("https://example.com/health")),
+                    2 => Just(json!("http://10.0.0.1:8080/")),
+                    1 => Just(json!("http://user:pw@a.example")),
+                    1 => Just(json!("ftp://a.example")),
+                    1 => text(),
+                ]
+                .boxed(),
                 "port" => prop_oneof![Just(0u16), Just(1), Just(443), any::<u16>()]
                     .prop_map(Value::from)
                     .boxed(),
-                "interval_seconds" | "timeout_seconds" | "confirmations" | "regions"
-                | "max_latency_ms" | "warn_days" | "grace_seconds" => number().boxed(),
+                "interval_seconds" | "timeout_seconds" | "max_latency_ms" | "warn_days"
+                | "grace_seconds" => number().boxed(),
                 _ => text().boxed(),
             }
         }
 
-        /// A definition: any subset of the fields, mostly with a known kind and a name.
+        /// The fields `kind` takes besides the common ones.
+        fn own_fields(kind: &str) -> &'static [&'static str] {
+            match kind {
+                "http" => &FIELDS[7..19],
+                "tcp" => &["host", "port"],
+                "dns" => &["host", "record_type", "expected_answer"],
+                "tls" => &["host", "port", "warn_days"],
+                "heartbeat" => &["grace_seconds"],
+                _ => &[],
+            }
+        }
+
+        /// A definition: a kind (mostly a known one), a name (mostly), often
+        /// its kind's fields, rarely another kind's.
         fn definition() -> impl Strategy<Value = Value> {
-            let fields: Vec<_> = FIELDS
-                .iter()
-                .map(|f| {
-                    let likely = matches!(*f, "name" | "kind");
-                    let odds = if likely { 0.9 } else { 0.3 };
-                    proptest::option::weighted(odds, value_of(f)).prop_map(move |v| (*f, v))
-                })
-                .collect();
-            fields.prop_map(|pairs| {
-                let mut object = serde_json::Map::new();
-                for (field, value) in pairs {
-                    if let Some(value) = value {
-                        object.insert(field.to_owned(), value);
+            proptest::option::weighted(0.95, value_of("kind")).prop_flat_map(|kind| {
+                let own = own_fields(kind.as_ref().and_then(Value::as_str).unwrap_or(""));
+                let fields: Vec<_> = FIELDS[..]
+                    .iter()
+                    .filter(|f| **f != "kind")
+                    .map(|f| {
+                        let odds = match *f {
+                            "name" => 0.95,
+                            "url" | "host" if own.contains(f) => 0.9,
+                            _ if own.contains(f) => 0.3,
+                            "interval_seconds" | "timeout_seconds" | "confirmations"
+                            | "regions" | "paused" => 0.2,
+                            _ => 0.02,
+                        };
+                        proptest::option::weighted(odds, value_of(f)).prop_map(move |v| (*f, v))
+                    })
+                    .collect();
+                fields.prop_map(move |pairs| {
+                    let mut object = serde_json::Map::new();
+                    if let Some(kind) = &kind {
+                        object.insert("kind".to_owned(), kind.clone());
                     }
-                }
-                Value::Object(object)
+                    for (field, value) in pairs {
+                        if let Some(value) = value {
+                            object.insert(field.to_owned(), value);
+                        }
+                    }
+                    Value::Object(object)
+                })
             })
         }
 
