@@ -85,7 +85,7 @@ impl Sender {
 
     /// POSTs a JSON `body` to `url` through the SSRF guard with the event in
     /// `x-statuswatch-event` and, given a `secret`, the signature in
-    /// [`SIGNATURE_HEADER`]; alert channels and status-page webhook
+    /// `x-statuswatch-signature`; alert channels and status-page webhook
     /// subscribers are signed alike.
     pub async fn webhook(
         &self,

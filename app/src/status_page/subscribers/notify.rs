@@ -2,7 +2,7 @@
 //! resolved, and when maintenance is scheduled or starts, one notice is
 //! written and one delivery queued per confirmed subscriber whose components
 //! match (or who chose all; an incident naming no component reaches
-//! everyone). The incident functions call [`on_created`] and [`on_update`]
+//! everyone). The incident functions call `on_created` and `on_update`
 //! inside their own transactions, so an incident and its announcement are
 //! stored together or not at all; [`MaintenanceStarts`] announces starts as
 //! their time comes.
