@@ -214,3 +214,27 @@ async fn from_access_token(state: &AppState, token: &str) -> Result<Principal, A
         api_key_id: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_tenant_caller_comes_only_from_the_guard() {
+        let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+        let missing = TenantCaller::from_request_parts(&mut parts, &()).await;
+        assert!(matches!(missing, Err(AppError::Internal(_))), "{missing:?}");
+        parts.extensions.insert(TenantCaller {
+            tenant_id: "t1".into(),
+            role: Role::Member,
+            user_id: None,
+        });
+        let caller = TenantCaller::from_request_parts(&mut parts, &())
+            .await
+            .unwrap();
+        assert_eq!(
+            (caller.tenant_id.as_str(), caller.role),
+            ("t1", Role::Member)
+        );
+    }
+}
