@@ -166,31 +166,6 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
-impl From<Exceeded> for AppError {
-    fn from(
-        Exceeded {
-            limit,
-            plan,
-            message,
-        }: Exceeded,
-    ) -> Self {
-        Self::PlanLimit {
-            limit,
-            plan,
-            message,
-        }
-    }
-}
-
-impl From<RoomError> for AppError {
-    fn from(err: RoomError) -> Self {
-        match err {
-            RoomError::Exceeded(exceeded) => exceeded.into(),
-            RoomError::Db(err) => err.into(),
-        }
-    }
-}
-
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut retry = None;
@@ -276,4 +251,29 @@ impl IntoResponse for AppError {
 /// Fallback for unknown routes: JSON 404 like every other error.
 pub(super) async fn not_found() -> AppError {
     AppError::NotFound
+}
+
+impl From<Exceeded> for AppError {
+    fn from(
+        Exceeded {
+            limit,
+            plan,
+            message,
+        }: Exceeded,
+    ) -> Self {
+        Self::PlanLimit {
+            limit,
+            plan,
+            message,
+        }
+    }
+}
+
+impl From<RoomError> for AppError {
+    fn from(err: RoomError) -> Self {
+        match err {
+            RoomError::Exceeded(exceeded) => exceeded.into(),
+            RoomError::Db(err) => err.into(),
+        }
+    }
 }
