@@ -16,6 +16,7 @@ pub mod http;
 pub mod mail;
 pub mod metrics;
 pub mod monitor;
+pub mod net_guard;
 pub mod ops;
 pub mod server;
 pub mod state;

@@ -18,7 +18,8 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     tokio::spawn(crate::billing::dunning::run(
-        state.clone(),
+        state.db.clone(),
+        state.billing.clone(),
         DUNNING_EVERY,
         shutdown.clone(),
     ));

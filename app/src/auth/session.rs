@@ -57,7 +57,7 @@ pub struct Issued {
     pub refresh_expires_in: u64,
     /// The refresh family.
     pub family_id: String,
-    /// The user.
+    /// Whom the tokens speak for (the access token's `sub`).
     pub user_id: String,
     /// The tenant, if any.
     pub tenant_id: Option<String>,

@@ -12,7 +12,7 @@ const DAY_MS: i64 = 86_400_000;
 /// Billing columns of `tenants`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Account {
-    /// Tenant id.
+    /// The `tenants` row these are the columns of.
     pub tenant_id: String,
     /// Organisation name (for the Stripe customer).
     pub name: String,

@@ -7,24 +7,24 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::Billing;
 use super::account;
 use super::events::record_change;
 use super::pauses;
-use crate::AppState;
 use crate::clock::now_ms;
-use crate::db::DbError;
+use crate::db::{Database, DbError};
 
 /// Recomputes a tenant's plan in force at `now` and pauses or resumes to fit
 /// it, in one transaction. Returns (old plan, new plan), or `None` for no such tenant.
 pub async fn refresh(
-    state: &AppState,
+    db: &Database,
+    billing: &Billing,
     tenant_id: &str,
     now: i64,
     set_override: Option<Option<String>>,
 ) -> Result<Option<(String, String)>, DbError> {
-    let billing = &state.billing;
-    let mut tx = state.db.begin_write().await?;
-    let Some(mut account) = account::lock(&mut tx, &state.db, tenant_id).await? else {
+    let mut tx = db.begin_write().await?;
+    let Some(mut account) = account::lock(&mut tx, db, tenant_id).await? else {
         return Ok(None);
     };
     let before = account.plan.clone();
@@ -41,8 +41,8 @@ pub async fn refresh(
 
 /// Moves every tenant whose grace period ended by `now` to the plan it now
 /// has (Free, unless complimentary); returns how many changed.
-pub async fn sweep(state: &AppState, now: i64) -> Result<u64, DbError> {
-    let grace_ms = i64::try_from(state.billing.grace_period_days)
+pub async fn sweep(db: &Database, billing: &Billing, now: i64) -> Result<u64, DbError> {
+    let grace_ms = i64::try_from(billing.grace_period_days)
         .unwrap_or(365)
         .saturating_mul(86_400_000);
     // Admin-style query across tenants: only ids of failing subscriptions.
@@ -51,15 +51,15 @@ pub async fn sweep(state: &AppState, now: i64) -> Result<u64, DbError> {
          AND plan <> 'free' ORDER BY past_due_since",
     )
     .bind(now.saturating_sub(grace_ms))
-    .fetch_all(state.db.pool())
+    .fetch_all(db.pool())
     .await?;
     let mut changed = 0;
     for (tenant_id, _) in due {
-        if let Some((before, after)) = refresh(state, &tenant_id, now, None).await?
+        if let Some((before, after)) = refresh(db, billing, &tenant_id, now, None).await?
             && before != after
         {
             changed += 1;
-            record_change(state, &tenant_id, &before, &after, "grace_period_ended").await;
+            record_change(db, &tenant_id, &before, &after, "grace_period_ended").await;
             tracing::info!(tenant_id, from = before, to = after, "grace period ended");
         }
     }
@@ -67,7 +67,7 @@ pub async fn sweep(state: &AppState, now: i64) -> Result<u64, DbError> {
 }
 
 /// Lifts every plan pause: with billing off no tenant has limits.
-pub async fn lift_all(state: &AppState) -> Result<u64, DbError> {
+pub async fn lift_all(db: &Database) -> Result<u64, DbError> {
     let mut lifted = 0;
     for table in ["monitors", "status_pages", "alert_channels", "domains"] {
         let extra = if table == "monitors" {
@@ -82,15 +82,15 @@ pub async fn lift_all(state: &AppState) -> Result<u64, DbError> {
         if table == "monitors" {
             query = query.bind(now_ms());
         }
-        lifted += query.execute(state.db.pool()).await?.rows_affected();
+        lifted += query.execute(db.pool()).await?.rows_affected();
     }
     Ok(lifted)
 }
 
 /// Sweeps every `every` until `shutdown`; with billing off, lifts old pauses once and returns.
-pub async fn run(state: AppState, every: Duration, shutdown: CancellationToken) {
-    if !state.billing.plans.enabled() {
-        match lift_all(&state).await {
+pub async fn run(db: Database, billing: Billing, every: Duration, shutdown: CancellationToken) {
+    if !billing.plans.enabled() {
+        match lift_all(&db).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(rows = n, "billing is off: plan pauses lifted"),
             Err(err) => tracing::error!(error = %err, "lifting plan pauses failed"),
@@ -104,7 +104,7 @@ pub async fn run(state: AppState, every: Duration, shutdown: CancellationToken) 
             () = shutdown.cancelled() => return,
             _ = ticker.tick() => {}
         }
-        if let Err(err) = sweep(&state, now_ms()).await {
+        if let Err(err) = sweep(&db, &billing, now_ms()).await {
             tracing::error!(error = %err, "dunning sweep failed");
         }
     }

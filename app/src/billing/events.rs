@@ -9,12 +9,12 @@
 
 use serde_json::Value;
 
+use super::Billing;
 use super::account::{self, Account};
 use super::pauses;
 use super::stripe::{StripeError, Subscription};
-use crate::AppState;
 use crate::clock::now_ms;
-use crate::db::DbError;
+use crate::db::{Database, DbError};
 use crate::tenancy::audit::{self, Entry};
 
 /// What happened to an event.
@@ -22,7 +22,7 @@ use crate::tenancy::audit::{self, Entry};
 pub enum Outcome {
     /// Stored and applied to the tenant.
     Applied {
-        /// The tenant.
+        /// The tenant the event was about: by our metadata, else by its Stripe customer.
         tenant_id: String,
         /// Its plan in force afterwards.
         plan: String,
@@ -111,19 +111,19 @@ fn about(kind: &str, object: &Value) -> Result<Option<About>, EventError> {
 
 /// Finds the tenant: our metadata first, if the customer agrees, else the customer.
 async fn tenant_for(
-    state: &AppState,
+    db: &Database,
     tenant_hint: Option<&str>,
     customer: Option<&str>,
 ) -> Result<Option<Account>, DbError> {
     if let Some(id) = tenant_hint
-        && let Some(found) = account::get(&state.db, id).await?
+        && let Some(found) = account::get(db, id).await?
         && (found.customer_id.is_none() || found.customer_id.as_deref() == customer)
     {
         return Ok(Some(found));
     }
     match customer {
-        Some(customer) => match account::tenant_of_customer(&state.db, customer).await? {
-            Some(id) => account::get(&state.db, &id).await,
+        Some(customer) => match account::tenant_of_customer(db, customer).await? {
+            Some(id) => account::get(db, &id).await,
             None => Ok(None),
         },
         None => Ok(None),
@@ -131,7 +131,11 @@ async fn tenant_for(
 }
 
 /// Stores and applies one verified event (the raw webhook body).
-pub async fn handle(state: &AppState, payload: &[u8]) -> Result<Outcome, EventError> {
+pub async fn handle(
+    db: &Database,
+    billing: &Billing,
+    payload: &[u8],
+) -> Result<Outcome, EventError> {
     let event: Value = serde_json::from_slice(payload)
         .map_err(|e| EventError::Invalid(format!("body is not JSON: {e}")))?;
     let id = event
@@ -157,14 +161,14 @@ pub async fn handle(state: &AppState, payload: &[u8]) -> Result<Outcome, EventEr
         .ok_or_else(|| EventError::Invalid("no data.object".to_owned()))?;
     let seen: Option<String> = sqlx::query_scalar("SELECT id FROM billing_events WHERE id = $1")
         .bind(id)
-        .fetch_optional(state.db.pool())
+        .fetch_optional(db.pool())
         .await
         .map_err(DbError::from)?;
     if seen.is_some() {
         return Ok(Outcome::Duplicate);
     }
     let Some(about) = about(kind, object)? else {
-        return store_only(state, id, kind, payload, None).await;
+        return store_only(db, id, kind, payload, None).await;
     };
     let (hint, customer, sub_id) = match &about {
         About::Embedded(sub) => (
@@ -178,12 +182,11 @@ pub async fn handle(state: &AppState, payload: &[u8]) -> Result<Outcome, EventEr
             tenant_id,
         } => (tenant_id.clone(), customer.clone(), id.clone()),
     };
-    let Some(found) = tenant_for(state, hint.as_deref(), customer.as_deref()).await? else {
+    let Some(found) = tenant_for(db, hint.as_deref(), customer.as_deref()).await? else {
         tracing::warn!(event = id, kind, "Stripe event for no known tenant");
-        return store_only(state, id, kind, payload, None).await;
+        return store_only(db, id, kind, payload, None).await;
     };
-    let stripe = state
-        .billing
+    let stripe = billing
         .stripe
         .as_ref()
         .ok_or_else(|| EventError::Invalid("billing is not enabled".to_owned()))?;
@@ -199,18 +202,18 @@ pub async fn handle(state: &AppState, payload: &[u8]) -> Result<Outcome, EventEr
         synced_at,
         fetched,
     };
-    apply(state, id, kind, payload, &found.tenant_id, change).await
+    apply(db, billing, id, kind, payload, &found.tenant_id, change).await
 }
 
 /// Records an event that changes nothing, so a redelivery is a duplicate.
 async fn store_only(
-    state: &AppState,
+    db: &Database,
     id: &str,
     kind: &str,
     payload: &[u8],
     tenant_id: Option<&str>,
 ) -> Result<Outcome, EventError> {
-    let mut tx = state.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     let inserted = insert(&mut tx, id, kind, payload, tenant_id).await?;
     tx.commit().await?;
     Ok(if inserted {
@@ -253,7 +256,8 @@ struct Change<'a> {
 }
 
 async fn apply(
-    state: &AppState,
+    db: &Database,
+    billing: &Billing,
     id: &str,
     kind: &str,
     payload: &[u8],
@@ -265,13 +269,12 @@ async fn apply(
         synced_at,
         fetched,
     } = change;
-    let billing = &state.billing;
     let now = now_ms();
-    let mut tx = state.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     if !insert(&mut tx, id, kind, payload, Some(tenant_id)).await? {
         return Ok(Outcome::Duplicate);
     }
-    let Some(mut account) = account::lock(&mut tx, &state.db, tenant_id).await? else {
+    let Some(mut account) = account::lock(&mut tx, db, tenant_id).await? else {
         tx.commit().await?;
         return Ok(Outcome::Ignored);
     };
@@ -297,7 +300,7 @@ async fn apply(
     pauses::reconcile(&mut tx, tenant_id, billing.plans.enabled().then_some(plan)).await?;
     tx.commit().await?;
     if before != account.plan {
-        record_change(state, tenant_id, &before, &account.plan, kind).await;
+        record_change(db, tenant_id, &before, &account.plan, kind).await;
     }
     tracing::info!(event = id, kind, tenant_id, plan = %account.plan, status = ?account.subscription_status, "Stripe event applied");
     Ok(Outcome::Applied {
@@ -307,9 +310,9 @@ async fn apply(
 }
 
 /// Audits a plan change made by Stripe or dunning.
-pub async fn record_change(state: &AppState, tenant_id: &str, from: &str, to: &str, cause: &str) {
+pub async fn record_change(db: &Database, tenant_id: &str, from: &str, to: &str, cause: &str) {
     audit::record(
-        &state.db,
+        db,
         Entry {
             tenant_id: Some(tenant_id),
             action: "billing.plan_changed",

@@ -1,22 +1,47 @@
-//! What a tenant uses of its plan, and the 402 `plan_limit` refusal when
-//! creating one more would exceed it. With billing off nothing is limited.
+//! What a tenant uses of its plan, and the refusal (a 402 `plan_limit` at
+//! the API) when creating one more would exceed it. With billing off nothing
+//! is limited.
 
 use super::pauses::{self, Pausable};
-use super::plans::{Limit, Plan};
-use crate::AppState;
+use super::plans::{Limit, Plan, Plans};
 use crate::clock::now_ms;
 use crate::db::{Database, DbError};
-use crate::http::AppError;
+
+/// Creating one more would go over the plan.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Exceeded {
+    /// The limit reached, as named in the API (`monitors`, `status_pages`, …).
+    pub limit: &'static str,
+    /// The plan that lifts it, if any.
+    pub plan: Option<String>,
+    /// What the plan allows and what to do about it, for a person.
+    pub message: String,
+}
+
+/// Why [`check_room`] refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RoomError {
+    /// The plan has no room.
+    #[error(transparent)]
+    Exceeded(#[from] Exceeded),
+    /// Usage could not be counted.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
 
 /// The plan whose limits apply to `tenant_id`, or `None` when billing is off.
-pub async fn plan_of(state: &AppState, tenant_id: &str) -> Result<Option<Plan>, DbError> {
-    let plans = &state.billing.plans;
+pub async fn plan_of(
+    db: &Database,
+    plans: &Plans,
+    tenant_id: &str,
+) -> Result<Option<Plan>, DbError> {
     if !plans.enabled() {
         return Ok(None);
     }
     let name: Option<String> = sqlx::query_scalar("SELECT plan FROM tenants WHERE id = $1")
         .bind(tenant_id)
-        .fetch_optional(state.db.pool())
+        .fetch_optional(db.pool())
         .await?;
     Ok(Some(plans.get(name.as_deref().unwrap_or_default()).clone()))
 }
@@ -58,11 +83,9 @@ pub async fn usage(db: &Database, tenant_id: &str, limit: Limit) -> Result<Optio
     Ok(Some(pauses::active(db.pool(), tenant_id, kind).await?))
 }
 
-/// The 402 for wanting `wanted` of `limit` on `plan`, naming the plan that lifts it.
-pub fn exceeded(state: &AppState, plan: &Plan, limit: Limit, wanted: u64) -> AppError {
-    let lifting = state
-        .billing
-        .plans
+/// The refusal of wanting `wanted` of `limit` on `plan`, naming the plan that lifts it.
+pub fn exceeded(plans: &Plans, plan: &Plan, limit: Limit, wanted: u64) -> Exceeded {
+    let lifting = plans
         .lifting(limit, wanted, &plan.name)
         .map(|p| (p.name.clone(), p.display_name.clone()));
     let allowed = limit.of(&plan.limits);
@@ -82,33 +105,39 @@ pub fn exceeded(state: &AppState, plan: &Plan, limit: Limit, wanted: u64) -> App
         Some((_, display)) => format!("{what}; the {display} plan allows more"),
         None => format!("{what}; remove one first"),
     };
-    AppError::PlanLimit {
+    Exceeded {
         limit: limit.as_str(),
         plan: lifting.map(|(name, _)| name),
         message,
     }
 }
 
-/// Refuses (402) when the tenant already uses all of `limit`.
-pub async fn check_room(state: &AppState, tenant_id: &str, limit: Limit) -> Result<(), AppError> {
-    let Some(plan) = plan_of(state, tenant_id).await? else {
+/// Refuses when the tenant already uses all of `limit`.
+pub async fn check_room(
+    db: &Database,
+    plans: &Plans,
+    tenant_id: &str,
+    limit: Limit,
+) -> Result<(), RoomError> {
+    let Some(plan) = plan_of(db, plans, tenant_id).await? else {
         return Ok(());
     };
-    let used = usage(&state.db, tenant_id, limit).await?.unwrap_or(0);
+    let used = usage(db, tenant_id, limit).await?.unwrap_or(0);
     if limit.allows(&plan.limits, used.saturating_add(1)) {
         Ok(())
     } else {
-        Err(exceeded(state, &plan, limit, used.saturating_add(1)))
+        Err(exceeded(plans, &plan, limit, used.saturating_add(1)).into())
     }
 }
 
-/// How many confirmed subscribers each of the tenant's status pages may have.
-pub async fn subscriber_room(
-    state: &AppState,
+/// How many confirmed subscribers each of the tenant's status pages may
+/// have; `None` when nothing limits them.
+pub async fn subscribers_per_page(
+    db: &Database,
+    plans: &Plans,
     tenant_id: &str,
-) -> Result<crate::status_page::subscribers::store::Room, DbError> {
-    let max = plan_of(state, tenant_id)
+) -> Result<Option<u64>, DbError> {
+    Ok(plan_of(db, plans, tenant_id)
         .await?
-        .map(|plan| Limit::SubscribersPerPage.of(&plan.limits));
-    Ok(crate::status_page::subscribers::store::Room(max))
+        .map(|plan| Limit::SubscribersPerPage.of(&plan.limits)))
 }

@@ -98,7 +98,7 @@ impl Pausable {
 pub struct Paused {
     /// `monitor`, `status_page`, `alert_channel` or `custom_domain`.
     pub kind: &'static str,
-    /// Its id.
+    /// The paused row's id, as in its own API (`/api/monitors/{id}`, …).
     pub id: String,
     /// Its name, title or hostname.
     pub name: String,

@@ -14,17 +14,17 @@ pub const PRO: &str = "pro";
 /// What a plan allows. Counts are per tenant unless named otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct PlanLimits {
-    /// Monitors.
+    /// Monitors (those the plan paused are not counted).
     pub monitors: u64,
     /// Shortest check interval, seconds.
     pub min_interval_seconds: u64,
-    /// Status pages.
+    /// Status pages (those the plan paused are not counted).
     pub status_pages: u64,
     /// Subscribers of one status page.
     pub subscribers_per_page: u64,
-    /// Custom domains.
+    /// Custom domains besides the subdomain (those the plan paused are not counted).
     pub custom_domains: u64,
-    /// Alert channels.
+    /// Alert channels (those the plan paused are not counted).
     pub alert_channels: u64,
     /// Members, counting pending invitations.
     pub members: u64,

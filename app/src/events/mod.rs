@@ -26,7 +26,7 @@ pub const RETENTION_MS: i64 = 3_600_000;
 /// Data of `monitor.state`: a monitor's state changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct MonitorStateData {
-    /// Monitor id.
+    /// The monitor (`/api/monitors/{id}`).
     pub monitor_id: String,
     /// New state: `pending`, `up`, `degraded`, `down` or `paused`.
     pub state: String,
@@ -40,13 +40,13 @@ pub struct MonitorStateData {
 /// Data of `monitor.check`: a check finished.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct MonitorCheckData {
-    /// Monitor id.
+    /// The monitor (`/api/monitors/{id}`).
     pub monitor_id: String,
     /// The check succeeded (up or degraded).
     pub ok: bool,
     /// The monitor's state after the check.
     pub state: String,
-    /// Latency, ms.
+    /// Time to the answer, ms; `null` when there was none.
     #[schema(required = true)]
     pub latency_ms: Option<i64>,
     /// HTTP status code (HTTP monitors).
@@ -62,9 +62,9 @@ pub struct MonitorCheckData {
 /// Data of `incident.opened`: a monitor went down.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct IncidentOpenedData {
-    /// Incident id.
+    /// The incident (`/api/incidents/{id}`).
     pub incident_id: String,
-    /// Monitor id.
+    /// The monitor (`/api/monitors/{id}`).
     pub monitor_id: String,
     /// Opened, ms since the epoch.
     pub started_at: i64,
@@ -76,9 +76,9 @@ pub struct IncidentOpenedData {
 /// Data of `incident.resolved`: a monitor recovered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct IncidentResolvedData {
-    /// Incident id.
+    /// The incident (`/api/incidents/{id}`).
     pub incident_id: String,
-    /// Monitor id.
+    /// The monitor (`/api/monitors/{id}`).
     pub monitor_id: String,
     /// Resolved, ms since the epoch.
     pub resolved_at: i64,

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::Principal;
 use crate::http::client_ip::ClientIp;
+use crate::http::principal::Principal;
 use crate::http::{ApiQuery, AppError};
 use crate::tenancy::admin::{self, TenantSummary};
 use crate::tenancy::audit::{self, AuditEntry, Entry};
@@ -164,7 +164,8 @@ pub async fn set_plan(
         ));
     }
     let (before, after) = crate::billing::dunning::refresh(
-        &state,
+        &state.db,
+        &state.billing,
         &tenant.id,
         crate::clock::now_ms(),
         Some(form.plan.clone()),

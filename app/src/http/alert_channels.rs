@@ -1,11 +1,11 @@
 //! `/api/alert-channels`: where alerts go; test alerts; the delivery log.
 
 use axum::Json;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::http::principal::TenantCaller;
 use crate::http::{ApiJson, AppError};
 use crate::monitor::alerts::Sender;
 use crate::monitor::alerts::channels::{self, Channel, ChannelError, NewChannel};
@@ -24,9 +24,9 @@ fn channel_error(err: ChannelError) -> AppError {
     responses((status = 200, body = [Channel])))]
 pub async fn list(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
 ) -> Result<Json<Vec<Channel>>, AppError> {
-    Ok(Json(channels::list(&state.db, p.tenant()?).await?))
+    Ok(Json(channels::list(&state.db, &p.tenant_id).await?))
 }
 
 /// Adds a channel; a webhook's signing secret is in this answer only.
@@ -34,12 +34,17 @@ pub async fn list(
     responses((status = 201, body = Channel), (status = 402, description = "the plan allows no more (`plan_limit`)", body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     ApiJson(new): ApiJson<NewChannel>,
 ) -> Result<(StatusCode, Json<Channel>), AppError> {
-    let tenant = p.tenant()?;
-    crate::billing::limits::check_room(&state, tenant, crate::billing::plans::Limit::AlertChannels)
-        .await?;
+    let tenant = p.tenant_id.as_str();
+    crate::billing::limits::check_room(
+        &state.db,
+        &state.billing.plans,
+        tenant,
+        crate::billing::plans::Limit::AlertChannels,
+    )
+    .await?;
     let channel = channels::create(&state.db, tenant, &new)
         .await
         .map_err(channel_error)?;
@@ -52,10 +57,10 @@ pub async fn create(
     responses((status = 204), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    channels::delete(&state.db, p.tenant()?, &id)
+    channels::delete(&state.db, &p.tenant_id, &id)
         .await
         .map_err(channel_error)?;
     Ok(StatusCode::NO_CONTENT)
@@ -67,7 +72,7 @@ pub async fn delete(
     responses((status = 200, body = Delivery), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn test(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Delivery>, AppError> {
     let probes = state
@@ -79,7 +84,7 @@ pub async fn test(
         probes.webhook_client().clone(),
         probes.guard().clone(),
     );
-    let sent = delivery::send_test(&state.db, &sender, p.tenant()?, &id)
+    let sent = delivery::send_test(&state.db, &sender, &p.tenant_id, &id)
         .await
         .map_err(channel_error)?;
     Ok(Json(sent))
@@ -90,7 +95,7 @@ pub async fn test(
     responses((status = 200, body = [Delivery])))]
 pub async fn deliveries(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
 ) -> Result<Json<Vec<Delivery>>, AppError> {
-    Ok(Json(delivery::list(&state.db, p.tenant()?, 200).await?))
+    Ok(Json(delivery::list(&state.db, &p.tenant_id, 200).await?))
 }

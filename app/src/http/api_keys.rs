@@ -1,15 +1,15 @@
 //! `/api/api-keys`: keys for automation, shown once.
 
 use axum::Json;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::Principal;
 use crate::auth::api_key::{self, ApiKey, Scope};
 use crate::http::client_ip::ClientIp;
+use crate::http::principal::TenantCaller;
 use crate::http::{ApiJson, AppError};
 use crate::tenancy::audit::{self, Entry};
 
@@ -37,9 +37,9 @@ pub struct CreatedKey {
 #[utoipa::path(get, path = "/api/api-keys", tag = "api-keys", responses((status = 200, body = [ApiKey])))]
 pub async fn list(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
 ) -> Result<Json<Vec<ApiKey>>, AppError> {
-    Ok(Json(api_key::list(&state.db, p.tenant()?).await?))
+    Ok(Json(api_key::list(&state.db, &p.tenant_id).await?))
 }
 
 /// Creates a key.
@@ -47,11 +47,11 @@ pub async fn list(
     responses((status = 201, body = CreatedKey), (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     ClientIp(ip): ClientIp,
     ApiJson(form): ApiJson<CreateKey>,
 ) -> Result<(StatusCode, Json<CreatedKey>), AppError> {
-    let tenant = p.tenant()?;
+    let tenant = p.tenant_id.as_str();
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(AppError::invalid(
@@ -65,7 +65,7 @@ pub async fn create(
         &state.db,
         Entry {
             details: Some(serde_json::json!({ "scope": form.scope, "prefix": key.prefix })),
-            ..Entry::by(&p, ip, "api_key.create", &key.id)
+            ..p.audit(ip, "api_key.create", &key.id)
         },
     )
     .await;
@@ -78,14 +78,14 @@ pub async fn create(
     responses((status = 204), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let tenant = p.tenant()?;
+    let tenant = p.tenant_id.as_str();
     if !api_key::revoke(&state.db, tenant, &id).await? {
         return Err(AppError::NotFound);
     }
-    audit::record(&state.db, Entry::by(&p, ip, "api_key.revoke", &id)).await;
+    audit::record(&state.db, p.audit(ip, "api_key.revoke", &id)).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,13 +3,12 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Extension, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::Principal;
 use crate::billing::account::{self, Account};
 use crate::billing::events::{self, EventError, Outcome};
 use crate::billing::limits;
@@ -18,6 +17,7 @@ use crate::billing::plans::{Limit, Plan};
 use crate::billing::stripe::StripeError;
 use crate::billing::webhook;
 use crate::clock::{new_id, now_ms};
+use crate::http::principal::TenantCaller;
 use crate::http::{ApiJson, AppError};
 
 /// Largest webhook body read; Stripe's events are far smaller.
@@ -164,9 +164,9 @@ fn notice(
     responses((status = 200, body = BillingStatus), (status = 403, body = crate::http::error::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
 ) -> Result<Json<BillingStatus>, AppError> {
-    Ok(Json(status_of(&state, p.tenant()?).await?))
+    Ok(Json(status_of(&state, &p.tenant_id).await?))
 }
 
 /// Which plan to buy.
@@ -186,7 +186,11 @@ pub struct RedirectUrl {
 }
 
 /// The tenant's Stripe customer, created once.
-async fn customer(state: &AppState, p: &Principal, account: &Account) -> Result<String, AppError> {
+async fn customer(
+    state: &AppState,
+    p: &TenantCaller,
+    account: &Account,
+) -> Result<String, AppError> {
     if let Some(id) = &account.customer_id {
         return Ok(id.clone());
     }
@@ -223,12 +227,12 @@ async fn customer(state: &AppState, p: &Principal, account: &Account) -> Result<
               (status = 503, description = "Stripe is unavailable", body = crate::http::error::ErrorBody)))]
 pub async fn checkout(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     ApiJson(form): ApiJson<CheckoutRequest>,
 ) -> Result<Json<RedirectUrl>, AppError> {
     let billing = &state.billing;
     let stripe = billing.stripe.as_ref().ok_or_else(disabled)?;
-    let tenant = p.tenant()?;
+    let tenant = p.tenant_id.as_str();
     let wanted = form.plan.as_deref().unwrap_or(crate::billing::plans::PRO);
     let plan = billing
         .plans
@@ -284,10 +288,10 @@ pub async fn checkout(
               (status = 503, description = "Stripe is unavailable", body = crate::http::error::ErrorBody)))]
 pub async fn portal(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
 ) -> Result<Json<RedirectUrl>, AppError> {
     let stripe = state.billing.stripe.as_ref().ok_or_else(disabled)?;
-    let account = account::get(&state.db, p.tenant()?)
+    let account = account::get(&state.db, &p.tenant_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let customer = account.customer_id.ok_or_else(|| {
@@ -315,7 +319,7 @@ pub async fn portal(
 pub struct PauseRequest {
     /// `monitor`, `status_page`, `alert_channel` or `custom_domain`.
     pub kind: String,
-    /// Its id.
+    /// The row's id, as in its own API (`/api/monitors/{id}`, …).
     pub id: String,
     /// `true` pauses it (making room for another), `false` resumes it if the plan has room.
     pub paused: bool,
@@ -331,17 +335,17 @@ pub struct PauseRequest {
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn set_paused(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     ApiJson(form): ApiJson<PauseRequest>,
 ) -> Result<Json<BillingStatus>, AppError> {
-    let tenant = p.tenant()?;
+    let tenant = p.tenant_id.as_str();
     let kind = Pausable::parse(&form.kind).ok_or_else(|| {
         AppError::invalid(
             "kind",
             "must be monitor, status_page, alert_channel or custom_domain",
         )
     })?;
-    let plan = limits::plan_of(&state, tenant).await?;
+    let plan = limits::plan_of(&state.db, &state.billing.plans, tenant).await?;
     let outcome = if form.paused {
         pauses::pause_one(&state.db, tenant, kind, &form.id).await?
     } else {
@@ -361,11 +365,12 @@ pub async fn set_paused(
                 .await?
                 .unwrap_or(0);
             Err(limits::exceeded(
-                &state,
+                &state.billing.plans,
                 plan,
                 kind.limit(),
                 used.saturating_add(1),
-            ))
+            )
+            .into())
         }
         _ => Ok(Json(status_of(&state, tenant).await?)),
     }
@@ -414,7 +419,7 @@ pub async fn webhook(
             message: err.to_string(),
         }
     })?;
-    let outcome = events::handle(&state, &payload)
+    let outcome = events::handle(&state.db, &state.billing, &payload)
         .await
         .map_err(|err| match err {
             EventError::Invalid(message) => AppError::BadRequest {

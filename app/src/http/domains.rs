@@ -1,17 +1,17 @@
 //! `/api/domains`: the organisation's subdomain and its custom domains.
 
 use axum::Json;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::Principal;
 use crate::http::client_ip::ClientIp;
+use crate::http::principal::TenantCaller;
 use crate::http::{ApiJson, AppError};
 use crate::tenancy::Hostname;
-use crate::tenancy::audit::{self, Entry};
+use crate::tenancy::audit;
 use crate::tenancy::domains::{self, Domain, DomainError};
 
 fn domain_error(err: DomainError) -> AppError {
@@ -30,9 +30,9 @@ fn domain_error(err: DomainError) -> AppError {
 #[utoipa::path(get, path = "/api/domains", tag = "domains", responses((status = 200, body = [Domain])))]
 pub async fn list(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
 ) -> Result<Json<Vec<Domain>>, AppError> {
-    Ok(Json(domains::list(&state.db, p.tenant()?).await?))
+    Ok(Json(domains::list(&state.db, &p.tenant_id).await?))
 }
 
 /// One domain.
@@ -41,11 +41,11 @@ pub async fn list(
     responses((status = 200, body = Domain), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Domain>, AppError> {
     Ok(Json(
-        domains::get(&state.db, p.tenant()?, &id)
+        domains::get(&state.db, &p.tenant_id, &id)
             .await
             .map_err(domain_error)?,
     ))
@@ -65,24 +65,25 @@ pub struct AddDomain {
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn add(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     ClientIp(ip): ClientIp,
     ApiJson(form): ApiJson<AddDomain>,
 ) -> Result<(StatusCode, Json<Domain>), AppError> {
-    let tenant = p.tenant()?;
+    let tenant = p.tenant_id.as_str();
     let hostname =
         Hostname::parse_custom(&form.hostname, &state.settings.tenancy.normalized_suffix())
             .map_err(|m| AppError::invalid("hostname", m))?;
-    crate::billing::limits::check_room(&state, tenant, crate::billing::plans::Limit::CustomDomains)
-        .await?;
+    crate::billing::limits::check_room(
+        &state.db,
+        &state.billing.plans,
+        tenant,
+        crate::billing::plans::Limit::CustomDomains,
+    )
+    .await?;
     let domain = domains::add(&state.db, tenant, &hostname)
         .await
         .map_err(domain_error)?;
-    audit::record(
-        &state.db,
-        Entry::by(&p, ip, "domain.add", hostname.as_str()),
-    )
-    .await;
+    audit::record(&state.db, p.audit(ip, "domain.add", hostname.as_str())).await;
     Ok((StatusCode::CREATED, Json(domain)))
 }
 
@@ -92,19 +93,15 @@ pub async fn add(
     responses((status = 200, body = Domain), (status = 409, body = crate::http::error::ErrorBody)))]
 pub async fn verify(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> Result<Json<Domain>, AppError> {
-    let tenant = p.tenant()?;
+    let tenant = p.tenant_id.as_str();
     let domain = domains::verify(&state.db, &state.dns, tenant, &id)
         .await
         .map_err(domain_error)?;
-    audit::record(
-        &state.db,
-        Entry::by(&p, ip, "domain.verify", &domain.hostname),
-    )
-    .await;
+    audit::record(&state.db, p.audit(ip, "domain.verify", &domain.hostname)).await;
     Ok(Json(domain))
 }
 
@@ -114,14 +111,14 @@ pub async fn verify(
     responses((status = 204), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody)))]
 pub async fn remove(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let tenant = p.tenant()?;
+    let tenant = p.tenant_id.as_str();
     domains::remove(&state.db, tenant, &id)
         .await
         .map_err(domain_error)?;
-    audit::record(&state.db, Entry::by(&p, ip, "domain.remove", &id)).await;
+    audit::record(&state.db, p.audit(ip, "domain.remove", &id)).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::billing::limits::{Exceeded, RoomError};
+
 /// JSON body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
@@ -282,4 +284,29 @@ impl IntoResponse for AppError {
 /// Fallback for unknown routes: JSON 404 like every other error.
 pub(super) async fn not_found() -> AppError {
     AppError::NotFound
+}
+
+impl From<Exceeded> for AppError {
+    fn from(
+        Exceeded {
+            limit,
+            plan,
+            message,
+        }: Exceeded,
+    ) -> Self {
+        Self::PlanLimit {
+            limit,
+            plan,
+            message,
+        }
+    }
+}
+
+impl From<RoomError> for AppError {
+    fn from(err: RoomError) -> Self {
+        match err {
+            RoomError::Exceeded(exceeded) => exceeded.into(),
+            RoomError::Db(err) => err.into(),
+        }
+    }
 }

@@ -15,7 +15,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Extension, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
@@ -23,11 +23,10 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
 use crate::AppState;
-use crate::auth::Principal;
-use crate::auth::principal::resolve;
 use crate::events::hub::{Batch, Subscription};
 use crate::events::store::{self, StoredEvent};
 use crate::http::AppError;
+use crate::http::principal::{TenantCaller, resolve};
 
 /// The client's reconnection delay, sent first.
 const RETRY: Duration = Duration::from_millis(3000);
@@ -54,10 +53,10 @@ const PAGE: i64 = 500;
         (status = 403, body = crate::http::error::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
-    Extension(principal): Extension<Principal>,
+    caller: TenantCaller,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
-    let tenant_id = principal.tenant()?.to_owned();
+    let tenant_id = caller.tenant_id;
     let resume = last_event_id(&headers)?;
     let subscription = state.events.subscribe(&tenant_id).await?;
     let now = store::last_seq(&state.db).await?;

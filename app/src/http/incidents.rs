@@ -1,12 +1,12 @@
 //! `/api/incidents`: incidents of the organization's monitors, with timelines.
 
 use axum::Json;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::http::principal::TenantCaller;
 use crate::http::{ApiQuery, AppError};
 use crate::monitor::incidents::{self, Incident};
 
@@ -27,7 +27,7 @@ pub struct IncidentsQuery {
     responses((status = 200, body = [Incident]), (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     ApiQuery(q): ApiQuery<IncidentsQuery>,
 ) -> Result<Json<Vec<Incident>>, AppError> {
     let limit = q.limit.unwrap_or(50);
@@ -37,7 +37,7 @@ pub async fn list(
     Ok(Json(
         incidents::list(
             &state.db,
-            p.tenant()?,
+            &p.tenant_id,
             q.monitor_id.as_deref(),
             q.before,
             limit,
@@ -52,10 +52,10 @@ pub async fn list(
     responses((status = 200, body = Incident), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Incident>, AppError> {
-    incidents::get(&state.db, p.tenant()?, &id)
+    incidents::get(&state.db, &p.tenant_id, &id)
         .await?
         .map(Json)
         .ok_or(AppError::NotFound)

@@ -1,7 +1,7 @@
 //! `/api/invitations`: inviting people by email, and accepting.
 
 use axum::Json;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -10,9 +10,10 @@ use utoipa::ToSchema;
 use super::auth::link;
 use super::auth::respond::{SessionBody, UserInfo, with_cookies};
 use crate::AppState;
-use crate::auth::{Principal, Role, password, session};
+use crate::auth::{Role, password, session};
 use crate::clock::{new_id, now_ms};
 use crate::http::client_ip::ClientIp;
+use crate::http::principal::TenantCaller;
 use crate::http::{ApiJson, AppError};
 use crate::mail::{Mail, escape_html};
 use crate::tenancy::EmailAddress;
@@ -34,9 +35,9 @@ pub struct InviteRequest {
 #[utoipa::path(get, path = "/api/invitations", tag = "members", responses((status = 200, body = [Invitation])))]
 pub async fn list(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
 ) -> Result<Json<Vec<Invitation>>, AppError> {
-    Ok(Json(invitations::list(&state.db, p.tenant()?).await?))
+    Ok(Json(invitations::list(&state.db, &p.tenant_id).await?))
 }
 
 /// Invites someone by email.
@@ -44,11 +45,11 @@ pub async fn list(
     responses((status = 201, body = Invitation), (status = 402, description = "the plan allows no more (`plan_limit`)", body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     ClientIp(ip): ClientIp,
     ApiJson(form): ApiJson<InviteRequest>,
 ) -> Result<(StatusCode, Json<Invitation>), AppError> {
-    let tenant = p.tenant()?;
+    let tenant = p.tenant_id.as_str();
     let email = EmailAddress::parse(&form.email).map_err(|m| AppError::invalid("email", m))?;
     if form.role == Role::Owner {
         return Err(AppError::invalid(
@@ -56,15 +57,20 @@ pub async fn create(
             "invite as admin, member or viewer; an owner can promote later",
         ));
     }
-    if form.role > p.role.unwrap_or(Role::Viewer) {
+    if form.role > p.role {
         return Err(AppError::forbidden(
             "insufficient_role",
             "you cannot invite someone above your own role",
         ));
     }
     // Pending invitations count as members, so accepting one never exceeds the plan.
-    crate::billing::limits::check_room(&state, tenant, crate::billing::plans::Limit::Members)
-        .await?;
+    crate::billing::limits::check_room(
+        &state.db,
+        &state.billing.plans,
+        tenant,
+        crate::billing::plans::Limit::Members,
+    )
+    .await?;
     let (invitation, token) = invitations::create(
         &state.db,
         tenant,
@@ -97,7 +103,7 @@ pub async fn create(
         &state.db,
         Entry {
             details: Some(serde_json::json!({ "role": form.role })),
-            ..Entry::by(&p, ip, "member.invite", email.as_str())
+            ..p.audit(ip, "member.invite", email.as_str())
         },
     )
     .await;
@@ -110,10 +116,10 @@ pub async fn create(
     responses((status = 204), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    if invitations::revoke(&state.db, p.tenant()?, &id).await? {
+    if invitations::revoke(&state.db, &p.tenant_id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound)

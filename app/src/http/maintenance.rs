@@ -1,11 +1,11 @@
 //! `/api/maintenance-windows`: times when state changes alert nobody.
 
 use axum::Json;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::http::principal::TenantCaller;
 use crate::http::{ApiJson, AppError};
 use crate::monitor::maintenance::{self, NewWindow, Window, WindowError};
 
@@ -22,9 +22,9 @@ fn window_error(err: WindowError) -> AppError {
     responses((status = 200, body = [Window])))]
 pub async fn list(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
 ) -> Result<Json<Vec<Window>>, AppError> {
-    Ok(Json(maintenance::list(&state.db, p.tenant()?).await?))
+    Ok(Json(maintenance::list(&state.db, &p.tenant_id).await?))
 }
 
 /// Schedules a window, for one monitor or all.
@@ -32,10 +32,10 @@ pub async fn list(
     responses((status = 201, body = Window), (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     ApiJson(new): ApiJson<NewWindow>,
 ) -> Result<(StatusCode, Json<Window>), AppError> {
-    let window = maintenance::create(&state.db, p.tenant()?, &new)
+    let window = maintenance::create(&state.db, &p.tenant_id, &new)
         .await
         .map_err(window_error)?;
     Ok((StatusCode::CREATED, Json(window)))
@@ -47,10 +47,10 @@ pub async fn create(
     responses((status = 204), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    maintenance::delete(&state.db, p.tenant()?, &id)
+    maintenance::delete(&state.db, &p.tenant_id, &id)
         .await
         .map_err(window_error)?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,14 +1,15 @@
 //! `/api/members`: who belongs to the organisation, and in which role.
 
 use axum::Json;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::{Principal, Role};
+use crate::auth::Role;
 use crate::http::client_ip::ClientIp;
+use crate::http::principal::TenantCaller;
 use crate::http::{ApiJson, AppError};
 use crate::tenancy::audit::{self, Entry};
 use crate::tenancy::members::{self, Member, MemberError};
@@ -26,9 +27,9 @@ fn member_error(err: MemberError) -> AppError {
 #[utoipa::path(get, path = "/api/members", tag = "members", responses((status = 200, body = [Member])))]
 pub async fn list(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
 ) -> Result<Json<Vec<Member>>, AppError> {
-    Ok(Json(members::list(&state.db, p.tenant()?).await?))
+    Ok(Json(members::list(&state.db, &p.tenant_id).await?))
 }
 
 /// New role for a member.
@@ -45,26 +46,20 @@ pub struct RoleChange {
     responses((status = 204), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     ClientIp(ip): ClientIp,
     Path(user_id): Path<String>,
     ApiJson(change): ApiJson<RoleChange>,
 ) -> Result<StatusCode, AppError> {
-    let tenant = p.tenant()?;
-    members::set_role(
-        &state.db,
-        tenant,
-        &user_id,
-        change.role,
-        p.role.unwrap_or(Role::Viewer),
-    )
-    .await
-    .map_err(member_error)?;
+    let tenant = p.tenant_id.as_str();
+    members::set_role(&state.db, tenant, &user_id, change.role, p.role)
+        .await
+        .map_err(member_error)?;
     audit::record(
         &state.db,
         Entry {
             details: Some(serde_json::json!({ "role": change.role })),
-            ..Entry::by(&p, ip, "member.role", &user_id)
+            ..p.audit(ip, "member.role", &user_id)
         },
     )
     .await;
@@ -77,14 +72,14 @@ pub async fn update(
     responses((status = 204), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody)))]
 pub async fn remove(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     ClientIp(ip): ClientIp,
     Path(user_id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let tenant = p.tenant()?;
-    members::remove(&state.db, tenant, &user_id, p.role.unwrap_or(Role::Viewer))
+    let tenant = p.tenant_id.as_str();
+    members::remove(&state.db, tenant, &user_id, p.role)
         .await
         .map_err(member_error)?;
-    audit::record(&state.db, Entry::by(&p, ip, "member.remove", &user_id)).await;
+    audit::record(&state.db, p.audit(ip, "member.remove", &user_id)).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -20,6 +20,7 @@ pub mod members;
 pub mod monitors;
 mod observe;
 pub mod openapi;
+pub mod principal;
 pub mod public_status;
 pub mod public_status_api;
 pub mod routes;

@@ -1,18 +1,18 @@
 //! `/api/monitors`: create, list, read, change and delete monitors; their results and uptime.
 
 use axum::Json;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::auth::Principal;
 use crate::billing::limits;
 use crate::billing::pauses::{self, Pausable, Toggle};
 use crate::billing::plans::{Limit, Plan};
 use crate::clock::now_ms;
+use crate::http::principal::TenantCaller;
 use crate::http::{ApiJson, ApiQuery, AppError};
 use crate::monitor::history::{self, ResultPage};
 use crate::monitor::rollup::{self, Uptime};
@@ -56,11 +56,12 @@ fn check_interval(
             .is_some()
     {
         return Err(limits::exceeded(
-            state,
+            &state.billing.plans,
             plan,
             Limit::MinIntervalSeconds,
             wanted,
-        ));
+        )
+        .into());
     }
     Ok(())
 }
@@ -69,9 +70,9 @@ fn check_interval(
 #[utoipa::path(get, path = "/api/monitors", tag = "monitors", responses((status = 200, body = [Monitor])))]
 pub async fn list(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
 ) -> Result<Json<Vec<Monitor>>, AppError> {
-    Ok(Json(store::list(&state.db, p.tenant()?).await?))
+    Ok(Json(store::list(&state.db, &p.tenant_id).await?))
 }
 
 /// One monitor.
@@ -80,11 +81,11 @@ pub async fn list(
     responses((status = 200, body = Monitor), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Monitor>, AppError> {
     Ok(Json(
-        store::get(&state.db, p.tenant()?, &id)
+        store::get(&state.db, &p.tenant_id, &id)
             .await
             .map_err(monitor_error)?,
     ))
@@ -96,11 +97,11 @@ pub async fn get(
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     ApiJson(input): ApiJson<MonitorInput>,
 ) -> Result<(StatusCode, Json<Monitor>), AppError> {
-    let tenant = p.tenant()?;
-    let plan = limits::plan_of(&state, tenant).await?;
+    let tenant = p.tenant_id.as_str();
+    let plan = limits::plan_of(&state.db, &state.billing.plans, tenant).await?;
     check_interval(&state, plan.as_ref(), input.interval_seconds)?;
     let monitor = store::create(
         &state.db,
@@ -112,9 +113,12 @@ pub async fn create(
     )
     .await
     .map_err(|err| match (err, &plan) {
-        (MonitorError::LimitReached(n), Some(plan)) => {
-            limits::exceeded(&state, plan, Limit::Monitors, n.saturating_add(1))
-        }
+        (MonitorError::LimitReached(n), Some(plan)) => AppError::from(limits::exceeded(
+            &state.billing.plans,
+            plan,
+            Limit::Monitors,
+            n.saturating_add(1),
+        )),
         (err, _) => monitor_error(err),
     })?;
     Ok((StatusCode::CREATED, Json(monitor)))
@@ -128,11 +132,11 @@ pub async fn create(
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<serde_json::Value>,
 ) -> Result<Json<Monitor>, AppError> {
-    let tenant = p.tenant()?;
+    let tenant = p.tenant_id.as_str();
     // Another tenant's id is not found, whatever the body says.
     let current = store::get(&state.db, tenant, &id)
         .await
@@ -142,7 +146,7 @@ pub async fn update(
         code: "invalid_body",
         message: e.to_string(),
     })?;
-    let plan = limits::plan_of(&state, tenant).await?;
+    let plan = limits::plan_of(&state.db, &state.billing.plans, tenant).await?;
     check_interval(&state, plan.as_ref(), patch.interval_seconds)?;
     // Resuming a monitor the plan paused needs room on the plan.
     if current.paused_reason.is_some()
@@ -162,7 +166,7 @@ pub async fn update(
             .await?
             .unwrap_or(0)
             .saturating_add(1);
-        return Err(limits::exceeded(&state, plan, Limit::Monitors, wanted));
+        return Err(limits::exceeded(&state.billing.plans, plan, Limit::Monitors, wanted).into());
     }
     if current.paused_reason.is_some() && patch.paused == Some(false) && plan.is_none() {
         pauses::lift_one(&state.db, tenant, Pausable::Monitors, &id, None).await?;
@@ -179,10 +183,10 @@ pub async fn update(
     responses((status = 204), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    store::delete(&state.db, p.tenant()?, &id)
+    store::delete(&state.db, &p.tenant_id, &id)
         .await
         .map_err(monitor_error)?;
     Ok(StatusCode::NO_CONTENT)
@@ -209,11 +213,11 @@ pub struct ResultsQuery {
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn results(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ResultsQuery>,
 ) -> Result<Json<ResultPage>, AppError> {
-    let tenant = p.tenant()?;
+    let tenant = p.tenant_id.as_str();
     store::get(&state.db, tenant, &id)
         .await
         .map_err(monitor_error)?;
@@ -248,10 +252,10 @@ pub async fn results(
     responses((status = 200, body = Uptime), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn uptime(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Uptime>, AppError> {
-    let tenant = p.tenant()?;
+    let tenant = p.tenant_id.as_str();
     store::get(&state.db, tenant, &id)
         .await
         .map_err(monitor_error)?;

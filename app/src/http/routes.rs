@@ -15,8 +15,8 @@ use axum::routing::{MethodFilter, on};
 
 use crate::AppState;
 use crate::auth::Role;
-use crate::auth::principal::{Principal, resolve};
 use crate::http::AppError;
+use crate::http::principal::{Principal, TenantCaller, resolve};
 use crate::tenancy::store::tenant_for_host;
 
 /// Who may call a route.
@@ -93,8 +93,9 @@ impl Routes {
     }
 }
 
-/// Resolves the caller and applies the route's rule; the principal is put in
-/// the request's extensions for the handler.
+/// Resolves the caller and applies the route's rule; the principal (and on a
+/// tenant route the [`TenantCaller`]) is put in the request's extensions for
+/// the handler.
 async fn enforce(
     State((state, access)): State<(AppState, Access)>,
     request: Request,
@@ -107,8 +108,12 @@ async fn enforce(
         Err(_) if access == Access::Public => None,
         Err(err) => return err.into_response(),
     };
-    if let Err(err) = check(&state, access, principal.as_ref(), &parts).await {
-        return err.into_response();
+    match check(&state, access, principal.as_ref(), &parts).await {
+        Ok(Some(caller)) => {
+            parts.extensions.insert(caller);
+        }
+        Ok(None) => {}
+        Err(err) => return err.into_response(),
     }
     if let Some(principal) = principal {
         parts.extensions.insert(principal);
@@ -116,28 +121,29 @@ async fn enforce(
     next.run(Request::from_parts(parts, body)).await
 }
 
+/// Applies `access`; on a tenant route, the caller it admitted.
 async fn check(
     state: &AppState,
     access: Access,
     principal: Option<&Principal>,
     parts: &axum::http::request::Parts,
-) -> Result<(), AppError> {
+) -> Result<Option<TenantCaller>, AppError> {
     let signed_in = || {
         principal.ok_or_else(|| {
             AppError::unauthorized("not_authenticated", "sign in or send a bearer token")
         })
     };
     match access {
-        Access::Public => Ok(()),
+        Access::Public => Ok(None),
         Access::Session => {
             signed_in()?.user()?;
-            Ok(())
+            Ok(None)
         }
         Access::Superuser => {
             let p = signed_in()?;
             p.user()?;
             if p.is_superuser {
-                Ok(())
+                Ok(None)
             } else {
                 Err(AppError::forbidden(
                     "superuser_required",
@@ -147,19 +153,24 @@ async fn check(
         }
         Access::Tenant(needed) => {
             let p = signed_in()?;
-            let tenant = p.tenant()?;
+            let tenant = p.tenant_id.as_deref().ok_or_else(|| {
+                AppError::forbidden(
+                    "no_organization",
+                    "this session is not signed in to an organization",
+                )
+            })?;
             if p.tenant_suspended {
                 return Err(AppError::forbidden(
                     "tenant_suspended",
                     "this organization is suspended; contact support",
                 ));
             }
-            if p.role.is_none_or(|role| role < needed) {
+            let Some(role) = p.role.filter(|role| *role >= needed) else {
                 return Err(AppError::forbidden(
                     "insufficient_role",
                     format!("this needs the {} role or higher", needed.as_str()),
                 ));
-            }
+            };
             // On a tenant's own hostname, only that tenant's credentials count.
             if let Some(host) = parts
                 .headers
@@ -174,7 +185,11 @@ async fn check(
                     "these credentials belong to another organization",
                 ));
             }
-            Ok(())
+            Ok(Some(TenantCaller {
+                tenant_id: tenant.to_owned(),
+                role,
+                user_id: p.user_id.clone(),
+            }))
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::tenancy::store::{organization_for, tenant_for_host};
 /// The organisation behind a hostname, as the public may see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SiteTenant {
-    /// Slug.
+    /// Its label under the suffix: `<slug>.<suffix>`.
     pub slug: String,
     /// Display name.
     pub name: String,

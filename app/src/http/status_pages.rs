@@ -2,12 +2,12 @@
 //! status pages and their component groups.
 
 use axum::Json;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::http::principal::TenantCaller;
 use crate::http::{ApiJson, AppError};
 use crate::status_page::StatusPageError;
 use crate::status_page::components::{self, Group, GroupInput};
@@ -38,10 +38,10 @@ pub(crate) fn body<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, A
 /// The page `id` of the caller's tenant.
 pub(crate) async fn page_of(
     state: &AppState,
-    p: &Principal,
+    p: &TenantCaller,
     id: &str,
 ) -> Result<StatusPage, AppError> {
-    pages::get(&state.db, p.tenant()?, id)
+    pages::get(&state.db, &p.tenant_id, id)
         .await
         .map_err(status_error)
 }
@@ -51,9 +51,9 @@ pub(crate) async fn page_of(
     responses((status = 200, body = [StatusPage])))]
 pub async fn list(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
 ) -> Result<Json<Vec<StatusPage>>, AppError> {
-    Ok(Json(pages::list(&state.db, p.tenant()?).await?))
+    Ok(Json(pages::list(&state.db, &p.tenant_id).await?))
 }
 
 /// Creates a status page; the organization's first is its default, served at `/status/`.
@@ -62,12 +62,17 @@ pub async fn list(
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     ApiJson(input): ApiJson<StatusPageInput>,
 ) -> Result<(StatusCode, Json<StatusPage>), AppError> {
-    let tenant = p.tenant()?;
-    crate::billing::limits::check_room(&state, tenant, crate::billing::plans::Limit::StatusPages)
-        .await?;
+    let tenant = p.tenant_id.as_str();
+    crate::billing::limits::check_room(
+        &state.db,
+        &state.billing.plans,
+        tenant,
+        crate::billing::plans::Limit::StatusPages,
+    )
+    .await?;
     let page = pages::create(&state.db, tenant, &input, !state.settings.production)
         .await
         .map_err(status_error)?;
@@ -80,7 +85,7 @@ pub async fn create(
     responses((status = 200, body = StatusPage), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
 ) -> Result<Json<StatusPage>, AppError> {
     Ok(Json(page_of(&state, &p, &id).await?))
@@ -93,7 +98,7 @@ pub async fn get(
               (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
     ApiJson(value): ApiJson<serde_json::Value>,
 ) -> Result<Json<StatusPage>, AppError> {
@@ -102,7 +107,7 @@ pub async fn update(
     Ok(Json(
         pages::update(
             &state.db,
-            p.tenant()?,
+            &p.tenant_id,
             &id,
             &input,
             !state.settings.production,
@@ -118,10 +123,10 @@ pub async fn update(
     responses((status = 204), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    pages::delete(&state.db, p.tenant()?, &id)
+    pages::delete(&state.db, &p.tenant_id, &id)
         .await
         .map_err(status_error)?;
     Ok(StatusCode::NO_CONTENT)
@@ -133,12 +138,12 @@ pub async fn delete(
     responses((status = 200, body = [Group]), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn list_groups(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Group>>, AppError> {
     page_of(&state, &p, &id).await?;
     Ok(Json(
-        components::list_groups(&state.db, p.tenant()?, &id)
+        components::list_groups(&state.db, &p.tenant_id, &id)
             .await
             .map_err(status_error)?,
     ))
@@ -151,13 +156,13 @@ pub async fn list_groups(
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn create_group(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
     ApiJson(value): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<Group>), AppError> {
     page_of(&state, &p, &id).await?;
     let input: GroupInput = body(value)?;
-    let group = components::create_group(&state.db, p.tenant()?, &id, &input)
+    let group = components::create_group(&state.db, &p.tenant_id, &id, &input)
         .await
         .map_err(status_error)?;
     Ok((StatusCode::CREATED, Json(group)))
@@ -170,11 +175,11 @@ pub async fn create_group(
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn update_group(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path((id, group_id)): Path<(String, String)>,
     ApiJson(value): ApiJson<serde_json::Value>,
 ) -> Result<Json<Group>, AppError> {
-    let tenant = p.tenant()?;
+    let tenant = p.tenant_id.as_str();
     components::get_group(&state.db, tenant, &id, &group_id)
         .await
         .map_err(status_error)?;
@@ -192,10 +197,10 @@ pub async fn update_group(
     responses((status = 204), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn delete_group(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path((id, group_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    components::delete_group(&state.db, p.tenant()?, &id, &group_id)
+    components::delete_group(&state.db, &p.tenant_id, &id, &group_id)
         .await
         .map_err(status_error)?;
     Ok(StatusCode::NO_CONTENT)

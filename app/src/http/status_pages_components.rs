@@ -2,12 +2,12 @@
 //! to monitors or set by hand.
 
 use axum::Json;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 use super::status_pages::{body, page_of, status_error};
 use crate::AppState;
-use crate::auth::Principal;
+use crate::http::principal::TenantCaller;
 use crate::http::{ApiJson, AppError};
 use crate::status_page::components::{self, Component, ComponentInput};
 
@@ -17,12 +17,12 @@ use crate::status_page::components::{self, Component, ComponentInput};
     responses((status = 200, body = [Component]), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Component>>, AppError> {
     page_of(&state, &p, &id).await?;
     Ok(Json(
-        components::list(&state.db, p.tenant()?, &id)
+        components::list(&state.db, &p.tenant_id, &id)
             .await
             .map_err(status_error)?,
     ))
@@ -35,13 +35,13 @@ pub async fn list(
               (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
     ApiJson(value): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<Component>), AppError> {
     page_of(&state, &p, &id).await?;
     let input: ComponentInput = body(value)?;
-    let component = components::create(&state.db, p.tenant()?, &id, &input)
+    let component = components::create(&state.db, &p.tenant_id, &id, &input)
         .await
         .map_err(status_error)?;
     Ok((StatusCode::CREATED, Json(component)))
@@ -53,11 +53,11 @@ pub async fn create(
     responses((status = 200, body = Component), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path((id, component_id)): Path<(String, String)>,
 ) -> Result<Json<Component>, AppError> {
     Ok(Json(
-        components::get(&state.db, p.tenant()?, &id, &component_id)
+        components::get(&state.db, &p.tenant_id, &id, &component_id)
             .await
             .map_err(status_error)?,
     ))
@@ -70,11 +70,11 @@ pub async fn get(
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path((id, component_id)): Path<(String, String)>,
     ApiJson(value): ApiJson<serde_json::Value>,
 ) -> Result<Json<Component>, AppError> {
-    let tenant = p.tenant()?;
+    let tenant = p.tenant_id.as_str();
     components::get(&state.db, tenant, &id, &component_id)
         .await
         .map_err(status_error)?;
@@ -92,10 +92,10 @@ pub async fn update(
     responses((status = 204), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path((id, component_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    components::delete(&state.db, p.tenant()?, &id, &component_id)
+    components::delete(&state.db, &p.tenant_id, &id, &component_id)
         .await
         .map_err(status_error)?;
     Ok(StatusCode::NO_CONTENT)

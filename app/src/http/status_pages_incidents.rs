@@ -3,14 +3,14 @@
 //! incident with one call.
 
 use axum::Json;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::status_pages::{body, page_of, status_error};
 use crate::AppState;
-use crate::auth::Principal;
+use crate::http::principal::TenantCaller;
 use crate::http::{ApiJson, ApiQuery, AppError};
 use crate::status_page::Kind;
 use crate::status_page::incidents::{
@@ -38,7 +38,7 @@ pub struct IncidentsQuery {
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<IncidentsQuery>,
 ) -> Result<Json<Vec<PublicIncident>>, AppError> {
@@ -55,7 +55,7 @@ pub async fn list(
         ..ListQuery::default()
     };
     Ok(Json(
-        incidents::list(&state.db, p.tenant()?, &id, query)
+        incidents::list(&state.db, &p.tenant_id, &id, query)
             .await
             .map_err(status_error)?,
     ))
@@ -68,13 +68,13 @@ pub async fn list(
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
     ApiJson(value): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<PublicIncident>), AppError> {
     page_of(&state, &p, &id).await?;
     let input: NewIncident = body(value)?;
-    let incident = incidents::create(&state.db, p.tenant()?, &id, &input)
+    let incident = incidents::create(&state.db, &p.tenant_id, &id, &input)
         .await
         .map_err(status_error)?;
     Ok((StatusCode::CREATED, Json(incident)))
@@ -88,13 +88,13 @@ pub async fn create(
               (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn publish(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
     ApiJson(value): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<PublicIncident>), AppError> {
     page_of(&state, &p, &id).await?;
     let input: PublishMonitorIncident = body(value)?;
-    let incident = incidents::publish(&state.db, p.tenant()?, &id, &input)
+    let incident = incidents::publish(&state.db, &p.tenant_id, &id, &input)
         .await
         .map_err(status_error)?;
     Ok((StatusCode::CREATED, Json(incident)))
@@ -106,11 +106,11 @@ pub async fn publish(
     responses((status = 200, body = PublicIncident), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path((id, incident_id)): Path<(String, String)>,
 ) -> Result<Json<PublicIncident>, AppError> {
     Ok(Json(
-        incidents::get(&state.db, p.tenant()?, &id, &incident_id)
+        incidents::get(&state.db, &p.tenant_id, &id, &incident_id)
             .await
             .map_err(status_error)?,
     ))
@@ -124,11 +124,11 @@ pub async fn get(
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path((id, incident_id)): Path<(String, String)>,
     ApiJson(value): ApiJson<serde_json::Value>,
 ) -> Result<Json<PublicIncident>, AppError> {
-    let tenant = p.tenant()?;
+    let tenant = p.tenant_id.as_str();
     incidents::get(&state.db, tenant, &id, &incident_id)
         .await
         .map_err(status_error)?;
@@ -146,10 +146,10 @@ pub async fn update(
     responses((status = 204), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path((id, incident_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    incidents::delete(&state.db, p.tenant()?, &id, &incident_id)
+    incidents::delete(&state.db, &p.tenant_id, &id, &incident_id)
         .await
         .map_err(status_error)?;
     Ok(StatusCode::NO_CONTENT)
@@ -163,11 +163,11 @@ pub async fn delete(
               (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn add_update(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path((id, incident_id)): Path<(String, String)>,
     ApiJson(value): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<PublicIncident>), AppError> {
-    let tenant = p.tenant()?;
+    let tenant = p.tenant_id.as_str();
     incidents::get(&state.db, tenant, &id, &incident_id)
         .await
         .map_err(status_error)?;

@@ -190,7 +190,7 @@ pub(crate) fn failed(form: Form, err: AppError) -> Response {
             let retry = json.headers_mut().remove(header::RETRY_AFTER);
             let mut response = html(
                 status,
-                crate::status_page::subscribers::pages::problem(status, &message),
+                crate::status_page::subscriber_pages::problem(status, &message),
             );
             if let Some(retry) = retry {
                 response.headers_mut().insert(header::RETRY_AFTER, retry);
@@ -351,7 +351,14 @@ async fn subscribe_in(
             )
             .map_err(limited)?;
     }
-    let room = crate::billing::limits::subscriber_room(state, &site.tenant_id).await?;
+    let room = store::Room(
+        crate::billing::limits::subscribers_per_page(
+            &state.db,
+            &state.billing.plans,
+            &site.tenant_id,
+        )
+        .await?,
+    );
     let slot = store::PageSlot {
         tenant_id: &site.tenant_id,
         page_id: &page.id,
@@ -398,6 +405,6 @@ fn answer(form: Form, (outcome, origin): (Subscribed, String)) -> Response {
             )
                 .into_response(),
         ),
-        (_, Form::Html) => html(StatusCode::ACCEPTED, crate::status_page::subscribers::pages::check_mail(CHECK_MAIL)),
+        (_, Form::Html) => html(StatusCode::ACCEPTED, crate::status_page::subscriber_pages::check_mail(CHECK_MAIL)),
     }
 }

@@ -2,7 +2,7 @@
 //! subscribers (a paged list and a CSV export) and removing one.
 
 use axum::Json;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 
 use super::status_pages::page_of;
 use crate::AppState;
-use crate::auth::Principal;
+use crate::http::principal::TenantCaller;
 use crate::http::{ApiQuery, AppError};
 use crate::status_page::subscribers::{Subscriber, SubscriberError, csv, listing};
 
@@ -48,7 +48,7 @@ fn subscriber_error(err: SubscriberError) -> AppError {
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<SubscribersQuery>,
 ) -> Result<Json<Vec<Subscriber>>, AppError> {
@@ -62,7 +62,7 @@ pub async fn list(
         return Err(AppError::invalid("offset", "must be 0 or more"));
     }
     Ok(Json(
-        listing::list(&state.db, p.tenant()?, &id, limit, offset)
+        listing::list(&state.db, &p.tenant_id, &id, limit, offset)
             .await
             .map_err(subscriber_error)?,
     ))
@@ -76,11 +76,11 @@ pub async fn list(
               (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let page = page_of(&state, &p, &id).await?;
-    let subscribers = listing::list(&state.db, p.tenant()?, &id, MAX_EXPORT, 0)
+    let subscribers = listing::list(&state.db, &p.tenant_id, &id, MAX_EXPORT, 0)
         .await
         .map_err(subscriber_error)?;
     let file: String = page
@@ -117,11 +117,11 @@ pub async fn export(
     responses((status = 204), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    p: TenantCaller,
     Path((id, subscriber_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     page_of(&state, &p, &id).await?;
-    listing::delete(&state.db, p.tenant()?, &id, &subscriber_id)
+    listing::delete(&state.db, &p.tenant_id, &id, &subscriber_id)
         .await
         .map_err(subscriber_error)?;
     Ok(StatusCode::NO_CONTENT)

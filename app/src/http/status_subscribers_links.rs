@@ -17,7 +17,8 @@ use super::status_subscribers::{
 use crate::AppState;
 use crate::clock::now_ms;
 use crate::http::AppError;
-use crate::status_page::subscribers::{pages, store, tokens};
+use crate::status_page::subscriber_pages as pages;
+use crate::status_page::subscribers::{store, tokens};
 
 /// The `token` of a link's query.
 fn token(query: Option<&str>) -> Result<String, AppError> {
@@ -75,7 +76,14 @@ async fn link(
                 pages::confirm_form(&page.title, &token)
             }
             Link::Confirm => {
-                let room = crate::billing::limits::subscriber_room(state, tenant).await?;
+                let room = store::Room(
+                    crate::billing::limits::subscribers_per_page(
+                        &state.db,
+                        &state.billing.plans,
+                        tenant,
+                    )
+                    .await?,
+                );
                 let slot = store::PageSlot {
                     tenant_id: tenant,
                     page_id,

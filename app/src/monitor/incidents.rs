@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::alerts::queue;
 use super::maintenance;
-use super::state::{State, alert_event};
+use super::state::{Change, State, alert_event};
 use crate::clock::new_id;
 use crate::db::{Database, DbError};
 use crate::events::{IncidentOpenedData, IncidentResolvedData, LiveEvent, NewEvent};
@@ -130,31 +130,6 @@ async fn event(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// A state change to record.
-#[derive(Debug, Clone)]
-pub struct Change<'a> {
-    /// Owner.
-    pub tenant_id: &'a str,
-    /// Monitor.
-    pub monitor_id: &'a str,
-    /// Monitor name, for alerts.
-    pub monitor_name: &'a str,
-    /// Monitor kind, for alerts.
-    pub kind: &'a str,
-    /// Monitor target, for alerts.
-    pub target: &'a str,
-    /// State before.
-    pub before: State,
-    /// State after.
-    pub after: State,
-    /// Why (the check's error).
-    pub reason: Option<&'a str>,
-    /// When, ms.
-    pub at: i64,
-    /// Monitors with this many state changes in an hour are flapping.
-    pub flap_threshold: u64,
 }
 
 /// Records a state change: opens or resolves the incident, notes the

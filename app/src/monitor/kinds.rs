@@ -43,7 +43,7 @@ impl Kind {
 }
 
 /// A validated check.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Check {
     /// HTTP(S) request and the conditions on its answer.
     Http(Box<HttpCheck>),
@@ -51,14 +51,14 @@ pub enum Check {
     Tcp {
         /// Host name or IP.
         host: String,
-        /// Port.
+        /// Port, never 0.
         port: u16,
     },
     /// DNS query.
     Dns {
         /// Name queried.
         host: String,
-        /// Record type.
+        /// Record type asked for; any answer of it is up unless `expected` is set.
         record_type: DnsRecordType,
         /// A value one answer must equal.
         expected: Option<String>,
@@ -67,7 +67,7 @@ pub enum Check {
     Tls {
         /// Host name (also the SNI name) or IP.
         host: String,
-        /// Port.
+        /// Port, 443 unless the definition gave another.
         port: u16,
         /// Degraded this many days before expiry.
         warn_days: u32,
@@ -93,7 +93,7 @@ impl Check {
 }
 
 /// An HTTP check.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HttpCheck {
     /// URL requested.
     pub url: url::Url,
@@ -113,7 +113,7 @@ pub struct HttpCheck {
     pub json: Option<(JsonPath, serde_json::Value)>,
     /// Slower than this is degraded.
     pub max_latency_ms: Option<u64>,
-    /// Follow redirects.
+    /// Follow up to 10 redirects; otherwise a 3xx is the answer judged.
     pub follow_redirects: bool,
     /// Verify the certificate.
     pub verify_tls: bool,

@@ -3,6 +3,7 @@
 //! roll-ups and retention.
 
 pub mod alerts;
+pub mod fields;
 pub mod history;
 pub mod incidents;
 pub mod kinds;
@@ -13,7 +14,6 @@ mod results;
 pub mod rollup;
 pub mod scheduler;
 pub mod spec;
-pub mod ssrf;
 pub mod state;
 pub mod store;
 

@@ -13,10 +13,10 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::incidents::{Change, record_change};
+use super::incidents::record_change;
 use super::metrics::ProberMetrics;
 use super::probe::ProbeResult;
-use super::state::{State, Step};
+use super::state::{Change, State, Step};
 use super::store::MonitorRow;
 use crate::clock::now_ms;
 use crate::db::Database;

@@ -1,5 +1,6 @@
 //! A monitor's definition as submitted, and its validation into a [`MonitorSpec`]
-//! whose values the prober can use without checking them again.
+//! whose values the prober can use without checking them again: the common
+//! fields here, the kind's fields as a [`KindFields`] of that kind only.
 //!
 //! The same validation runs for API input and for definitions read back from
 //! the database, so a stored monitor is always one the API would accept.
@@ -10,6 +11,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::fields::{DnsFields, HeartbeatFields, HttpFields, KindFields, TcpFields, TlsFields};
 use super::kinds::{Check, DnsRecordType, HttpCheck, JsonPath, Kind};
 
 /// Largest request body a monitor may send.
@@ -111,9 +113,9 @@ pub struct Limits {
 }
 
 /// A validated monitor definition.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MonitorSpec {
-    /// Display name.
+    /// Display name, trimmed.
     pub name: String,
     /// What is checked, and how.
     pub check: Check,
@@ -121,16 +123,16 @@ pub struct MonitorSpec {
     pub interval_seconds: u64,
     /// Check deadline, ms.
     pub timeout_ms: u64,
-    /// Failures before down.
+    /// Failures in a row before the monitor is down.
     pub confirmations: u32,
-    /// Regions that must agree before down.
+    /// Regions that must see the failure before the monitor is down.
     pub regions: u32,
     /// Whether checks are paused.
     pub paused: bool,
-    /// Target column: URL, `host:port` or host.
+    /// The `target` column: URL, `host:port` or host (empty for heartbeats).
     pub target: String,
-    /// The kind-specific fields as stored (`settings` column), defaults filled in.
-    pub settings: MonitorInput,
+    /// The kind's fields with defaults filled in, as the `settings` column keeps them.
+    pub fields: KindFields,
 }
 
 /// A field and what is wrong with it.
@@ -140,68 +142,164 @@ fn bad(field: &'static str, message: impl Into<String>) -> FieldError {
     (field, message.into())
 }
 
-/// Fields of HTTP monitors.
-const HTTP_FIELDS: &[&str] = &[
-    "url",
-    "method",
-    "headers",
-    "body",
-    "expected_status",
-    "keyword",
-    "keyword_absent",
-    "json_path",
-    "json_equals",
-    "max_latency_ms",
-    "follow_redirects",
-    "verify_tls",
-];
-
-/// Fields of the other kinds.
-const OTHER_FIELDS: &[&str] = &[
-    "host",
-    "port",
-    "record_type",
-    "expected_answer",
-    "warn_days",
-    "grace_seconds",
-];
-
-/// Fields each kind takes besides the common ones.
-fn kind_fields(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::Http => HTTP_FIELDS,
-        Kind::Tcp => &["host", "port"],
-        Kind::Dns => &["host", "record_type", "expected_answer"],
-        Kind::Tls => &["host", "port", "warn_days"],
-        Kind::Heartbeat => &["grace_seconds"],
-    }
-}
-
 impl MonitorInput {
-    /// Names of the kind-specific fields that are set.
-    fn set_fields(&self) -> Vec<&'static str> {
-        let value = serde_json::to_value(self).unwrap_or_default();
-        let Some(map) = value.as_object() else {
-            return Vec::new();
+    /// The fields of `kind`, refusing (by name) a field of another kind.
+    fn kind_fields(&self, kind: Kind) -> Result<KindFields, FieldError> {
+        let mut rest = self.clone();
+        let fields = match kind {
+            Kind::Http => KindFields::Http(HttpFields {
+                url: rest.url.take(),
+                method: rest.method.take(),
+                headers: rest.headers.take(),
+                body: rest.body.take(),
+                expected_status: rest.expected_status.take(),
+                keyword: rest.keyword.take(),
+                keyword_absent: rest.keyword_absent.take(),
+                json_path: rest.json_path.take(),
+                json_equals: rest.json_equals.take(),
+                max_latency_ms: rest.max_latency_ms.take(),
+                follow_redirects: rest.follow_redirects.take(),
+                verify_tls: rest.verify_tls.take(),
+            }),
+            Kind::Tcp => KindFields::Tcp(TcpFields {
+                host: rest.host.take(),
+                port: rest.port.take(),
+            }),
+            Kind::Dns => KindFields::Dns(DnsFields {
+                host: rest.host.take(),
+                record_type: rest.record_type.take(),
+                expected_answer: rest.expected_answer.take(),
+            }),
+            Kind::Tls => KindFields::Tls(TlsFields {
+                host: rest.host.take(),
+                port: rest.port.take(),
+                warn_days: rest.warn_days.take(),
+            }),
+            Kind::Heartbeat => KindFields::Heartbeat(HeartbeatFields {
+                grace_seconds: rest.grace_seconds.take(),
+            }),
         };
-        HTTP_FIELDS
-            .iter()
-            .chain(OTHER_FIELDS)
-            .copied()
-            .filter(|f| map.contains_key(*f))
-            .collect()
+        match rest.kind_specific_set().first() {
+            Some(field) => Err(bad(
+                field,
+                format!("is not used by {} monitors", kind.as_str()),
+            )),
+            None => Ok(fields),
+        }
+    }
+
+    /// Names of the kind-specific fields that are set, http's first.
+    fn kind_specific_set(&self) -> Vec<&'static str> {
+        // Spelled out, so a new field does not compile until it is listed.
+        let Self {
+            name: _,
+            kind: _,
+            interval_seconds: _,
+            timeout_seconds: _,
+            confirmations: _,
+            regions: _,
+            paused: _,
+            url,
+            method,
+            headers,
+            body,
+            expected_status,
+            keyword,
+            keyword_absent,
+            json_path,
+            json_equals,
+            max_latency_ms,
+            follow_redirects,
+            verify_tls,
+            host,
+            port,
+            record_type,
+            expected_answer,
+            warn_days,
+            grace_seconds,
+        } = self;
+        [
+            ("url", url.is_some()),
+            ("method", method.is_some()),
+            ("headers", headers.is_some()),
+            ("body", body.is_some()),
+            ("expected_status", expected_status.is_some()),
+            ("keyword", keyword.is_some()),
+            ("keyword_absent", keyword_absent.is_some()),
+            ("json_path", json_path.is_some()),
+            ("json_equals", json_equals.is_some()),
+            ("max_latency_ms", max_latency_ms.is_some()),
+            ("follow_redirects", follow_redirects.is_some()),
+            ("verify_tls", verify_tls.is_some()),
+            ("host", host.is_some()),
+            ("port", port.is_some()),
+            ("record_type", record_type.is_some()),
+            ("expected_answer", expected_answer.is_some()),
+            ("warn_days", warn_days.is_some()),
+            ("grace_seconds", grace_seconds.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
     }
 
     /// This input with the fields `patch` sets replaced.
-    pub fn merged(&self, patch: &MonitorInput) -> Result<MonitorInput, FieldError> {
-        let mut base = serde_json::to_value(self).unwrap_or_default();
-        let over = serde_json::to_value(patch).unwrap_or_default();
-        if let (Some(base), Some(over)) = (base.as_object_mut(), over.as_object()) {
-            for (key, value) in over {
-                base.insert(key.clone(), value.clone());
-            }
+    pub fn merged(&self, patch: &MonitorInput) -> MonitorInput {
+        let Self {
+            name,
+            kind,
+            interval_seconds,
+            timeout_seconds,
+            confirmations,
+            regions,
+            paused,
+            url,
+            method,
+            headers,
+            body,
+            expected_status,
+            keyword,
+            keyword_absent,
+            json_path,
+            json_equals,
+            max_latency_ms,
+            follow_redirects,
+            verify_tls,
+            host,
+            port,
+            record_type,
+            expected_answer,
+            warn_days,
+            grace_seconds,
+        } = patch.clone();
+        let base = self.clone();
+        Self {
+            name: name.or(base.name),
+            kind: kind.or(base.kind),
+            interval_seconds: interval_seconds.or(base.interval_seconds),
+            timeout_seconds: timeout_seconds.or(base.timeout_seconds),
+            confirmations: confirmations.or(base.confirmations),
+            regions: regions.or(base.regions),
+            paused: paused.or(base.paused),
+            url: url.or(base.url),
+            method: method.or(base.method),
+            headers: headers.or(base.headers),
+            body: body.or(base.body),
+            expected_status: expected_status.or(base.expected_status),
+            keyword: keyword.or(base.keyword),
+            keyword_absent: keyword_absent.or(base.keyword_absent),
+            json_path: json_path.or(base.json_path),
+            json_equals: json_equals.or(base.json_equals),
+            max_latency_ms: max_latency_ms.or(base.max_latency_ms),
+            follow_redirects: follow_redirects.or(base.follow_redirects),
+            verify_tls: verify_tls.or(base.verify_tls),
+            host: host.or(base.host),
+            port: port.or(base.port),
+            record_type: record_type.or(base.record_type),
+            expected_answer: expected_answer.or(base.expected_answer),
+            warn_days: warn_days.or(base.warn_days),
+            grace_seconds: grace_seconds.or(base.grace_seconds),
         }
-        serde_json::from_value(base).map_err(|e| bad("body", e.to_string()))
     }
 
     /// Checks every field, fills in defaults, and returns the definition.
@@ -217,14 +315,7 @@ impl MonitorInput {
                 format!("`{kind_name}` is not one of http, tcp, dns, tls, heartbeat"),
             )
         })?;
-        for field in self.set_fields() {
-            if !kind_fields(kind).contains(&field) {
-                return Err(bad(
-                    field,
-                    format!("is not used by {} monitors", kind.as_str()),
-                ));
-            }
-        }
+        let fields = self.kind_fields(kind)?;
         let min = limits.min_interval_seconds;
         let interval = self.interval_seconds.unwrap_or(60.max(min));
         if interval < min || interval > 86_400 {
@@ -254,66 +345,68 @@ impl MonitorInput {
                 "heartbeats are pushed, not probed from regions; must be 1",
             ));
         }
-        let mut settings = MonitorInput {
-            confirmations: Some(confirmations),
-            regions: Some(regions),
-            ..MonitorInput::default()
-        };
-        let (check, target) = match kind {
-            Kind::Http => http_check(self, timeout * 1000, &mut settings)?,
-            Kind::Tcp => {
-                let host = host(self.host.as_deref())?;
-                let port = self
+        let (check, fields, target) = match fields {
+            KindFields::Http(f) => http_check(&f, timeout * 1000)?,
+            KindFields::Tcp(f) => {
+                let host = host(f.host.as_deref())?;
+                let port = f
                     .port
                     .filter(|p| *p > 0)
                     .ok_or_else(|| bad("port", "is required for tcp monitors (1–65535)"))?;
-                settings.host = Some(host.clone());
-                settings.port = Some(port);
+                let stored = KindFields::Tcp(TcpFields {
+                    host: Some(host.clone()),
+                    port: Some(port),
+                });
                 let target = join_host_port(&host, port);
-                (Check::Tcp { host, port }, target)
+                (Check::Tcp { host, port }, stored, target)
             }
-            Kind::Dns => {
-                let host = host(self.host.as_deref())?;
-                let name = self.record_type.as_deref().unwrap_or("A");
+            KindFields::Dns(f) => {
+                let host = host(f.host.as_deref())?;
+                let name = f.record_type.as_deref().unwrap_or("A");
                 let record_type = DnsRecordType::parse(name).ok_or_else(|| {
                     bad(
                         "record_type",
                         format!("`{name}` is not one of A, AAAA, CNAME, MX, NS, TXT"),
                     )
                 })?;
-                let expected = match self.expected_answer.as_deref().map(str::trim) {
+                let expected = match f.expected_answer.as_deref().map(str::trim) {
                     Some("") => return Err(bad("expected_answer", "must not be empty")),
                     Some(value) if value.len() > 1000 => {
                         return Err(bad("expected_answer", "must be at most 1000 characters"));
                     }
                     other => other.map(str::to_owned),
                 };
-                settings.host = Some(host.clone());
-                settings.record_type = Some(record_type.as_str().to_owned());
-                settings.expected_answer.clone_from(&expected);
+                let stored = KindFields::Dns(DnsFields {
+                    host: Some(host.clone()),
+                    record_type: Some(record_type.as_str().to_owned()),
+                    expected_answer: expected.clone(),
+                });
                 (
                     Check::Dns {
                         host: host.clone(),
                         record_type,
                         expected,
                     },
+                    stored,
                     host,
                 )
             }
-            Kind::Tls => {
-                let host = host(self.host.as_deref())?;
-                let port = match self.port {
+            KindFields::Tls(f) => {
+                let host = host(f.host.as_deref())?;
+                let port = match f.port {
                     Some(0) => return Err(bad("port", "must be 1–65535")),
                     Some(port) => port,
                     None => 443,
                 };
-                let warn_days = self.warn_days.unwrap_or(14);
+                let warn_days = f.warn_days.unwrap_or(14);
                 if !(1..=365).contains(&warn_days) {
                     return Err(bad("warn_days", "must be between 1 and 365"));
                 }
-                settings.host = Some(host.clone());
-                settings.port = Some(port);
-                settings.warn_days = Some(warn_days);
+                let stored = KindFields::Tls(TlsFields {
+                    host: Some(host.clone()),
+                    port: Some(port),
+                    warn_days: Some(warn_days),
+                });
                 let target = join_host_port(&host, port);
                 (
                     Check::Tls {
@@ -321,19 +414,23 @@ impl MonitorInput {
                         port,
                         warn_days,
                     },
+                    stored,
                     target,
                 )
             }
-            Kind::Heartbeat => {
-                let grace = self.grace_seconds.unwrap_or(60);
+            KindFields::Heartbeat(f) => {
+                let grace = f.grace_seconds.unwrap_or(60);
                 if grace > 86_400 {
                     return Err(bad("grace_seconds", "must be between 0 and 86400"));
                 }
-                settings.grace_seconds = Some(grace);
+                let stored = KindFields::Heartbeat(HeartbeatFields {
+                    grace_seconds: Some(grace),
+                });
                 (
                     Check::Heartbeat {
                         grace_seconds: grace,
                     },
+                    stored,
                     String::new(),
                 )
             }
@@ -347,7 +444,7 @@ impl MonitorInput {
             regions,
             paused: self.paused.unwrap_or(false),
             target,
-            settings,
+            fields,
         })
     }
 }
@@ -381,10 +478,9 @@ fn host(value: Option<&str>) -> Result<String, FieldError> {
 }
 
 fn http_check(
-    input: &MonitorInput,
+    input: &HttpFields,
     timeout_ms: u64,
-    settings: &mut MonitorInput,
-) -> Result<(Check, String), FieldError> {
+) -> Result<(Check, KindFields, String), FieldError> {
     let raw = input.url.as_deref().map(str::trim).unwrap_or_default();
     if raw.is_empty() {
         return Err(bad("url", "is required for http monitors"));
@@ -473,18 +569,15 @@ fn http_check(
     }
     let follow_redirects = input.follow_redirects.unwrap_or(true);
     let verify_tls = input.verify_tls.unwrap_or(true);
-    settings.url = Some(url.to_string());
-    settings.method = Some(method.clone());
-    settings.headers = (!headers.is_empty()).then(|| headers.clone());
-    settings.body.clone_from(&input.body);
-    settings.expected_status = (!expected_status.is_empty()).then(|| expected_status.clone());
-    settings.keyword.clone_from(&input.keyword);
-    settings.keyword_absent.clone_from(&input.keyword_absent);
-    settings.json_path.clone_from(&input.json_path);
-    settings.json_equals.clone_from(&input.json_equals);
-    settings.max_latency_ms = input.max_latency_ms;
-    settings.follow_redirects = Some(follow_redirects);
-    settings.verify_tls = Some(verify_tls);
+    let stored = KindFields::Http(HttpFields {
+        url: Some(url.to_string()),
+        method: Some(method.clone()),
+        headers: (!headers.is_empty()).then(|| headers.clone()),
+        expected_status: (!expected_status.is_empty()).then(|| expected_status.clone()),
+        follow_redirects: Some(follow_redirects),
+        verify_tls: Some(verify_tls),
+        ..input.clone()
+    });
     let target = url.to_string();
     Ok((
         Check::Http(Box::new(HttpCheck {
@@ -500,6 +593,7 @@ fn http_check(
             follow_redirects,
             verify_tls,
         })),
+        stored,
         target,
     ))
 }
@@ -592,6 +686,18 @@ mod tests {
         }
     }
 
+    /// The definition read back from storage, as `MonitorRow::input` reads it.
+    fn stored(spec: &MonitorSpec) -> MonitorInput {
+        let mut input: MonitorInput =
+            serde_json::from_str(&spec.fields.stored(spec.confirmations, spec.regions)).unwrap();
+        input.name = Some(spec.name.clone());
+        input.kind = Some(spec.check.kind().as_str().to_owned());
+        input.interval_seconds = Some(spec.interval_seconds);
+        input.timeout_seconds = Some(spec.timeout_ms / 1000);
+        input.paused = Some(spec.paused);
+        input
+    }
+
     #[test]
     fn defaults_are_filled_in_and_survive_a_round_trip() {
         let spec = input(
@@ -604,16 +710,79 @@ mod tests {
             (spec.interval_seconds, spec.timeout_ms, spec.confirmations),
             (60, 10_000, 2)
         );
-        assert_eq!(spec.settings.method.as_deref(), Some("GET"));
+        let KindFields::Http(fields) = &spec.fields else {
+            panic!("{:?}", spec.fields);
+        };
+        assert_eq!(fields.method.as_deref(), Some("GET"));
         assert_eq!(spec.target, "https://example.com/");
         // Read back from storage, the definition validates to the same.
-        let mut stored = spec.settings.clone();
-        stored.name = Some(spec.name.clone());
-        stored.kind = Some("http".into());
-        stored.interval_seconds = Some(60);
-        stored.timeout_seconds = Some(10);
-        let again = stored.validate(LIMITS).unwrap();
-        assert_eq!(again.target, spec.target);
+        assert_eq!(stored(&spec).validate(LIMITS).unwrap(), spec);
+    }
+
+    #[test]
+    fn a_field_of_another_kind_is_named() {
+        let fields = [
+            ("url", serde_json::json!("http://a")),
+            ("method", serde_json::json!("GET")),
+            ("headers", serde_json::json!({})),
+            ("body", serde_json::json!("b")),
+            ("expected_status", serde_json::json!([200])),
+            ("keyword", serde_json::json!("k")),
+            ("keyword_absent", serde_json::json!("k")),
+            ("json_path", serde_json::json!("$.a")),
+            ("json_equals", serde_json::json!(1)),
+            ("max_latency_ms", serde_json::json!(5)),
+            ("follow_redirects", serde_json::json!(true)),
+            ("verify_tls", serde_json::json!(false)),
+            ("host", serde_json::json!("a.example")),
+            ("port", serde_json::json!(1)),
+            ("record_type", serde_json::json!("A")),
+            ("expected_answer", serde_json::json!("1.2.3.4")),
+            ("warn_days", serde_json::json!(3)),
+            ("grace_seconds", serde_json::json!(5)),
+        ];
+        for (field, value) in &fields {
+            let mut one = serde_json::json!({});
+            one[field] = value.clone();
+            assert_eq!(input(one).kind_specific_set(), [*field]);
+        }
+        let own: [(&str, &[&str]); 5] = [
+            (
+                "http",
+                &[
+                    "url",
+                    "method",
+                    "headers",
+                    "body",
+                    "expected_status",
+                    "keyword",
+                    "keyword_absent",
+                    "json_path",
+                    "json_equals",
+                    "max_latency_ms",
+                    "follow_redirects",
+                    "verify_tls",
+                ],
+            ),
+            ("tcp", &["host", "port"]),
+            ("dns", &["host", "record_type", "expected_answer"]),
+            ("tls", &["host", "port", "warn_days"]),
+            ("heartbeat", &["grace_seconds"]),
+        ];
+        for (kind, takes) in own {
+            for (field, value) in &fields {
+                let mut json = serde_json::json!({"name": "x", "kind": kind});
+                json[field] = value.clone();
+                let result = input(json).kind_fields(Kind::parse(kind).unwrap());
+                if takes.contains(field) {
+                    assert!(result.is_ok(), "{kind} {field}: {result:?}");
+                } else {
+                    let err = result.unwrap_err();
+                    assert_eq!(err.0, *field, "{kind}: {err:?}");
+                    assert_eq!(err.1, format!("is not used by {kind} monitors"));
+                }
+            }
+        }
     }
 
     #[test]
@@ -621,9 +790,218 @@ mod tests {
         let base = input(
             serde_json::json!({"name": "a", "kind": "tcp", "host": "db.example", "port": 5432}),
         );
-        let merged = base
-            .merged(&input(serde_json::json!({"port": 6432})))
-            .unwrap();
+        let merged = base.merged(&input(serde_json::json!({"port": 6432})));
         assert_eq!(merged.validate(LIMITS).unwrap().target, "db.example:6432");
+        let unchanged = base.merged(&MonitorInput::default());
+        assert_eq!(
+            serde_json::to_value(&unchanged).unwrap(),
+            serde_json::to_value(&base).unwrap()
+        );
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+        use serde_json::{Value, json};
+
+        use super::*;
+
+        /// Every field of the API's definition.
+        const FIELDS: &[&str] = &[
+            "name",
+            "kind",
+            "interval_seconds",
+            "timeout_seconds",
+            "confirmations",
+            "regions",
+            "paused",
+            "url",
+            "method",
+            "headers",
+            "body",
+            "expected_status",
+            "keyword",
+            "keyword_absent",
+            "json_path",
+            "json_equals",
+            "max_latency_ms",
+            "follow_redirects",
+            "verify_tls",
+            "host",
+            "port",
+            "record_type",
+            "expected_answer",
+            "warn_days",
+            "grace_seconds",
+        ];
+
+        fn text() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                Just(json!("")),
+                Just(json!("x")),
+                Just(json!(" Site ")),
+                Just(json!("a.example")),
+                Just(json!("10.0.0.1")),
+                Just(json!("::1")),
+                Just(json!("bad host")),
+                Just(json!("https://example.com/health")),
+                Just(json!("http://user:pw@a.example")),
+                Just(json!("ftp://a.example")),
+                Just(json!("$.a.b[0]")),
+                Just(json!("$..a")),
+                Just(json!("aaaa")),
+                Just(json!("post")),
+                Just(json!("SOA")),
+                "\\PC{0,12}".prop_map(Value::from),
+            ]
+        }
+
+        fn number() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                Just(json!(0)),
+                Just(json!(1)),
+                Just(json!(2)),
+                Just(json!(10)),
+                Just(json!(30)),
+                Just(json!(61)),
+                Just(json!(443)),
+                Just(json!(5000)),
+                Just(json!(86_400)),
+                Just(json!(100_000)),
+                (0u32..70_000).prop_map(Value::from),
+            ]
+        }
+
+        /// A value of the type `field` has, so the body parses and validation decides.
+        fn value_of(field: &'static str) -> BoxedStrategy<Value> {
+            match field {
+                "kind" => prop_oneof![
+                    3 => Just(json!("http")),
+                    2 => Just(json!("tcp")),
+                    2 => Just(json!("dns")),
+                    2 => Just(json!("tls")),
+                    2 => Just(json!("heartbeat")),
+                    1 => Just(json!("ftp")),
+                ]
+                .boxed(),
+                "paused" | "follow_redirects" | "verify_tls" => {
+                    any::<bool>().prop_map(Value::from).boxed()
+                }
+                "headers" => prop_oneof![
+                    Just(json!({})),
+                    Just(json!({"accept": "text/html"})),
+                    Just(json!({"bad header": "v"})),
+                ]
+                .boxed(),
+                "expected_status" => prop::collection::vec(
+                    prop_oneof![Just(99u16), Just(200), Just(301), Just(599), Just(600)],
+                    0..3,
+                )
+                .prop_map(|v| json!(v))
+                .boxed(),
+                "json_equals" => prop_oneof![
+                    Just(json!(1)),
+                    Just(json!("ok")),
+                    Just(json!({"a": [true]}))
+                ]
+                .boxed(),
+                "host" => prop_oneof![
+                    3 => Just(json!("a.example")),
+                    1 => Just(json!("DB.Example.")),
+                    1 => Just(json!("10.0.0.1")),
+                    1 => Just(json!("::1")),
+                    1 => text(),
+                ]
+                .boxed(),
+                "confirmations" | "regions" => prop_oneof![4 => 0u32..12, 1 => any::<u32>()]
+                    .prop_map(Value::from)
+                    .boxed(),
+                "url" => prop_oneof![
+                    4 => Just(json!("https://example.com/health")),
+                    2 => Just(json!("http://10.0.0.1:8080/")),
+                    1 => Just(json!("http://user:pw@a.example")),
+                    1 => Just(json!("ftp://a.example")),
+                    1 => text(),
+                ]
+                .boxed(),
+                "port" => prop_oneof![Just(0u16), Just(1), Just(443), any::<u16>()]
+                    .prop_map(Value::from)
+                    .boxed(),
+                "interval_seconds" | "timeout_seconds" | "max_latency_ms" | "warn_days"
+                | "grace_seconds" => number().boxed(),
+                _ => text().boxed(),
+            }
+        }
+
+        /// The fields `kind` takes besides the common ones.
+        fn own_fields(kind: &str) -> &'static [&'static str] {
+            match kind {
+                "http" => &FIELDS[7..19],
+                "tcp" => &["host", "port"],
+                "dns" => &["host", "record_type", "expected_answer"],
+                "tls" => &["host", "port", "warn_days"],
+                "heartbeat" => &["grace_seconds"],
+                _ => &[],
+            }
+        }
+
+        /// A definition: a kind (mostly a known one), a name (mostly), often
+        /// its kind's fields, rarely another kind's.
+        fn definition() -> impl Strategy<Value = Value> {
+            proptest::option::weighted(0.95, value_of("kind")).prop_flat_map(|kind| {
+                let own = own_fields(kind.as_ref().and_then(Value::as_str).unwrap_or(""));
+                let fields: Vec<_> = FIELDS[..]
+                    .iter()
+                    .filter(|f| **f != "kind")
+                    .map(|f| {
+                        let odds = match *f {
+                            "name" => 0.95,
+                            "url" | "host" if own.contains(f) => 0.9,
+                            _ if own.contains(f) => 0.3,
+                            "interval_seconds" | "timeout_seconds" | "confirmations"
+                            | "regions" | "paused" => 0.2,
+                            _ => 0.02,
+                        };
+                        proptest::option::weighted(odds, value_of(f)).prop_map(move |v| (*f, v))
+                    })
+                    .collect();
+                fields.prop_map(move |pairs| {
+                    let mut object = serde_json::Map::new();
+                    if let Some(kind) = &kind {
+                        object.insert("kind".to_owned(), kind.clone());
+                    }
+                    for (field, value) in pairs {
+                        if let Some(value) = value {
+                            object.insert(field.to_owned(), value);
+                        }
+                    }
+                    Value::Object(object)
+                })
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2048))]
+
+            /// A definition is accepted and comes back the same from storage
+            /// (its kind's fields through the tagged enum too), or is refused
+            /// naming one of the API's fields.
+            #[test]
+            fn definitions_round_trip_or_name_the_field(json in definition()) {
+                let submitted: MonitorInput = serde_json::from_value(json.clone()).unwrap();
+                match submitted.validate(LIMITS) {
+                    Ok(spec) => {
+                        prop_assert_eq!(stored(&spec).validate(LIMITS), Ok(spec.clone()), "{}", json);
+                        let tagged = serde_json::to_value(&spec.fields).unwrap();
+                        prop_assert_eq!(&tagged["kind"], &json["kind"]);
+                        let back: KindFields = serde_json::from_value(tagged).unwrap();
+                        prop_assert_eq!(back, spec.fields.clone());
+                    }
+                    Err((field, message)) => {
+                        prop_assert!(FIELDS.contains(&field), "{}: {} {}", json, field, message);
+                        prop_assert!(!message.is_empty());
+                    }
+                }
+            }
+        }
     }
 }

@@ -125,6 +125,31 @@ pub fn alert_event(before: State, after: State) -> Option<&'static str> {
     }
 }
 
+/// A state change the machine produced, with what recording and alerting it need.
+#[derive(Debug, Clone)]
+pub struct Change<'a> {
+    /// Owner.
+    pub tenant_id: &'a str,
+    /// The monitor whose state changed.
+    pub monitor_id: &'a str,
+    /// Monitor name, for alerts.
+    pub monitor_name: &'a str,
+    /// Monitor kind, for alerts.
+    pub kind: &'a str,
+    /// Monitor target, for alerts.
+    pub target: &'a str,
+    /// State before the check.
+    pub before: State,
+    /// State the check moved it to; differs from `before`.
+    pub after: State,
+    /// Why (the check's error).
+    pub reason: Option<&'a str>,
+    /// When, ms.
+    pub at: i64,
+    /// Monitors with this many state changes in an hour are flapping.
+    pub flap_threshold: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -201,7 +201,7 @@ pub async fn get(db: &Database, tenant_id: &str, id: &str) -> Result<Monitor, Mo
 }
 
 fn settings_json(spec: &MonitorSpec) -> String {
-    serde_json::to_string(&spec.settings).unwrap_or_else(|_| "{}".to_owned())
+    spec.fields.stored(spec.confirmations, spec.regions)
 }
 
 /// Creates a monitor within the plan's limits; heartbeat monitors get a push
@@ -290,7 +290,7 @@ pub async fn update(
     }
     let mut input = row.input();
     input.paused = Some(row.monitor.paused);
-    let merged = input.merged(patch).map_err(MonitorError::Invalid)?;
+    let merged = input.merged(patch);
     // An unchanged interval below a stricter plan minimum stays allowed.
     let limits = match patch.interval_seconds {
         Some(_) => limits,

@@ -20,7 +20,7 @@ const TENANT_TABLES: [&str; 6] = [
 /// One tenant's footprint.
 #[derive(Debug, Clone, Serialize)]
 pub struct TenantRows {
-    /// Slug.
+    /// The tenant, by the slug operators know it by.
     pub slug: String,
     /// `active` or `suspended`.
     pub status: String,

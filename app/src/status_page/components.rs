@@ -18,13 +18,13 @@ use crate::db::Database;
 pub struct Component {
     /// Component id.
     pub id: String,
-    /// Its page.
+    /// The status page it belongs to (`/api/status-pages/{id}`).
     pub page_id: String,
     /// Its group, if any.
     pub group_id: Option<String>,
-    /// Name.
+    /// Shown on the page, 1–100 characters.
     pub name: String,
-    /// Description.
+    /// Shown under the name; up to 500 characters, may be empty.
     pub description: String,
     /// Order on the page (within its group), ascending.
     pub position: i64,
@@ -73,9 +73,9 @@ pub struct ComponentInput {
 pub struct Group {
     /// Group id.
     pub id: String,
-    /// Its page.
+    /// The status page it belongs to (`/api/status-pages/{id}`).
     pub page_id: String,
-    /// Name.
+    /// Heading of the group on the page.
     pub name: String,
     /// Order on the page, ascending.
     pub position: i64,

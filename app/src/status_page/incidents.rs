@@ -23,13 +23,13 @@ const MAX_MAINTENANCE_MS: i64 = 30 * 86_400_000;
 /// A public incident or maintenance as the admin API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PublicIncident {
-    /// Id.
+    /// Used in its admin paths and its public page (`/status/incidents/{id}`).
     pub id: String,
-    /// Its page.
+    /// The status page it is posted on (`/api/status-pages/{id}`).
     pub page_id: String,
     /// `incident` or `maintenance`.
     pub kind: Kind,
-    /// Title.
+    /// Headline on the page and in notices.
     pub title: String,
     /// `none`, `minor`, `major`, `critical` (or `maintenance`).
     pub impact: Impact,
@@ -105,7 +105,7 @@ pub struct NewIncident {
 pub struct IncidentPatch {
     /// Title, 1–200 characters.
     pub title: Option<String>,
-    /// Impact.
+    /// `none`, `minor`, `major` or `critical` (`maintenance` for maintenance).
     pub impact: Option<Impact>,
     /// Affected components of this page (replaces the list).
     pub component_ids: Option<Vec<String>>,

@@ -15,6 +15,7 @@ pub mod incidents;
 pub mod model;
 pub mod pages;
 pub mod statuspage_json;
+pub mod subscriber_pages;
 pub mod subscribers;
 pub mod view;
 

@@ -160,7 +160,7 @@ pub struct GroupView {
 pub struct PageView {
     /// Organization name.
     pub tenant_name: String,
-    /// The page.
+    /// The page as stored: title, description, logo, domain.
     pub page: StatusPage,
     /// Groups in order.
     pub groups: Vec<GroupView>,

@@ -12,17 +12,17 @@ use crate::db::{Database, DbError};
 pub struct TenantSummary {
     /// Tenant id.
     pub id: String,
-    /// Slug.
+    /// Its label under the suffix: `<slug>.<suffix>`.
     pub slug: String,
     /// Display name.
     pub name: String,
     /// `active` or `suspended`.
     pub status: String,
-    /// Plan.
+    /// Plan in force (`free`, `pro`, …), complimentary or paid.
     pub plan: String,
     /// Its subdomain.
     pub domain: Option<String>,
-    /// Members.
+    /// How many members it has (invitations not counted).
     pub members: i64,
     /// Created, ms.
     pub created_at: i64,

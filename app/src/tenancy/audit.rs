@@ -24,25 +24,6 @@ pub struct Entry<'a> {
     pub details: Option<Value>,
 }
 
-impl<'a> Entry<'a> {
-    /// An action `principal` took in its tenant, from `ip`, on `target`.
-    pub fn by(
-        principal: &'a crate::auth::Principal,
-        ip: std::net::IpAddr,
-        action: &'a str,
-        target: &'a str,
-    ) -> Self {
-        Self {
-            tenant_id: principal.tenant_id.as_deref(),
-            actor_id: principal.user_id.as_deref(),
-            action,
-            target: Some(target),
-            ip: Some(ip.to_string()),
-            details: None,
-        }
-    }
-}
-
 /// Appends `entry`; failures are logged, since losing an entry must not fail the action.
 pub async fn record(db: &Database, entry: Entry<'_>) {
     let result = sqlx::query(
@@ -80,7 +61,7 @@ pub struct AuditEntry {
     pub actor_id: Option<String>,
     /// Action name.
     pub action: String,
-    /// Target.
+    /// What it happened to: an id, a slug, a hostname or an email address.
     pub target: Option<String>,
     /// Client address.
     pub ip: Option<String>,

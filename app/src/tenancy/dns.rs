@@ -14,7 +14,7 @@ impl DnsChecker {
     /// Uses `server` when given (tests, split-horizon setups), else the system's resolvers.
     pub fn new(server: Option<SocketAddr>) -> Self {
         Self {
-            resolver: crate::monitor::ssrf::resolver(server, false),
+            resolver: crate::net_guard::resolver(server, false),
         }
     }
 

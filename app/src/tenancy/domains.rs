@@ -19,7 +19,7 @@ pub const TXT_LABEL: &str = "_statuswatch-verify";
 pub struct Domain {
     /// Domain id.
     pub id: String,
-    /// Hostname.
+    /// Lowercase, without a trailing dot.
     pub hostname: String,
     /// `subdomain` (ours) or `custom` (the tenant's).
     pub kind: String,
@@ -38,9 +38,9 @@ pub struct DnsRecord {
     /// `CNAME` or `TXT`.
     #[serde(rename = "type")]
     pub record_type: String,
-    /// Owner name.
+    /// Name the record is created at.
     pub name: String,
-    /// Value.
+    /// What it must hold: the tenant's subdomain (CNAME) or the token (TXT).
     pub value: String,
 }
 

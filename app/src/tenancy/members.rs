@@ -9,11 +9,11 @@ use crate::db::{Database, DbError};
 /// A member as listed.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Member {
-    /// User id.
+    /// The user, as in `/api/members/{user_id}`.
     pub user_id: String,
-    /// Email.
+    /// Sign-in address, lowercase.
     pub email: String,
-    /// Role.
+    /// What the member may do here.
     pub role: Role,
     /// Joined, ms.
     pub joined_at: i64,

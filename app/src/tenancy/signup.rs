@@ -30,9 +30,9 @@ pub enum Owner<'a> {
 /// What was created.
 #[derive(Debug, Clone)]
 pub struct Created {
-    /// Tenant id.
+    /// The new tenant.
     pub tenant_id: String,
-    /// The owner's user id.
+    /// The owner's user id (an existing user's, or the new one's).
     pub user_id: String,
     /// `<slug>.<suffix>`.
     pub domain: String,

@@ -21,7 +21,7 @@ pub struct UserRow {
     pub is_superuser: bool,
     /// Failed logins in a row.
     pub failed_logins: i64,
-    /// Locked until, ms.
+    /// Sign-in is refused until then after too many failed logins, ms.
     pub locked_until: Option<i64>,
     /// Last password change, ms; signs reset links.
     pub password_changed_at: i64,

@@ -255,6 +255,40 @@ async fn no_route_reaches_another_tenants_resources() {
     }
 }
 
+/// A handler taking a `TenantCaller` on a route without a tenant rule would
+/// answer 500: every route, called by the tenant's owner, answers without one.
+#[tokio::test]
+async fn every_route_takes_what_its_rule_hands_it() {
+    let test_db = TestDb::sqlite().await;
+    test_db.db().migrations().run().await.unwrap();
+    let api = Api::new(state(test_db.db()));
+    let owner = api.signup("alpha", "ann@alpha.example").await;
+    let mut routes = routes(&api);
+    // Signing out last, so every other route sees a live session.
+    routes.sort_by_key(|r| r.path == "/api/auth/logout");
+    let mut checked = 0;
+    for route in routes {
+        let path = fill(route.path, "00000000-0000-0000-0000-000000000000");
+        let reply = api
+            .call(
+                route.method.clone(),
+                &path,
+                Some(&owner.access),
+                body_for(&route.method),
+            )
+            .await;
+        assert!(
+            !reply.status.is_server_error(),
+            "{} {path}: {} {:?}",
+            route.method,
+            reply.status,
+            reply.body
+        );
+        checked += 1;
+    }
+    assert!(checked > 80, "only {checked} routes checked");
+}
+
 #[tokio::test]
 async fn every_role_rule_is_enforced() {
     let test_db = TestDb::sqlite().await;

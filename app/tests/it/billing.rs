@@ -245,7 +245,7 @@ async fn checkout_webhook_limits_grace_free_with_pauses_and_upgrade() {
         );
         let state = &api.state;
         assert_eq!(
-            app::billing::dunning::sweep(state, now_ms() + 6 * DAY_MS)
+            app::billing::dunning::sweep(&state.db, &state.billing, now_ms() + 6 * DAY_MS)
                 .await
                 .unwrap(),
             0
@@ -254,7 +254,7 @@ async fn checkout_webhook_limits_grace_free_with_pauses_and_upgrade() {
 
         // Grace over: Free, the two newest monitors paused with the reason, nothing deleted.
         assert_eq!(
-            app::billing::dunning::sweep(state, now_ms() + 8 * DAY_MS)
+            app::billing::dunning::sweep(&state.db, &state.billing, now_ms() + 8 * DAY_MS)
                 .await
                 .unwrap(),
             1
@@ -1032,17 +1032,29 @@ async fn the_owner_chooses_what_the_plan_keeps() {
         let (api, state) = (&b.api, &b.api.state);
         let a = api.signup("alpha", "ann@alpha.example").await;
         let (_, admin) = api.join(&a.access, "al@alpha.example", "admin").await;
-        app::billing::dunning::refresh(state, &a.tenant_id, now_ms(), Some(Some("pro".into())))
-            .await
-            .unwrap();
+        app::billing::dunning::refresh(
+            &state.db,
+            &state.billing,
+            &a.tenant_id,
+            now_ms(),
+            Some(Some("pro".into())),
+        )
+        .await
+        .unwrap();
         let mut ids = Vec::new();
         for n in 1..=4 {
             let reply = monitor(api, &a, &format!("m{n}")).await;
             ids.push(reply.body["id"].as_str().unwrap().to_owned());
         }
-        app::billing::dunning::refresh(state, &a.tenant_id, now_ms(), Some(None))
-            .await
-            .unwrap();
+        app::billing::dunning::refresh(
+            &state.db,
+            &state.billing,
+            &a.tenant_id,
+            now_ms(),
+            Some(None),
+        )
+        .await
+        .unwrap();
         let names = |status: &Value| -> Vec<String> {
             status["paused"]
                 .as_array()
@@ -1097,9 +1109,15 @@ async fn the_owner_chooses_what_the_plan_keeps() {
             StatusCode::NOT_FOUND
         );
         // An upgrade resumes every pause, the owner's too.
-        app::billing::dunning::refresh(state, &a.tenant_id, now_ms(), Some(Some("pro".into())))
-            .await
-            .unwrap();
+        app::billing::dunning::refresh(
+            &state.db,
+            &state.billing,
+            &a.tenant_id,
+            now_ms(),
+            Some(Some("pro".into())),
+        )
+        .await
+        .unwrap();
         assert_eq!(billing(api, &a).await["paused"], json!([]));
     }
 }

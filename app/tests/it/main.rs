@@ -18,6 +18,7 @@ mod live_events;
 mod mail_links;
 mod members;
 mod migrations;
+mod module_cycles;
 mod monitor_alerts;
 mod monitor_api;
 mod monitor_engine;

@@ -1,8 +1,8 @@
 //! State changes and their alerts: one per change and channel, flap damping.
 
 use app::clock::now_ms;
-use app::monitor::incidents::{Change, record_change};
-use app::monitor::state::State;
+use app::monitor::incidents::record_change;
+use app::monitor::state::{Change, State};
 use axum::http::StatusCode;
 use serde_json::json;
 

@@ -5139,7 +5139,7 @@ export interface components {
             id: string;
             /** @description Client address. */
             ip?: string | null;
-            /** @description Target. */
+            /** @description What it happened to: an id, a slug, a hostname or an email address. */
             target?: string | null;
             /** @description Tenant concerned. */
             tenant_id?: string | null;
@@ -5242,7 +5242,7 @@ export interface components {
              * @description Created, ms.
              */
             created_at: number;
-            /** @description Description. */
+            /** @description Shown under the name; up to 500 characters, may be empty. */
             description: string;
             /** @description Its group, if any. */
             group_id?: string | null;
@@ -5251,11 +5251,11 @@ export interface components {
             manual_status?: null | components["schemas"]["ComponentStatus"];
             /** @description Monitors whose states make the component's. */
             monitor_ids: string[];
-            /** @description Name. */
+            /** @description Shown on the page, 1–100 characters. */
             name: string;
             /** @description Shown on the page only while not operational. */
             only_show_if_degraded: boolean;
-            /** @description Its page. */
+            /** @description The status page it belongs to (`/api/status-pages/{id}`). */
             page_id: string;
             /**
              * Format: int64
@@ -5328,7 +5328,7 @@ export interface components {
              * @description Attempts so far.
              */
             attempts: number;
-            /** @description Channel. */
+            /** @description The channel sent to (`/api/alert-channels/{id}`). */
             channel_id: string;
             /**
              * Format: int64
@@ -5353,11 +5353,11 @@ export interface components {
         };
         /** @description One DNS record to create. */
         DnsRecord: {
-            /** @description Owner name. */
+            /** @description Name the record is created at. */
             name: string;
             /** @description `CNAME` or `TXT`. */
             type: string;
-            /** @description Value. */
+            /** @description What it must hold: the tenant's subdomain (CNAME) or the token (TXT). */
             value: string;
         };
         /** @description A domain as listed, with the DNS records that verify it. */
@@ -5369,7 +5369,7 @@ export interface components {
             created_at: number;
             /** @description Records the tenant may create to prove ownership (custom domains). */
             dns_records?: components["schemas"]["DnsRecord"][];
-            /** @description Hostname. */
+            /** @description Lowercase, without a trailing dot. */
             hostname: string;
             /** @description Domain id. */
             id: string;
@@ -5408,9 +5408,9 @@ export interface components {
             created_at: number;
             /** @description Group id. */
             id: string;
-            /** @description Name. */
+            /** @description Heading of the group on the page. */
             name: string;
-            /** @description Its page. */
+            /** @description The status page it belongs to (`/api/status-pages/{id}`). */
             page_id: string;
             /**
              * Format: int64
@@ -5478,9 +5478,9 @@ export interface components {
         IncidentOpenedData: {
             /** @description Why the monitor is down. */
             cause: string | null;
-            /** @description Incident id. */
+            /** @description The incident (`/api/incidents/{id}`). */
             incident_id: string;
-            /** @description Monitor id. */
+            /** @description The monitor (`/api/monitors/{id}`). */
             monitor_id: string;
             /**
              * Format: int64
@@ -5508,9 +5508,9 @@ export interface components {
         };
         /** @description Data of `incident.resolved`: a monitor recovered. */
         IncidentResolvedData: {
-            /** @description Incident id. */
+            /** @description The incident (`/api/incidents/{id}`). */
             incident_id: string;
-            /** @description Monitor id. */
+            /** @description The monitor (`/api/monitors/{id}`). */
             monitor_id: string;
             /**
              * Format: int64
@@ -5613,11 +5613,11 @@ export interface components {
         };
         /** @description Login form. */
         LoginRequest: {
-            /** @description Email. */
+            /** @description The account's email; case does not matter. */
             email: string;
             /** @description Organisation slug or id, for users of several. */
             organization?: string | null;
-            /** @description Password. */
+            /** @description Wrong ones count towards the account's lockout. */
             password: string;
         };
         /** @description The current session. */
@@ -5625,21 +5625,21 @@ export interface components {
             organization?: null | components["schemas"]["Organization"];
             /** @description Every organisation of the user. */
             organizations: components["schemas"]["Organization"][];
-            /** @description The user. */
+            /** @description Who is signed in. */
             user: components["schemas"]["UserInfo"];
         };
         /** @description A member as listed. */
         Member: {
-            /** @description Email. */
+            /** @description Sign-in address, lowercase. */
             email: string;
             /**
              * Format: int64
              * @description Joined, ms.
              */
             joined_at: number;
-            /** @description Role. */
+            /** @description What the member may do here. */
             role: components["schemas"]["Role"];
-            /** @description User id. */
+            /** @description The user, as in `/api/members/{user_id}`. */
             user_id: string;
         };
         /** @description A monitor as the API shows it. */
@@ -5720,10 +5720,10 @@ export interface components {
             error: string | null;
             /**
              * Format: int64
-             * @description Latency, ms.
+             * @description Time to the answer, ms; `null` when there was none.
              */
             latency_ms: number | null;
-            /** @description Monitor id. */
+            /** @description The monitor (`/api/monitors/{id}`). */
             monitor_id: string;
             /** @description The check succeeded (up or degraded). */
             ok: boolean;
@@ -5830,7 +5830,7 @@ export interface components {
              * @description When, ms since the epoch.
              */
             at: number;
-            /** @description Monitor id. */
+            /** @description The monitor (`/api/monitors/{id}`). */
             monitor_id: string;
             /** @description State before, if any. */
             previous: string | null;
@@ -5911,7 +5911,7 @@ export interface components {
         };
         /** @description Which row to pause or resume to fit the plan. */
         PauseRequest: {
-            /** @description Its id. */
+            /** @description The row's id, as in its own API (`/api/monitors/{id}`, …). */
             id: string;
             /** @description `monitor`, `status_page`, `alert_channel` or `custom_domain`. */
             kind: string;
@@ -5920,7 +5920,7 @@ export interface components {
         };
         /** @description A row paused by the plan. */
         Paused: {
-            /** @description Its id. */
+            /** @description The paused row's id, as in its own API (`/api/monitors/{id}`, …). */
             id: string;
             /** @description `monitor`, `status_page`, `alert_channel` or `custom_domain`. */
             kind: string;
@@ -5942,12 +5942,12 @@ export interface components {
         PlanLimits: {
             /**
              * Format: int64
-             * @description Alert channels.
+             * @description Alert channels (those the plan paused are not counted).
              */
             alert_channels: number;
             /**
              * Format: int64
-             * @description Custom domains.
+             * @description Custom domains besides the subdomain (those the plan paused are not counted).
              */
             custom_domains: number;
             /**
@@ -5962,7 +5962,7 @@ export interface components {
             min_interval_seconds: number;
             /**
              * Format: int64
-             * @description Monitors.
+             * @description Monitors (those the plan paused are not counted).
              */
             monitors: number;
             /**
@@ -5972,7 +5972,7 @@ export interface components {
             raw_retention_days: number;
             /**
              * Format: int64
-             * @description Status pages.
+             * @description Status pages (those the plan paused are not counted).
              */
             status_pages: number;
             /**
@@ -5990,7 +5990,7 @@ export interface components {
              * @description Created, ms.
              */
             created_at: number;
-            /** @description Id. */
+            /** @description Used in its admin paths and its public page (`/status/incidents/{id}`). */
             id: string;
             /** @description `none`, `minor`, `major`, `critical` (or `maintenance`). */
             impact: components["schemas"]["Impact"];
@@ -6003,7 +6003,7 @@ export interface components {
              * @description First `monitoring` update, ms.
              */
             monitoring_at?: number | null;
-            /** @description Its page. */
+            /** @description The status page it is posted on (`/api/status-pages/{id}`). */
             page_id: string;
             /**
              * Format: int64
@@ -6027,7 +6027,7 @@ export interface components {
             started_at: number;
             /** @description Status of the latest update. */
             status: string;
-            /** @description Title. */
+            /** @description Headline on the page and in notices. */
             title: string;
             /**
              * Format: int64
@@ -6145,7 +6145,7 @@ export interface components {
         SiteTenant: {
             /** @description Display name. */
             name: string;
-            /** @description Slug. */
+            /** @description Its label under the suffix: `<slug>.<suffix>`. */
             slug: string;
             /** @description True when the platform suspended it: its pages show a notice instead. */
             suspended: boolean;
@@ -6250,7 +6250,7 @@ export interface components {
             id: string;
             /** @description `email` or `webhook`. */
             kind: components["schemas"]["SubscriberKind"];
-            /** @description Its page. */
+            /** @description The status page subscribed to (`/api/status-pages/{id}`). */
             page_id: string;
             /** @description `pending` (not confirmed yet), `active` or `unsubscribed`. */
             status: string;
@@ -6278,14 +6278,14 @@ export interface components {
             id: string;
             /**
              * Format: int64
-             * @description Members.
+             * @description How many members it has (invitations not counted).
              */
             members: number;
             /** @description Display name. */
             name: string;
-            /** @description Plan. */
+            /** @description Plan in force (`free`, `pro`, …), complimentary or paid. */
             plan: string;
-            /** @description Slug. */
+            /** @description Its label under the suffix: `<slug>.<suffix>`. */
             slug: string;
             /** @description `active` or `suspended`. */
             status: string;
@@ -6315,7 +6315,7 @@ export interface components {
         };
         /** @description The signed-in user. */
         UserInfo: {
-            /** @description Email. */
+            /** @description Sign-in address, lowercase. */
             email: string;
             /** @description Whether the email was verified. */
             email_verified: boolean;

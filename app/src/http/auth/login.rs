@@ -26,9 +26,9 @@ use crate::tenancy::store::{
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    /// Email.
+    /// The account's email; case does not matter.
     pub email: String,
-    /// Password.
+    /// Wrong ones count towards the account's lockout.
     pub password: String,
     /// Organisation slug or id, for users of several.
     #[serde(default)]

@@ -6,8 +6,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::respond::clear_cookies;
 use crate::AppState;
-use crate::auth::{Principal, session};
+use crate::auth::session;
 use crate::http::AppError;
+use crate::http::principal::Principal;
 
 /// Revokes the session's refresh family (and with it its access tokens).
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth",

@@ -7,14 +7,14 @@ use utoipa::ToSchema;
 
 use super::respond::UserInfo;
 use crate::AppState;
-use crate::auth::Principal;
 use crate::http::AppError;
+use crate::http::principal::Principal;
 use crate::tenancy::store::{Organization, organization_for, organizations_of, user_by_id};
 
 /// The current session.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeResponse {
-    /// The user.
+    /// Who is signed in.
     pub user: UserInfo,
     /// The organisation this session acts in.
     pub organization: Option<Organization>,

@@ -10,8 +10,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::principal::{ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE};
 use crate::auth::session::{Issued, random_secret};
+use crate::http::principal::{ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE};
 use crate::tenancy::store::Organization;
 
 /// The signed-in user.
@@ -19,7 +19,7 @@ use crate::tenancy::store::Organization;
 pub struct UserInfo {
     /// User id.
     pub id: String,
-    /// Email.
+    /// Sign-in address, lowercase.
     pub email: String,
     /// Whether the email was verified.
     pub email_verified: bool,
@@ -50,7 +50,7 @@ pub struct SessionBody {
     /// The organisations to choose from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organizations: Option<Vec<Organization>>,
-    /// The user.
+    /// Who is signed in, once a session is issued.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<UserInfo>,
     /// The new tenant's hostname (signup).

@@ -8,9 +8,9 @@ use utoipa::ToSchema;
 
 use super::link;
 use crate::AppState;
-use crate::auth::Principal;
 use crate::auth::links::{self, VERIFY_EMAIL};
 use crate::clock::now_ms;
+use crate::http::principal::Principal;
 use crate::http::{ApiJson, AppError};
 use crate::mail::{Mail, escape_html};
 use crate::tenancy::store::user_by_id;

@@ -88,11 +88,11 @@ pub struct StoredChannel {
     pub id: String,
     /// Owner.
     pub tenant_id: String,
-    /// Kind.
+    /// `email`, `webhook`, `slack` or `discord`: how [`Sender`](super::Sender) delivers.
     pub kind: String,
     /// Settings, secrets included.
     pub settings: ChannelSettings,
-    /// Enabled.
+    /// Only enabled channels get alerts queued.
     pub enabled: bool,
 }
 

@@ -49,7 +49,7 @@ pub const MAX_ATTEMPTS: i64 = 6;
 pub struct Delivery {
     /// Delivery id.
     pub id: String,
-    /// Channel.
+    /// The channel sent to (`/api/alert-channels/{id}`).
     pub channel_id: String,
     /// Monitor, if it still exists.
     pub monitor_id: Option<String>,

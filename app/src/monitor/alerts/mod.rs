@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 use utoipa::ToSchema;
 
-use super::incidents::Change;
+use super::state::Change;
 use crate::clock::new_id;
 
 pub use send::{SendError, Sender};
@@ -19,9 +19,9 @@ pub use send::{SendError, Sender};
 pub struct AlertPayload {
     /// `down`, `up`, `degraded` or `test`.
     pub event: String,
-    /// Monitor id.
+    /// The monitor (`/api/monitors/{id}`).
     pub monitor_id: String,
-    /// Monitor name.
+    /// Its display name, for the message.
     pub monitor_name: String,
     /// Monitor kind.
     pub kind: String,

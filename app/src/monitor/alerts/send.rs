@@ -10,7 +10,7 @@ use sha2::Sha256;
 use super::AlertPayload;
 use super::channels::StoredChannel;
 use crate::mail::{Mail, Mailer, escape_html};
-use crate::monitor::ssrf::Guard;
+use crate::net_guard::Guard;
 
 /// Header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
 pub const SIGNATURE_HEADER: &str = "x-statuswatch-signature";
@@ -85,7 +85,7 @@ impl Sender {
 
     /// POSTs a JSON `body` to `url` through the SSRF guard with the event in
     /// `x-statuswatch-event` and, given a `secret`, the signature in
-    /// [`SIGNATURE_HEADER`]; alert channels and status-page webhook
+    /// `x-statuswatch-signature`; alert channels and status-page webhook
     /// subscribers are signed alike.
     pub async fn webhook(
         &self,

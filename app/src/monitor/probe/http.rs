@@ -9,7 +9,7 @@ use reqwest::redirect::Policy;
 
 use super::{Outcome, ProbeResult, ProbeSetupError, elapsed_ms};
 use crate::monitor::kinds::HttpCheck;
-use crate::monitor::ssrf::{Guard, GuardResolver};
+use crate::net_guard::{Guard, GuardResolver};
 
 const MAX_REDIRECTS: usize = 10;
 

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use hickory_resolver::TokioAsyncResolver;
 
 use super::kinds::Check;
-use super::ssrf::{Guard, resolver};
 use crate::config::ProberConfig;
+use crate::net_guard::{Guard, resolver};
 
 /// What a check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::time::Instant;
 use tokio::net::TcpStream;
 
 use super::{ProbeResult, elapsed_ms};
-use crate::monitor::ssrf::Guard;
+use crate::net_guard::Guard;
 
 /// Connects to the first reachable checked address of `host:port`.
 pub(super) async fn probe(guard: &Guard, host: &str, port: u16) -> ProbeResult {

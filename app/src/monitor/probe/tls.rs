@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::{Outcome, ProbeResult, elapsed_ms};
-use crate::monitor::ssrf::Guard;
+use crate::net_guard::Guard;
 
 const DAY_MS: i64 = 86_400_000;
 

@@ -13,7 +13,6 @@ pub mod csv;
 pub mod delivery;
 pub mod listing;
 pub mod notify;
-pub mod pages;
 mod render;
 pub mod store;
 pub mod tokens;
@@ -63,7 +62,7 @@ impl SubscriberKind {
 pub struct Subscriber {
     /// Subscriber id.
     pub id: String,
-    /// Its page.
+    /// The status page subscribed to (`/api/status-pages/{id}`).
     pub page_id: String,
     /// `email` or `webhook`.
     pub kind: SubscriberKind,

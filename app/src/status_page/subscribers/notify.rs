@@ -2,7 +2,7 @@
 //! resolved, and when maintenance is scheduled or starts, one notice is
 //! written and one delivery queued per confirmed subscriber whose components
 //! match (or who chose all; an incident naming no component reaches
-//! everyone). The incident functions call [`on_created`] and [`on_update`]
+//! everyone). The incident functions call `on_created` and `on_update`
 //! inside their own transactions, so an incident and its announcement are
 //! stored together or not at all; [`MaintenanceStarts`] announces starts as
 //! their time comes.
@@ -51,19 +51,19 @@ pub struct Notice {
     /// `incident.created`, `incident.updated`, `incident.resolved`,
     /// `maintenance.scheduled` or `maintenance.started`.
     pub event: String,
-    /// The page.
+    /// The status page whose subscribers are told.
     pub page_id: String,
-    /// Its title.
+    /// That page's title, for the mail's subject.
     pub page_title: String,
     /// The incident or maintenance.
     pub incident_id: String,
     /// `incident` or `maintenance`.
     pub kind: String,
-    /// Its title.
+    /// The incident's or maintenance's title.
     pub title: String,
-    /// Its impact.
+    /// `none`, `maintenance`, `minor`, `major` or `critical`.
     pub impact: String,
-    /// Its status now.
+    /// Its status after this update (`investigating` … `resolved`, `scheduled` … `completed`).
     pub status: String,
     /// The text of the update announced.
     pub body: String,

@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use maud::html;
 
-use crate::status_page::html::layout;
+use super::html::layout;
 
 /// After a subscription by form.
 pub fn check_mail(message: &str) -> String {

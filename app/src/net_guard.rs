@@ -1,6 +1,7 @@
-//! The SSRF guard: probe targets are resolved here, every address is checked,
-//! and connections go to the checked addresses only (no second look-up that a
-//! rebinding DNS server could answer differently).
+//! The network guard against SSRF: targets of probes and alert webhooks are
+//! resolved here, every address is checked, and connections go to the checked
+//! addresses only (no second look-up that a rebinding DNS server could answer
+//! differently). Its resolver also serves custom-domain verification.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;

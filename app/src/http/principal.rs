@@ -1,18 +1,22 @@
 //! Who is making a request: resolved from a bearer token (access token or API
 //! key) or from the SPA's cookies, with CSRF checked for cookie sessions.
 
+use std::net::IpAddr;
+
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum_extra::extract::CookieJar;
 use subtle::ConstantTimeEq;
 
-use super::Role;
-use super::api_key::{self, looks_like_key};
-use super::session::AccessClaims;
-use super::token::{self, TokenError};
+use super::AppError;
 use crate::AppState;
+use crate::auth::Role;
+use crate::auth::api_key::{self, looks_like_key};
+use crate::auth::session::AccessClaims;
+use crate::auth::token::{self, TokenError};
 use crate::clock::now_ms;
-use crate::http::AppError;
+use crate::tenancy::audit::Entry;
 
 /// Cookie holding the access token of a SPA session.
 pub const ACCESS_COOKIE: &str = "sw_access";
@@ -43,16 +47,6 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// The tenant, for handlers behind a tenant access rule.
-    pub fn tenant(&self) -> Result<&str, AppError> {
-        self.tenant_id.as_deref().ok_or_else(|| {
-            AppError::forbidden(
-                "no_organization",
-                "this session is not signed in to an organization",
-            )
-        })
-    }
-
     /// The user, for handlers a person must call.
     pub fn user(&self) -> Result<&str, AppError> {
         self.user_id.as_deref().ok_or_else(|| {
@@ -60,6 +54,50 @@ impl Principal {
                 "user_required",
                 "API keys cannot do this; sign in as a user",
             )
+        })
+    }
+}
+
+/// A caller the route guard admitted to a tenant-scoped route
+/// ([`Access::Tenant`](super::routes::Access::Tenant)): signed in to this
+/// tenant, which is not suspended, with at least the route's role. Handlers
+/// take it instead of checking the [`Principal`] again.
+#[derive(Debug, Clone)]
+pub struct TenantCaller {
+    /// The tenant every data access of the handler is scoped to.
+    pub tenant_id: String,
+    /// The caller's role there, at least the route's (an API key's comes from its scope).
+    pub role: Role,
+    /// The person calling; `None` for an API key.
+    pub user_id: Option<String>,
+}
+
+impl TenantCaller {
+    /// An audit entry for an action this caller took in its tenant, from `ip`, on `target`.
+    pub fn audit<'a>(&'a self, ip: IpAddr, action: &'a str, target: &'a str) -> Entry<'a> {
+        Entry {
+            tenant_id: Some(self.tenant_id.as_str()),
+            actor_id: self.user_id.as_deref(),
+            action,
+            target: Some(target),
+            ip: Some(ip.to_string()),
+            details: None,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for TenantCaller {
+    type Rejection = AppError;
+
+    /// Put in the request by the route guard; missing only on a route
+    /// registered without a tenant access rule, a bug.
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        parts.extensions.get::<Self>().cloned().ok_or_else(|| {
+            AppError::internal(std::io::Error::other(format!(
+                "{} {} takes a tenant caller but its route has no tenant access rule",
+                parts.method,
+                parts.uri.path()
+            )))
         })
     }
 }
@@ -175,4 +213,28 @@ async fn from_access_token(state: &AppState, token: &str) -> Result<Principal, A
         family_id: Some(claims.sid),
         api_key_id: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_tenant_caller_comes_only_from_the_guard() {
+        let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+        let missing = TenantCaller::from_request_parts(&mut parts, &()).await;
+        assert!(matches!(missing, Err(AppError::Internal(_))), "{missing:?}");
+        parts.extensions.insert(TenantCaller {
+            tenant_id: "t1".into(),
+            role: Role::Member,
+            user_id: None,
+        });
+        let caller = TenantCaller::from_request_parts(&mut parts, &())
+            .await
+            .unwrap();
+        assert_eq!(
+            (caller.tenant_id.as_str(), caller.role),
+            ("t1", Role::Member)
+        );
+    }
 }
