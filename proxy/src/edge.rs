@@ -90,6 +90,10 @@ pub struct Edge {
     pub cache: Option<EdgeCache>,
     /// The site each open TLS connection was made for.
     pub connections: Arc<Connections>,
+    /// Cleared when the last health-check round found no app node ready:
+    /// stale answers are then given at once (read per request, so it is a
+    /// flag and not a walk over the pool).
+    pub app_reachable: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Edge {
@@ -126,6 +130,7 @@ impl Edge {
             suffix: String::new(),
             cache: None,
             connections: Arc::default(),
+            app_reachable: std::sync::atomic::AtomicBool::new(true),
         }
     }
 
@@ -488,7 +493,7 @@ impl ProxyHttp for EdgeProxy {
         if !is_fresh
             && !meta.serve_stale_while_revalidate(now)
             && meta.serve_stale_if_error(now)
-            && self.0.upstreams.load().select(b"", 16).is_none()
+            && !self.0.app_reachable.load(Ordering::Relaxed)
         {
             // Every app node is down by the health checks: the stale answer is
             // stale-if-error's to give. Asking a dead upstream first would send
@@ -818,8 +823,7 @@ fn stored_answer(
     // up to and including the instant.
     let stale = entry.fresh.fresh_until < now;
     if stale
-        && (entry.fresh.stale_if_error_until < now
-            || edge.upstreams.load().select(b"", 16).is_some())
+        && (entry.fresh.stale_if_error_until < now || edge.app_reachable.load(Ordering::Relaxed))
     {
         return None;
     }

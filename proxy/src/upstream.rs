@@ -32,7 +32,8 @@ pub fn upstream_pool(addrs: &[String]) -> Result<UpstreamPool, EdgeError> {
 }
 
 /// Checks the edge's current pool every [`HEALTH_CHECK_INTERVAL`] until
-/// `shutdown`, and sets `edge_upstream_healthy` per node.
+/// `shutdown`, and sets `edge_upstream_healthy` per node and whether any
+/// node is ready (`Edge::app_reachable`).
 pub async fn run_health_checks(edge: Arc<Edge>, shutdown: CancellationToken) {
     // Series of the last round, so nodes a reload removed stop being reported.
     let mut reported: Vec<UpstreamLabels> = Vec::new();
@@ -58,6 +59,13 @@ pub async fn run_health_checks(edge: Arc<Edge>, shutdown: CancellationToken) {
         for gone in reported.iter().filter(|l| !current.contains(l)) {
             edge.metrics.upstream_healthy.remove(gone);
         }
+        let reachable = pool
+            .backends()
+            .get_backend()
+            .iter()
+            .any(|backend| pool.backends().ready(backend));
+        edge.app_reachable
+            .store(reachable, std::sync::atomic::Ordering::Relaxed);
         reported = current;
         tokio::select! {
             () = shutdown.cancelled() => {
