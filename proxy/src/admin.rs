@@ -15,6 +15,8 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use acme::name::DnsName;
+
 use crate::edge::Edge;
 use crate::metrics::{CACHE_RESULTS, CertLabels};
 use crate::site::Site;
@@ -149,12 +151,12 @@ async fn certs(State(state): State<AdminState>) -> Json<Vec<acme::CertStatus>> {
     Json(state.certs.statuses())
 }
 
-/// The 422 for a path segment that is not a DNS name.
-fn invalid_name(name: &str) -> Response {
+/// The 422 for a path segment that is not a DNS name, saying which rule it breaks.
+fn invalid_name(name: &str, problem: &dyn std::fmt::Display) -> Response {
     error(
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_name",
-        &format!("`{name}` is not a DNS name"),
+        &format!("`{name}` is not a DNS name: {problem}"),
     )
 }
 
@@ -185,8 +187,9 @@ fn acme_error(err: &acme::Error) -> Response {
 }
 
 async fn cert_detail(State(state): State<AdminState>, Path(name): Path<String>) -> Response {
-    let Some(name) = acme::name::normalize(&name) else {
-        return invalid_name(&name);
+    let name = match DnsName::parse(&name) {
+        Ok(name) => String::from(name),
+        Err(problem) => return invalid_name(&name, &problem),
     };
     match state.certs.detail(&name).await {
         Ok(detail) => Json(detail).into_response(),
@@ -195,8 +198,9 @@ async fn cert_detail(State(state): State<AdminState>, Path(name): Path<String>) 
 }
 
 async fn cert_renew(State(state): State<AdminState>, Path(name): Path<String>) -> Response {
-    let Some(name) = acme::name::normalize(&name) else {
-        return invalid_name(&name);
+    let name = match DnsName::parse(&name) {
+        Ok(name) => String::from(name),
+        Err(problem) => return invalid_name(&name, &problem),
     };
     match state.certs.renew_now(&name).await {
         Ok(detail) => Json(detail).into_response(),
@@ -205,8 +209,9 @@ async fn cert_renew(State(state): State<AdminState>, Path(name): Path<String>) -
 }
 
 async fn cert_delete(State(state): State<AdminState>, Path(name): Path<String>) -> Response {
-    let Some(name) = acme::name::normalize(&name) else {
-        return invalid_name(&name);
+    let name = match DnsName::parse(&name) {
+        Ok(name) => String::from(name),
+        Err(problem) => return invalid_name(&name, &problem),
     };
     match state.certs.delete(&name).await {
         Ok(true) => Json(json!({ "deleted": name })).into_response(),
@@ -269,7 +274,11 @@ async fn cache_purge(State(state): State<AdminState>, Path(host): Path<String>) 
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b':')
     {
-        return invalid_name(&host);
+        // Cache keys are Host values, so an IP literal (with its colons) is purgeable too.
+        return invalid_name(
+            &host,
+            &"a host is letters, digits, hyphens, dots and colons",
+        );
     }
     let Some(cache) = &state.edge.cache else {
         return error(
@@ -336,7 +345,10 @@ mod tests {
         let name = || "a.test".to_owned();
         let cases = [
             (
-                acme::Error::InvalidName { name: name() },
+                acme::Error::InvalidName {
+                    name: name(),
+                    problem: acme::name::NameError::Empty,
+                },
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_name",
             ),
