@@ -19,20 +19,32 @@ use acme::name::DnsName;
 
 use crate::edge::Edge;
 use crate::metrics::{CACHE_RESULTS, CertLabels};
-use crate::site::Site;
+use crate::site::{Site, SiteFile};
 use crate::upstream::upstream_pool;
 
 /// What `POST /reload` re-reads.
 #[derive(Debug, Clone)]
 pub struct Reloadable {
-    /// The SPA's directory.
-    pub static_root: std::path::PathBuf,
+    /// The SPA's files as they are now.
+    pub site: Vec<SiteFile>,
     /// App nodes.
     pub app_upstreams: Vec<String>,
 }
 
-/// Re-reads configuration for a reload.
-pub type ReloadFn = Arc<dyn Fn() -> Result<Reloadable, String> + Send + Sync>;
+/// Why a reload found nothing to swap in; the running edge goes on unchanged.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// The configuration is invalid.
+    #[error("{0}")]
+    Config(String),
+    /// The SPA's files cannot be read.
+    #[error("{0}")]
+    StaticRoot(String),
+}
+
+/// Re-reads configuration and the SPA's files for a reload; called on a
+/// blocking thread, since it reads files.
+pub type ReloadFn = Arc<dyn Fn() -> Result<Reloadable, ReloadError> + Send + Sync>;
 
 /// What the admin handlers read.
 #[derive(Clone)]
@@ -293,17 +305,28 @@ async fn cache_purge(State(state): State<AdminState>, Path(host): Path<String>) 
 }
 
 async fn reload(State(state): State<AdminState>) -> Response {
-    let fresh = match (state.reload)() {
-        Ok(fresh) => fresh,
-        Err(message) => {
+    let reread = state.reload.clone();
+    let fresh = match tokio::task::spawn_blocking(move || reread()).await {
+        Ok(Ok(fresh)) => fresh,
+        Ok(Err(ReloadError::Config(message))) => {
             return error(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_configuration",
                 &message,
             );
         }
+        Ok(Err(ReloadError::StaticRoot(message))) => {
+            return error(StatusCode::UNPROCESSABLE_ENTITY, "static_root", &message);
+        }
+        Err(err) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "reload_failed",
+                &err.to_string(),
+            );
+        }
     };
-    let site = match Site::load_async(&fresh.static_root).await {
+    let site = match Site::build_async(fresh.site).await {
         Ok(site) => site,
         Err(err) => {
             return error(
