@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use url::Url;
 
 /// Hosts whose ACME directories issue untrusted test certificates.
@@ -175,6 +175,17 @@ fn looks_like_email(value: &str) -> bool {
                 && !domain.ends_with('.')
         }
         None => false,
+    }
+}
+
+/// Writes a secret of any configuration section as `"[redacted]"` when set
+/// and as nothing when unset, so printed configuration (`config check`) shows
+/// whether a secret is there, never its value. The crates above use this one
+/// (`serialize_with = "acme::config::redacted"`), since `acme` is the crate they all share.
+pub fn redacted<T, S: Serializer>(secret: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(_) => s.serialize_str("[redacted]"),
+        None => s.serialize_none(),
     }
 }
 

@@ -20,10 +20,12 @@ pub type Cause = Arc<dyn std::error::Error + Send + Sync + 'static>;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// The name is not a DNS name (IP literal, empty label, odd characters).
-    #[error("`{name}` is not a valid DNS name")]
+    #[error("`{name}` is not a valid DNS name: {problem}")]
     InvalidName {
         /// The name as given.
         name: String,
+        /// Which rule it breaks.
+        problem: crate::name::NameError,
     },
     /// The domain policy refuses the name.
     #[error("{name} is not authorised: {reason}")]

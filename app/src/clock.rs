@@ -1,13 +1,8 @@
 //! Wall-clock time as stored: integer milliseconds since the Unix epoch, UTC.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-/// Milliseconds since the epoch now.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+/// Milliseconds since the epoch now: `acme`'s clock, so certificates and
+/// everything else are stamped alike.
+pub use acme::time::now_ms;
 
 /// A new time-ordered id (UUIDv7), as stored in text id columns.
 pub fn new_id() -> String {

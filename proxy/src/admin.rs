@@ -15,22 +15,36 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use acme::name::DnsName;
+
 use crate::edge::Edge;
 use crate::metrics::{CACHE_RESULTS, CertLabels};
-use crate::site::Site;
+use crate::site::{Site, SiteFile};
 use crate::upstream::upstream_pool;
 
 /// What `POST /reload` re-reads.
 #[derive(Debug, Clone)]
 pub struct Reloadable {
-    /// The SPA's directory.
-    pub static_root: std::path::PathBuf,
+    /// The SPA's files as they are now.
+    pub site: Vec<SiteFile>,
     /// App nodes.
     pub app_upstreams: Vec<String>,
 }
 
-/// Re-reads configuration for a reload.
-pub type ReloadFn = Arc<dyn Fn() -> Result<Reloadable, String> + Send + Sync>;
+/// Why a reload found nothing to swap in; the running edge goes on unchanged.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// The configuration is invalid.
+    #[error("{0}")]
+    Config(String),
+    /// The SPA's files cannot be read.
+    #[error("{0}")]
+    StaticRoot(String),
+}
+
+/// Re-reads configuration and the SPA's files for a reload; called on a
+/// blocking thread, since it reads files.
+pub type ReloadFn = Arc<dyn Fn() -> Result<Reloadable, ReloadError> + Send + Sync>;
 
 /// What the admin handlers read.
 #[derive(Clone)]
@@ -149,12 +163,12 @@ async fn certs(State(state): State<AdminState>) -> Json<Vec<acme::CertStatus>> {
     Json(state.certs.statuses())
 }
 
-/// The 422 for a path segment that is not a DNS name.
-fn invalid_name(name: &str) -> Response {
+/// The 422 for a path segment that is not a DNS name, saying which rule it breaks.
+fn invalid_name(name: &str, problem: &dyn std::fmt::Display) -> Response {
     error(
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_name",
-        &format!("`{name}` is not a DNS name"),
+        &format!("`{name}` is not a DNS name: {problem}"),
     )
 }
 
@@ -185,8 +199,9 @@ fn acme_error(err: &acme::Error) -> Response {
 }
 
 async fn cert_detail(State(state): State<AdminState>, Path(name): Path<String>) -> Response {
-    let Some(name) = acme::name::normalize(&name) else {
-        return invalid_name(&name);
+    let name = match DnsName::parse(&name) {
+        Ok(name) => String::from(name),
+        Err(problem) => return invalid_name(&name, &problem),
     };
     match state.certs.detail(&name).await {
         Ok(detail) => Json(detail).into_response(),
@@ -195,8 +210,9 @@ async fn cert_detail(State(state): State<AdminState>, Path(name): Path<String>) 
 }
 
 async fn cert_renew(State(state): State<AdminState>, Path(name): Path<String>) -> Response {
-    let Some(name) = acme::name::normalize(&name) else {
-        return invalid_name(&name);
+    let name = match DnsName::parse(&name) {
+        Ok(name) => String::from(name),
+        Err(problem) => return invalid_name(&name, &problem),
     };
     match state.certs.renew_now(&name).await {
         Ok(detail) => Json(detail).into_response(),
@@ -205,8 +221,9 @@ async fn cert_renew(State(state): State<AdminState>, Path(name): Path<String>) -
 }
 
 async fn cert_delete(State(state): State<AdminState>, Path(name): Path<String>) -> Response {
-    let Some(name) = acme::name::normalize(&name) else {
-        return invalid_name(&name);
+    let name = match DnsName::parse(&name) {
+        Ok(name) => String::from(name),
+        Err(problem) => return invalid_name(&name, &problem),
     };
     match state.certs.delete(&name).await {
         Ok(true) => Json(json!({ "deleted": name })).into_response(),
@@ -269,7 +286,11 @@ async fn cache_purge(State(state): State<AdminState>, Path(host): Path<String>) 
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b':')
     {
-        return invalid_name(&host);
+        // Cache keys are Host values, so an IP literal (with its colons) is purgeable too.
+        return invalid_name(
+            &host,
+            &"a host is letters, digits, hyphens, dots and colons",
+        );
     }
     let Some(cache) = &state.edge.cache else {
         return error(
@@ -284,17 +305,28 @@ async fn cache_purge(State(state): State<AdminState>, Path(host): Path<String>) 
 }
 
 async fn reload(State(state): State<AdminState>) -> Response {
-    let fresh = match (state.reload)() {
-        Ok(fresh) => fresh,
-        Err(message) => {
+    let reread = state.reload.clone();
+    let fresh = match tokio::task::spawn_blocking(move || reread()).await {
+        Ok(Ok(fresh)) => fresh,
+        Ok(Err(ReloadError::Config(message))) => {
             return error(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_configuration",
                 &message,
             );
         }
+        Ok(Err(ReloadError::StaticRoot(message))) => {
+            return error(StatusCode::UNPROCESSABLE_ENTITY, "static_root", &message);
+        }
+        Err(err) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "reload_failed",
+                &err.to_string(),
+            );
+        }
     };
-    let site = match Site::load_async(&fresh.static_root).await {
+    let site = match Site::build_async(fresh.site).await {
         Ok(site) => site,
         Err(err) => {
             return error(
@@ -336,7 +368,10 @@ mod tests {
         let name = || "a.test".to_owned();
         let cases = [
             (
-                acme::Error::InvalidName { name: name() },
+                acme::Error::InvalidName {
+                    name: name(),
+                    problem: acme::name::NameError::Empty,
+                },
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_name",
             ),

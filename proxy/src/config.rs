@@ -3,8 +3,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use acme::config::redacted;
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// The shortest admin bearer token accepted; shorter ones are guessable.
 const MIN_ADMIN_TOKEN_LEN: usize = 24;
@@ -227,14 +228,6 @@ fn is_host_port(value: &str) -> bool {
             !host.is_empty() && !host.contains('/') && port.parse::<u16>().is_ok_and(|p| p != 0)
         }
         None => false,
-    }
-}
-
-/// Prints whether a secret is set, never its value.
-fn redacted<S: Serializer>(secret: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
-    match secret {
-        Some(_) => s.serialize_str("[redacted]"),
-        None => s.serialize_none(),
     }
 }
 

@@ -225,20 +225,18 @@ pub fn is_status_path(path: &str) -> bool {
 
 /// Decodes `%XX` escapes; `None` for malformed escapes or non-UTF-8 results.
 pub fn percent_decode(path: &str) -> Option<String> {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = path.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    // The crate passes a malformed escape through as text; a path with one is refused instead.
+    let well_formed = path
+        .split('%')
+        .skip(1)
+        .all(|rest| rest.len() >= 2 && rest.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit));
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .ok()
+        .map(std::borrow::Cow::into_owned)
 }
 
 #[async_trait]
@@ -1283,5 +1281,10 @@ mod tests {
         assert_eq!(percent_decode("/a%2e%2E/b").as_deref(), Some("/a../b"));
         assert_eq!(percent_decode("/%zz"), None);
         assert_eq!(percent_decode("/%ff"), None);
+        assert_eq!(percent_decode("/caf%C3%A9").as_deref(), Some("/caf\u{e9}"));
+        assert_eq!(percent_decode("/plain").as_deref(), Some("/plain"));
+        for cut_short in ["/%", "/%4", "/a%", "/%%41", "/%4g"] {
+            assert_eq!(percent_decode(cut_short), None, "{cut_short}");
+        }
     }
 }

@@ -15,28 +15,15 @@ pub mod plain;
 pub mod server;
 pub mod site;
 pub mod tls;
-pub mod upgrade;
 pub mod upstream;
 
-use std::net::SocketAddr;
-
-pub use admin::{ReloadFn, Reloadable};
+pub use admin::{ReloadError, ReloadFn, Reloadable};
 pub use config::EdgeConfig;
 pub use server::{EdgeParts, Listeners, run};
 
 /// Why the edge cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum EdgeError {
-    /// A listener could not be bound.
-    #[error("cannot listen on {key} {addr}: {source}")]
-    Bind {
-        /// Configuration key.
-        key: &'static str,
-        /// Address.
-        addr: SocketAddr,
-        /// Cause.
-        source: std::io::Error,
-    },
     /// The app upstream list is unusable.
     #[error("edge.app_upstreams: {0}")]
     Upstreams(String),

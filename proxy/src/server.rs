@@ -1,7 +1,6 @@
 //! Running the edge: accept loops for :443 and :80, the upstream health
 //! checks and the admin API in their own tasks, and a graceful drain on shutdown.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,7 +26,7 @@ use crate::tls::{Outcome, TlsAcceptor};
 use crate::upstream::{run_health_checks, upstream_pool};
 use crate::{EdgeError, admin};
 
-/// The three bound listeners.
+/// The edge's three listeners, bound (or adopted in an upgrade) by the binary.
 #[derive(Debug)]
 pub struct Listeners {
     /// :443.
@@ -36,50 +35,6 @@ pub struct Listeners {
     pub http: TcpListener,
     /// Admin API.
     pub admin: TcpListener,
-}
-
-impl Listeners {
-    /// Binds every listener of `config`, or adopts the one a predecessor
-    /// handed over under the same name (`https`, `http`, `admin`).
-    pub async fn bind_or_adopt(
-        config: &EdgeConfig,
-        inherited: &mut std::collections::HashMap<String, std::net::TcpListener>,
-    ) -> Result<Self, EdgeError> {
-        Ok(Self {
-            https: bind_or_adopt("https", "edge.https_listen", config.https_listen, inherited)
-                .await?,
-            http: bind_or_adopt("http", "edge.http_listen", config.http_listen, inherited).await?,
-            admin: bind_or_adopt("admin", "edge.admin_listen", config.admin_listen, inherited)
-                .await?,
-        })
-    }
-
-    /// Raw descriptors to hand to a successor.
-    pub fn handover(&self) -> Vec<(&'static str, std::os::fd::RawFd)> {
-        use std::os::fd::AsRawFd;
-        vec![
-            ("https", self.https.as_raw_fd()),
-            ("http", self.http.as_raw_fd()),
-            ("admin", self.admin.as_raw_fd()),
-        ]
-    }
-}
-
-/// A listener adopted from `inherited` by `name`, else bound to `addr`.
-pub async fn bind_or_adopt(
-    name: &str,
-    key: &'static str,
-    addr: SocketAddr,
-    inherited: &mut std::collections::HashMap<String, std::net::TcpListener>,
-) -> Result<TcpListener, EdgeError> {
-    let bind_error = |source| EdgeError::Bind { key, addr, source };
-    match inherited.remove(name) {
-        Some(listener) => {
-            listener.set_nonblocking(true).map_err(bind_error)?;
-            TcpListener::from_std(listener).map_err(bind_error)
-        }
-        None => TcpListener::bind(addr).await.map_err(bind_error),
-    }
 }
 
 /// What the edge is built from.
@@ -96,7 +51,9 @@ pub struct EdgeParts {
     pub metrics: EdgeMetrics,
     /// The process's registry, rendered by the admin API.
     pub registry: Arc<Registry>,
-    /// Re-reads configuration on `POST /reload`.
+    /// The SPA's files, read by the binary from `edge.static_root`.
+    pub site: Site,
+    /// Re-reads configuration and the SPA's files on `POST /reload`.
     pub reload: admin::ReloadFn,
     /// Tenants' domain suffix (`tenancy.domain_suffix`): decides which hosts
     /// are tenants' (status page under `/status`) and which custom domains
@@ -112,7 +69,6 @@ pub async fn run(
 ) -> Result<(), EdgeError> {
     let config = parts.config;
     let (metrics, registry) = (parts.metrics, parts.registry);
-    let site = load_site(&config.static_root).await;
     let headers = SecurityHeaders::new(
         config.hsts_max_age,
         config.hsts_include_subdomains,
@@ -133,7 +89,7 @@ pub async fn run(
     });
     let edge = Arc::new(
         Edge::new(
-            site,
+            parts.site,
             upstream_pool(&parts.app_upstreams)?,
             headers,
             limits,
@@ -262,19 +218,6 @@ pub async fn run(
     }
     let _ = admin_task.await;
     Ok(())
-}
-
-async fn load_site(root: &std::path::Path) -> Site {
-    match Site::load_async(root).await {
-        Ok(site) => {
-            tracing::info!(root = %root.display(), files = site.len(), "static site loaded");
-            site
-        }
-        Err(err) => {
-            tracing::warn!(error = %err, "static site not loaded; pages answer 404 until a reload");
-            Site::empty(root)
-        }
-    }
 }
 
 async fn serve_connection<A: ServerApp + Send + Sync + 'static>(

@@ -1,19 +1,29 @@
-//! The SPA's files, loaded into memory with their validators, content types
-//! and coded forms (gzip, brotli, zstd: shipped `.gz`/`.br` siblings where
-//! present, the rest compressed once at load), and swapped whole on reload.
+//! The SPA's files, held in memory with their validators, content types
+//! and coded forms (gzip, brotli, zstd: shipped `.gz`/`.br`/`.zst` siblings
+//! where present, the rest compressed once), and swapped whole on reload.
 //!
-//! Only files found under the root are ever served, so no request path can
-//! reach outside it.
+//! The binary reads the files (`edge.static_root`) and hands them over as
+//! [`SiteFile`]s; only those are ever served, so no request path can reach
+//! anything else.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bytes::Bytes;
 
 use crate::encoding::{Effort, Variants};
 
-/// Largest total size loaded, coded forms included; a bigger tree is refused at load time.
-const MAX_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
+/// Largest total size held, coded forms included; a bigger site is refused.
+pub const MAX_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
+
+/// One file as read from the site's directory.
+#[derive(Debug, Clone)]
+pub struct SiteFile {
+    /// Path below the site's root, `/`-separated, without a leading `/` (`assets/x-1a2b.js`).
+    pub path: String,
+    /// Content.
+    pub body: Vec<u8>,
+}
 
 /// One file and what is needed to answer for it.
 #[derive(Debug, Clone)]
@@ -34,117 +44,84 @@ pub struct Asset {
 #[derive(Debug, Default)]
 pub struct Site {
     files: HashMap<String, Asset>,
-    root: PathBuf,
 }
 
-/// Why the site could not be loaded.
+/// Why a site was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SiteError {
-    /// The root cannot be read.
-    #[error("cannot read static root {path}: {source}")]
-    Read {
-        /// Path.
-        path: String,
-        /// Cause.
-        source: std::io::Error,
-    },
     /// Too much to hold in memory.
-    #[error("static root {0} holds more than 256 MiB (coded forms included)")]
-    TooLarge(String),
+    #[error("the static files hold more than 256 MiB (coded forms included)")]
+    TooLarge,
+    /// The blocking task building it failed.
+    #[error("building the static site failed: {0}")]
+    Build(String),
 }
 
+/// Extensions of the shipped coded forms, which are siblings, not files of their own.
+const SIBLINGS: [&str; 3] = ["gz", "br", "zst"];
+
 impl Site {
-    /// Loads every regular file under `root` (symlinks are not followed) on a
-    /// blocking thread: compressing a build takes a while, and connections go on meanwhile.
-    pub async fn load_async(root: &Path) -> Result<Self, SiteError> {
-        let owned = root.to_path_buf();
-        tokio::task::spawn_blocking(move || Self::load(&owned))
+    /// [`Site::build`] on a blocking thread: compressing a build takes a
+    /// while, and connections go on meanwhile.
+    pub async fn build_async(files: Vec<SiteFile>) -> Result<Self, SiteError> {
+        tokio::task::spawn_blocking(move || Self::build(files))
             .await
-            .unwrap_or_else(|err| {
-                Err(SiteError::Read {
-                    path: root.display().to_string(),
-                    source: std::io::Error::other(err.to_string()),
-                })
-            })
+            .unwrap_or_else(|err| Err(SiteError::Build(err.to_string())))
     }
 
-    /// Loads every regular file under `root` (symlinks are not followed).
-    pub fn load(root: &Path) -> Result<Self, SiteError> {
-        let mut files = HashMap::new();
-        let mut total = 0;
-        let mut pending = vec![root.to_path_buf()];
-        let read_err = |path: &Path, source| SiteError::Read {
-            path: path.display().to_string(),
-            source,
+    /// Pairs each file with its shipped coded siblings and makes the missing forms.
+    pub fn build(files: Vec<SiteFile>) -> Result<Self, SiteError> {
+        let mut by_path: HashMap<String, Vec<u8>> =
+            files.into_iter().map(|f| (f.path, f.body)).collect();
+        let is_sibling = |path: &str| {
+            path.rsplit_once('.')
+                .is_some_and(|(_, ext)| SIBLINGS.contains(&ext))
         };
-        while let Some(dir) = pending.pop() {
-            for entry in std::fs::read_dir(&dir).map_err(|e| read_err(&dir, e))? {
-                let entry = entry.map_err(|e| read_err(&dir, e))?;
-                let kind = entry.file_type().map_err(|e| read_err(&entry.path(), e))?;
-                let path = entry.path();
-                if kind.is_dir() {
-                    pending.push(path);
-                    continue;
-                }
-                if !kind.is_file() {
-                    continue;
-                }
-                let name = path.to_string_lossy();
-                if name.ends_with(".br") || name.ends_with(".gz") || name.ends_with(".zst") {
-                    continue;
-                }
-                let body = std::fs::read(&path).map_err(|e| read_err(&path, e))?;
-                if total + body.len() as u64 > MAX_TOTAL_BYTES {
-                    return Err(SiteError::TooLarge(root.display().to_string()));
-                }
-                let sibling =
-                    |ext: &str| std::fs::read(format!("{name}.{ext}")).ok().map(Bytes::from);
-                let relative = path.strip_prefix(root).unwrap_or(&path);
-                let url = format!("/{}", relative.to_string_lossy().replace('\\', "/"));
-                let immutable = url.starts_with("/assets/");
-                let content_type = content_type(&path);
-                let shipped = Variants {
-                    gzip: sibling("gz"),
-                    br: sibling("br"),
-                    zstd: sibling("zst"),
-                };
-                // Compressed once here, at the highest levels: every answer in
-                // a coding is then a lookup (about 1.7 ms of CPU per 150 KB
-                // gzip answer on the fly before).
-                let variants = shipped.complete(&body, content_type, Effort::Max);
-                total += (body.len() + variants.bytes()) as u64;
-                if total > MAX_TOTAL_BYTES {
-                    return Err(SiteError::TooLarge(root.display().to_string()));
-                }
-                files.insert(
-                    url,
-                    Asset {
-                        etag: etag(&body),
-                        content_type,
-                        variants,
-                        body: Bytes::from(body),
-                        immutable,
-                    },
-                );
+        let plain: Vec<String> = by_path.keys().filter(|p| !is_sibling(p)).cloned().collect();
+        let mut site = HashMap::new();
+        let mut total = 0;
+        for path in plain {
+            let Some(body) = by_path.remove(&path) else {
+                continue;
+            };
+            let mut sibling = |ext: &str| by_path.remove(&format!("{path}.{ext}")).map(Bytes::from);
+            let shipped = Variants {
+                gzip: sibling("gz"),
+                br: sibling("br"),
+                zstd: sibling("zst"),
+            };
+            total += body.len() as u64;
+            if total > MAX_TOTAL_BYTES {
+                return Err(SiteError::TooLarge);
             }
+            let url = format!("/{path}");
+            let immutable = url.starts_with("/assets/");
+            let content_type = content_type(Path::new(&path));
+            // Compressed once here, at the highest levels: every answer in
+            // a coding is then a lookup (about 1.7 ms of CPU per 150 KB
+            // gzip answer on the fly before).
+            let variants = shipped.complete(&body, content_type, Effort::Max);
+            total += variants.bytes() as u64;
+            if total > MAX_TOTAL_BYTES {
+                return Err(SiteError::TooLarge);
+            }
+            site.insert(
+                url,
+                Asset {
+                    etag: etag(&body),
+                    content_type,
+                    variants,
+                    body: Bytes::from(body),
+                    immutable,
+                },
+            );
         }
-        Ok(Self {
-            files,
-            root: root.to_path_buf(),
-        })
+        Ok(Self { files: site })
     }
 
-    /// An empty site (no static root yet): every page is a 404.
-    pub fn empty(root: &Path) -> Self {
-        Self {
-            files: HashMap::new(),
-            root: root.to_path_buf(),
-        }
-    }
-
-    /// Where it was loaded from.
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// An empty site (no static files yet): every page is a 404.
+    pub fn empty() -> Self {
+        Self::default()
     }
 
     /// Number of files.
@@ -223,25 +200,24 @@ mod tests {
     use super::*;
     use crate::encoding::Coding;
 
-    fn site() -> (tempfile::TempDir, Site) {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("assets")).unwrap();
-        std::fs::write(dir.path().join("index.html"), "<html>app</html>").unwrap();
-        std::fs::write(dir.path().join("assets/app-1a2b.js"), "console.log(1)").unwrap();
-        std::fs::write(dir.path().join("assets/app-1a2b.js.br"), "BR").unwrap();
-        std::fs::write(dir.path().join("robots.txt"), "User-agent: *").unwrap();
-        std::fs::write(
-            dir.path().join("big.css"),
-            "body { color: red }\n".repeat(100),
-        )
-        .unwrap();
-        let site = Site::load(dir.path()).unwrap();
-        (dir, site)
+    fn site() -> Site {
+        let file = |path: &str, body: &str| SiteFile {
+            path: path.to_owned(),
+            body: body.as_bytes().to_vec(),
+        };
+        Site::build(vec![
+            file("index.html", "<html>app</html>"),
+            file("assets/app-1a2b.js", "console.log(1)"),
+            file("assets/app-1a2b.js.br", "BR"),
+            file("robots.txt", "User-agent: *"),
+            file("big.css", &"body { color: red }\n".repeat(100)),
+        ])
+        .unwrap()
     }
 
     #[test]
     fn files_pages_and_real_404s() {
-        let (_dir, site) = site();
+        let site = site();
         let (js, fallback) = site.lookup("/assets/app-1a2b.js").unwrap();
         assert!(!fallback && js.immutable);
         assert_eq!(

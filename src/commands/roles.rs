@@ -17,6 +17,7 @@ use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::RoleArgs;
+use crate::listeners;
 use crate::settings::{self, Environment, Loaded, Sources, ensure_data_dir};
 
 /// Opens the configured database, creating the data directory for SQLite.
@@ -113,7 +114,7 @@ async fn run_roles(loaded: Loaded, roles: Roles, upgrade: bool) -> anyhow::Resul
     let (with_app, with_edge) = (roles.app, roles.edge);
     let settings = &loaded.settings;
     let socket = upgrade_socket(&loaded);
-    let mut inherited = std::collections::HashMap::new();
+    let mut inherited = listeners::Inherited::new();
     if upgrade {
         if settings.database.dialect() == Some(Dialect::Sqlite) {
             ensure_data_dir(&settings.data_dir).map_err(anyhow::Error::msg)?;
@@ -121,7 +122,7 @@ async fn run_roles(loaded: Loaded, roles: Roles, upgrade: bool) -> anyhow::Resul
         tracing::info!(socket = %socket.display(), "waiting for the running process's sockets; send it SIGQUIT");
         let path = socket.clone();
         let received = tokio::task::spawn_blocking(move || {
-            proxy::upgrade::receive(&path, Duration::from_secs(120))
+            crate::upgrade::receive(&path, Duration::from_secs(120))
         })
         .await
         .context("upgrade task failed")??;
@@ -130,27 +131,25 @@ async fn run_roles(loaded: Loaded, roles: Roles, upgrade: bool) -> anyhow::Resul
     // Bind (or adopt) first: a taken port fails before anything is created or migrated.
     let app_listener = match with_app {
         true => Some(
-            proxy::server::bind_or_adopt("app", "app.listen", settings.app.listen, &mut inherited)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            listeners::bind_or_adopt("app", "app.listen", settings.app.listen, &mut inherited)
+                .await?,
         ),
         false => None,
     };
     let edge_listeners = match with_edge {
-        true => Some(proxy::Listeners::bind_or_adopt(&settings.edge, &mut inherited).await?),
+        true => Some(listeners::edge(&settings.edge, &mut inherited).await?),
         false => None,
     };
     // `statuswatch prober` has no app listener to show its metrics on.
     let metrics_listener = match (roles.prober, settings.prober.metrics_listen) {
         (true, Some(addr)) => Some(
-            proxy::server::bind_or_adopt(
+            listeners::bind_or_adopt(
                 "prober-metrics",
                 "prober.metrics_listen",
                 addr,
                 &mut inherited,
             )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
+            .await?,
         ),
         _ => None,
     };
@@ -158,8 +157,8 @@ async fn run_roles(loaded: Loaded, roles: Roles, upgrade: bool) -> anyhow::Resul
     if let Some(listener) = &app_listener {
         handover.push(("app", std::os::fd::AsRawFd::as_raw_fd(listener)));
     }
-    if let Some(listeners) = &edge_listeners {
-        handover.extend(listeners.handover());
+    if let Some(edge) = &edge_listeners {
+        handover.extend(listeners::edge_handover(edge));
     }
     if let Some(listener) = &metrics_listener {
         handover.push(("prober-metrics", std::os::fd::AsRawFd::as_raw_fd(listener)));
@@ -202,7 +201,7 @@ async fn run_roles(loaded: Loaded, roles: Roles, upgrade: bool) -> anyhow::Resul
         });
     }
     if let Some(listeners) = edge_listeners {
-        let parts = edge_parts(&loaded, &db, edge_metrics, registry.clone())?;
+        let mut parts = edge_parts(&loaded, &db, edge_metrics, registry.clone())?;
         dns_responder(&loaded, &parts.certs, &shutdown).await?;
         tokio::spawn(parts.certs.clone().run_background(shutdown.clone()));
         tracing::info!(
@@ -213,6 +212,8 @@ async fn run_roles(loaded: Loaded, roles: Roles, upgrade: bool) -> anyhow::Resul
         );
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
+            // Compressing the SPA takes a while; connections queue meanwhile.
+            parts.site = crate::site_files::load(&parts.config.static_root).await;
             proxy::run(listeners, parts, shutdown)
                 .await
                 .context("edge failed")
@@ -387,9 +388,11 @@ fn edge_parts(
     let reload: proxy::ReloadFn = Arc::new(move || {
         let fresh = settings::load(&reload_sources)
             .and_then(Loaded::validated)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| proxy::ReloadError::Config(e.to_string()))?;
+        let site = crate::site_files::read(&fresh.settings.edge.static_root)
+            .map_err(proxy::ReloadError::StaticRoot)?;
         Ok(proxy::Reloadable {
-            static_root: fresh.settings.edge.static_root.clone(),
+            site,
             app_upstreams: app_upstreams(&fresh.settings.edge, fresh.settings.app.listen),
         })
     });
@@ -400,6 +403,8 @@ fn edge_parts(
         app_upstreams: upstreams,
         metrics,
         registry,
+        // Read in the edge's own task (`run_roles`), so the other roles start meanwhile.
+        site: proxy::site::Site::empty(),
         reload,
         domain_suffix: settings.tenancy.normalized_suffix(),
     })
@@ -464,7 +469,7 @@ async fn stop_on_signal(
         _ = terminate => {},
         () = quit => {
             // The sockets stay open in the successor, so no connection is refused meanwhile.
-            match proxy::upgrade::send(&socket, &handover) {
+            match crate::upgrade::send(&socket, &handover) {
                 Ok(()) => tracing::info!(socket = %socket.display(), "listening sockets handed to the successor"),
                 Err(err) => {
                     tracing::error!(error = %err, "upgrade handover failed; still serving");

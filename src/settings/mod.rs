@@ -8,12 +8,13 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use acme::AcmeConfig;
+use acme::config::redacted;
 use app::config::{
     AppConfig, AuthConfig, BillingConfig, DatabaseConfig, EmailConfig, ProberConfig, TenancyConfig,
 };
 use proxy::EdgeConfig;
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 pub use layers::ENV_PREFIX;
 use layers::{Layer, Origin, merge, origin_of};
@@ -172,13 +173,6 @@ pub struct Settings {
     pub email: EmailConfig,
     /// Probing.
     pub prober: ProberConfig,
-}
-
-fn redacted<S: Serializer>(secret: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
-    match secret {
-        Some(_) => s.serialize_str("[redacted]"),
-        None => s.serialize_none(),
-    }
 }
 
 /// What the operator supplied on top of the built-in layers.

@@ -29,10 +29,11 @@ pub use views::{CertDetail, CertStatus, QueueView};
 
 use crate::cache::{Cached, CertCache};
 use crate::certs::certified_key;
+use crate::name::DnsName;
 use crate::policy::Verdict;
 use crate::seal::Sealer;
 use crate::store::{CertStore, ChallengeKind, StoredCert};
-use crate::{ChallengeStore, DomainPolicy, Error, Result, name, time};
+use crate::{ChallengeStore, DomainPolicy, Error, Result, time};
 use backoff::Backoffs;
 use flight::Flights;
 
@@ -228,7 +229,7 @@ impl CertManager {
     /// Deletes `name`'s stored certificate and forgets it here; the next
     /// handshake orders a new one if the name is still authorised.
     pub async fn delete(&self, name: &str) -> Result<bool> {
-        let Some(name) = name::normalize(name) else {
+        let Ok(name) = DnsName::parse(name).map(String::from) else {
             return Ok(false);
         };
         let cert_name = self.cert_name(&name);
@@ -241,14 +242,14 @@ impl CertManager {
 #[async_trait]
 impl CertResolver for CertManager {
     async fn resolve(&self, sni: &str) -> Result<Option<Arc<CertifiedKey>>> {
-        match name::normalize(sni) {
-            Some(name) => self.resolve_name(&name).await,
-            None => Ok(None),
+        match DnsName::parse(sni) {
+            Ok(name) => self.resolve_name(name.as_str()).await,
+            Err(_) => Ok(None),
         }
     }
 
     async fn challenge_cert(&self, sni: &str) -> Option<Arc<CertifiedKey>> {
-        let name = name::normalize(sni)?;
+        let name = String::from(DnsName::parse(sni).ok()?);
         let key_auth = self
             .store
             .get_challenges(ChallengeKind::TlsAlpn01, &name)

@@ -9,9 +9,10 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{CertDetail, CertManager, backoff, lock};
+use crate::name::DnsName;
 use crate::policy::Verdict;
 use crate::store::QueuedName;
-use crate::{Error, Result, name, time};
+use crate::{Error, Result, time};
 
 impl CertManager {
     /// Starts a background [`CertManager::refresh`] of `name` unless one runs.
@@ -77,9 +78,13 @@ impl CertManager {
 
     /// Renews `name`'s certificate now, whatever its schedule and backoff.
     pub async fn renew_now(&self, name: &str) -> Result<CertDetail> {
-        let name = name::normalize(name).ok_or_else(|| Error::InvalidName {
-            name: name.to_owned(),
-        })?;
+        let name =
+            DnsName::parse(name)
+                .map(String::from)
+                .map_err(|problem| Error::InvalidName {
+                    name: name.to_owned(),
+                    problem,
+                })?;
         let verdict = self.policy.check(&name).await?;
         if let Verdict::Refused { reason } = &verdict {
             return Err(Error::Denied {

@@ -5,12 +5,14 @@ use crate::LocalCa;
 use crate::policy::StaticPolicy;
 use crate::store::{Certificates, Challenges, IssueQueue, Leases, MemoryStore, OrderLedger};
 
-/// The local CA, counting orders, optionally slow or failing.
+/// The local CA, counting orders, optionally slow, held or failing.
 struct Counting {
     ca: LocalCa,
     calls: AtomicU64,
     fail: AtomicBool,
     delay: Duration,
+    /// Orders wait here for a permit the test hands out (no permits: held).
+    gate: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 #[async_trait]
@@ -22,6 +24,9 @@ impl Issuer for Counting {
     async fn issue(&self, name: &str) -> Result<Issued> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(self.delay).await;
+        if let Some(gate) = &self.gate {
+            let _permit = gate.acquire().await;
+        }
         if self.fail.load(Ordering::SeqCst) {
             return Err(Error::Ca {
                 name: name.to_owned(),
@@ -38,7 +43,21 @@ fn issuer(delay_ms: u64) -> Arc<Counting> {
         calls: AtomicU64::new(0),
         fail: AtomicBool::new(false),
         delay: Duration::from_millis(delay_ms),
+        gate: None,
     })
+}
+
+/// An issuer whose orders wait until the test adds a permit to the returned gate.
+fn held_issuer() -> (Arc<Counting>, Arc<tokio::sync::Semaphore>) {
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let issuer = Arc::new(Counting {
+        ca: LocalCa::generate().unwrap().ca,
+        calls: AtomicU64::new(0),
+        fail: AtomicBool::new(false),
+        delay: Duration::ZERO,
+        gate: Some(gate.clone()),
+    });
+    (issuer, gate)
 }
 
 fn manager_with(
@@ -432,9 +451,8 @@ async fn the_ca_s_renewal_window_sets_the_renewal_time() {
 #[tokio::test]
 async fn a_slow_order_fails_the_handshake_cleanly_and_finishes_for_the_next() {
     let store = Arc::new(MemoryStore::default());
-    // The order takes 3 s; the handshake may wait 50 ms. Margins are wide so
-    // a loaded machine cannot blur the two.
-    let issuer = issuer(3000);
+    // The order is held until the handshake has given up: no race between the two.
+    let (issuer, release) = held_issuer();
     let manager = manager_with(
         store,
         issuer.clone(),
@@ -450,9 +468,14 @@ async fn a_slow_order_fails_the_handshake_cleanly_and_finishes_for_the_next() {
         began.elapsed() < Duration::from_millis(1500),
         "bounded wait"
     );
-    // The order was not abandoned: a later handshake finds the certificate.
-    tokio::time::sleep(Duration::from_millis(3500)).await;
-    assert!(manager.resolve("acme.localhost").await.unwrap().is_some());
+    // The order was not abandoned: once the CA answers, a later handshake finds
+    // the certificate (each try waits at most 50 ms for the running order).
+    release.add_permits(1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !matches!(manager.resolve("acme.localhost").await, Ok(Some(_))) {
+        assert!(Instant::now() < deadline, "the order never finished");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(issuer.calls.load(Ordering::SeqCst), 1);
 }
 

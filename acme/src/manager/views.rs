@@ -6,10 +6,11 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use super::CertManager;
+use crate::Result;
 use crate::cache::Cached;
+use crate::name::DnsName;
 use crate::policy::Verdict;
 use crate::store::QueuedName;
-use crate::{Result, name};
 
 /// One name's state, for operators.
 #[derive(Debug, Clone, Serialize)]
@@ -91,7 +92,7 @@ impl CertManager {
 
     /// Everything known of `name`: policy verdict, stored certificate, backoff.
     pub async fn detail(&self, name: &str) -> Result<CertDetail> {
-        let name = name::normalize(name).unwrap_or_else(|| name.to_owned());
+        let name = DnsName::parse(name).map_or_else(|_| name.to_owned(), String::from);
         let cert_name = self.cert_name(&name);
         let policy = self.policy.check(&name).await.ok();
         let stored = self.store.load_cert(&cert_name).await.ok().flatten();
@@ -122,12 +123,10 @@ impl CertManager {
 
     /// The verdict of the policy alone (for `certs why`).
     pub async fn verdict(&self, name: &str) -> Result<Verdict> {
-        match name::normalize(name) {
-            Some(name) => self.policy.check(&name).await,
-            None => Ok(Verdict::Refused {
-                reason: format!(
-                    "`{name}` is not a DNS name (IP literals, empty labels and odd characters are refused before any look-up)"
-                ),
+        match DnsName::parse(name) {
+            Ok(name) => self.policy.check(name.as_str()).await,
+            Err(problem) => Ok(Verdict::Refused {
+                reason: format!("`{name}` is not a DNS name: {problem}"),
             }),
         }
     }

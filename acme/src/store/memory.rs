@@ -11,6 +11,7 @@ use super::{
     OrderLedger, QueuedName, StoredCert,
 };
 use crate::Result;
+use crate::time::now_ms;
 
 #[derive(Debug, Default)]
 struct Lease {
@@ -39,10 +40,6 @@ impl MemoryStore {
     fn with<T>(&self, f: impl FnOnce(&mut Memory) -> T) -> T {
         f(&mut self.inner.lock().unwrap_or_else(|p| p.into_inner()))
     }
-}
-
-fn now_ms() -> i64 {
-    crate::time::now_ms()
 }
 
 #[async_trait]

@@ -11,8 +11,10 @@ mod tenancy;
 
 use std::net::SocketAddr;
 
-use secrecy::SecretString;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
+
+/// Secrets print as set or unset, never by value (the workspace's one helper).
+pub(crate) use acme::config::redacted;
 
 pub use auth::AuthConfig;
 pub use billing::{BillingConfig, PlanConfig};
@@ -34,16 +36,5 @@ impl AppConfig {
     /// Appends one message per problem, each naming its key.
     pub fn validate(&self, _production: bool, _problems: &mut Vec<String>) {
         // A SocketAddr that parsed is all there is to check for now.
-    }
-}
-
-/// Prints whether a secret is set, never its value.
-pub(crate) fn redacted<S: Serializer>(
-    secret: &Option<SecretString>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match secret {
-        Some(_) => s.serialize_str("[redacted]"),
-        None => s.serialize_none(),
     }
 }

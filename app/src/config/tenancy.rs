@@ -71,9 +71,9 @@ impl TenancyConfig {
             }
             return;
         }
-        if let Some(label) = suffix.split('.').find(|label| !is_dns_label(label)) {
+        if let Err(problem) = acme::name::DnsName::parse(&suffix) {
             problems.push(format!(
-                "tenancy.domain_suffix: `{suffix}` is not a DNS name (label `{label}`)"
+                "tenancy.domain_suffix: `{suffix}` is not a DNS name: {problem}"
             ));
             return;
         }
@@ -83,17 +83,6 @@ impl TenancyConfig {
             ));
         }
     }
-}
-
-/// RFC 1123 label: 1–63 letters, digits or hyphens, not starting or ending with a hyphen.
-fn is_dns_label(label: &str) -> bool {
-    !label.is_empty()
-        && label.len() <= 63
-        && !label.starts_with('-')
-        && !label.ends_with('-')
-        && label
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 #[cfg(test)]

@@ -39,15 +39,17 @@ pub async fn validate_domain(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ValidateQuery>,
 ) -> Result<Json<Validated>, AppError> {
-    let name = acme::name::normalize(&query.domain).ok_or_else(|| {
-        AppError::invalid(
-            "domain",
-            format!(
-                "`{}` is not a DNS name",
-                query.domain.chars().take(255).collect::<String>()
-            ),
-        )
-    })?;
+    let name = acme::name::DnsName::parse(&query.domain)
+        .map(String::from)
+        .map_err(|problem| {
+            AppError::invalid(
+                "domain",
+                format!(
+                    "`{}` is not a DNS name: {problem}",
+                    query.domain.chars().take(255).collect::<String>()
+                ),
+            )
+        })?;
     let policy = DbDomainPolicy::new(
         state.db.clone(),
         &state.settings.tenancy.normalized_suffix(),

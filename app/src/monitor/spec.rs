@@ -468,8 +468,8 @@ fn host(value: Option<&str>) -> Result<String, FieldError> {
     if value.parse::<IpAddr>().is_ok() {
         return Ok(value);
     }
-    // The edge's SNI rules are the DNS-name rules we want here too.
-    acme::name::normalize(&value).ok_or_else(|| {
+    // A DNS check may look up `_dmarc.example.com`: record-name rules, not host-name ones.
+    acme::name::record_name(&value).map_err(|_| {
         bad(
             "host",
             format!("`{value}` is neither a host name nor an IP address"),

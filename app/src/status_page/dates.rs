@@ -1,124 +1,82 @@
 //! Times as the public formats want them: RFC 3339 (JSON, Atom), RFC 2822
 //! (RSS), IMF-fixdate (HTTP), and short forms for people. All UTC.
 
-const DAY_MS: i64 = 86_400_000;
-const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+use time::OffsetDateTime;
+
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// A UTC time broken into fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Civil {
-    /// Year.
-    pub year: i64,
-    /// Month, 1–12.
-    pub month: u32,
-    /// Day of the month, 1–31.
-    pub day: u32,
-    /// Hour.
-    pub hour: u32,
-    /// Minute.
-    pub minute: u32,
-    /// Second.
-    pub second: u32,
-    /// Millisecond.
-    pub milli: u32,
-    /// Weekday, 0 = Thursday (the epoch's).
-    weekday: usize,
+/// `ms` since the epoch in UTC; a time beyond the years ±9999 reads as the epoch.
+fn utc(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-/// Breaks `ms` since the epoch into UTC fields (days-from-civil inverse, after H. Hinnant).
-pub fn civil(ms: i64) -> Civil {
-    let days = ms.div_euclid(DAY_MS);
-    let rest = ms.rem_euclid(DAY_MS);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let field = |v: i64| u32::try_from(v).unwrap_or(0);
-    Civil {
-        year,
-        month: field(month),
-        day: field(day),
-        hour: field(rest / 3_600_000),
-        minute: field(rest / 60_000 % 60),
-        second: field(rest / 1000 % 60),
-        milli: field(rest % 1000),
-        weekday: usize::try_from(days.rem_euclid(7)).unwrap_or(0),
-    }
+fn month_name(t: OffsetDateTime) -> &'static str {
+    MONTHS[usize::from(u8::from(t.month())).saturating_sub(1) % 12]
 }
 
-impl Civil {
-    fn month_name(&self) -> &'static str {
-        MONTHS[usize::try_from(self.month.saturating_sub(1)).unwrap_or(0) % 12]
-    }
-
-    fn weekday_name(&self) -> &'static str {
-        WEEKDAYS[self.weekday % 7]
-    }
+fn weekday_name(t: OffsetDateTime) -> &'static str {
+    WEEKDAYS[usize::from(t.weekday().number_days_from_monday()) % 7]
 }
 
 /// `2026-12-01T10:00:00.000Z` (RFC 3339, as Statuspage's JSON and Atom want).
 pub fn rfc3339(ms: i64) -> String {
-    let c = civil(ms);
+    let c = utc(ms);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        c.year, c.month, c.day, c.hour, c.minute, c.second, c.milli
+        c.year(),
+        u8::from(c.month()),
+        c.day(),
+        c.hour(),
+        c.minute(),
+        c.second(),
+        c.millisecond()
     )
 }
 
 /// `Tue, 01 Dec 2026 10:00:00 +0000` (RFC 2822, for RSS).
 pub fn rfc2822(ms: i64) -> String {
-    let c = civil(ms);
-    format!(
-        "{}, {:02} {} {:04} {:02}:{:02}:{:02} +0000",
-        c.weekday_name(),
-        c.day,
-        c.month_name(),
-        c.year,
-        c.hour,
-        c.minute,
-        c.second
-    )
+    format!("{} +0000", day_and_time(utc(ms)))
 }
 
 /// `Tue, 01 Dec 2026 10:00:00 GMT` (HTTP's IMF-fixdate).
 pub fn http_date(ms: i64) -> String {
-    let c = civil(ms);
+    format!("{} GMT", day_and_time(utc(ms)))
+}
+
+/// `Tue, 01 Dec 2026 10:00:00`, the part RFC 2822 and IMF-fixdate share.
+fn day_and_time(c: OffsetDateTime) -> String {
     format!(
-        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
-        c.weekday_name(),
-        c.day,
-        c.month_name(),
-        c.year,
-        c.hour,
-        c.minute,
-        c.second
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02}",
+        weekday_name(c),
+        c.day(),
+        month_name(c),
+        c.year(),
+        c.hour(),
+        c.minute(),
+        c.second()
     )
 }
 
 /// `2026-12-01` (a day, for bars).
 pub fn date(ms: i64) -> String {
-    let c = civil(ms);
-    format!("{:04}-{:02}-{:02}", c.year, c.month, c.day)
+    let c = utc(ms);
+    format!("{:04}-{:02}-{:02}", c.year(), u8::from(c.month()), c.day())
 }
 
 /// `1 Dec 2026, 10:00 UTC` (for people).
 pub fn human(ms: i64) -> String {
-    let c = civil(ms);
+    let c = utc(ms);
     format!(
         "{} {} {}, {:02}:{:02} UTC",
-        c.day,
-        c.month_name(),
-        c.year,
-        c.hour,
-        c.minute
+        c.day(),
+        month_name(c),
+        c.year(),
+        c.hour(),
+        c.minute()
     )
 }
 

@@ -1,41 +1,21 @@
 //! Custom hostnames tenants bring (e.g. `status.acme.com`).
 
 use std::fmt;
-use std::net::IpAddr;
 
-/// A lowercase DNS name of at least two labels, not an IP address.
+use acme::name::DnsName;
+
+/// A custom domain: a [`DnsName`] of at least two labels, under a real
+/// top-level domain, neither ours nor a local-only name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Hostname(String);
+pub struct Hostname(DnsName);
 
 impl Hostname {
     /// Validates `value`; names under `our_suffix` belong to us, not to a tenant.
     pub fn parse_custom(value: &str, our_suffix: &str) -> Result<Self, String> {
-        let name = value.trim().trim_end_matches('.').to_ascii_lowercase();
-        if name.is_empty() || name.len() > 253 {
-            return Err("must be 1 to 253 characters".to_owned());
-        }
-        if name
-            .trim_matches(|c| c == '[' || c == ']')
-            .parse::<IpAddr>()
-            .is_ok()
-        {
-            return Err("must be a DNS name, not an IP address".to_owned());
-        }
-        let labels: Vec<&str> = name.split('.').collect();
+        let name = DnsName::parse(value.trim()).map_err(|problem| problem.to_string())?;
+        let labels: Vec<&str> = name.labels().collect();
         if labels.len() < 2 {
             return Err("must have at least two labels, like status.example.com".to_owned());
-        }
-        for label in &labels {
-            let valid = !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-            if !valid {
-                return Err(format!("`{label}` is not a valid DNS label"));
-            }
         }
         if labels
             .last()
@@ -43,11 +23,12 @@ impl Hostname {
         {
             return Err("must end in a top-level domain, not a number".to_owned());
         }
+        let text = name.as_str();
         let suffix = our_suffix.trim_matches('.').to_ascii_lowercase();
-        if !suffix.is_empty() && (name == suffix || name.ends_with(&format!(".{suffix}"))) {
+        if !suffix.is_empty() && (text == suffix || text.ends_with(&format!(".{suffix}"))) {
             return Err(format!("names under {suffix} are assigned by StatusWatch"));
         }
-        if name == "localhost" || name.ends_with(".localhost") {
+        if text == "localhost" || text.ends_with(".localhost") {
             return Err("must be a public DNS name".to_owned());
         }
         Ok(Self(name))
@@ -55,13 +36,13 @@ impl Hostname {
 
     /// The name as stored.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 }
 
 impl fmt::Display for Hostname {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -85,6 +66,7 @@ mod tests {
             "a..b.com",
             "-a.com",
             "a_b.com",
+            "_acme-challenge.acme.com",
             "x.sw.io",
             "sw.io",
             "app.localhost",
@@ -95,7 +77,17 @@ mod tests {
         }
     }
 
+    #[test]
+    fn errors_say_what_is_wrong() {
+        let error = |v: &str| Hostname::parse_custom(v, "sw.io").unwrap_err();
+        assert_eq!(error("10.0.0.1"), "must be a DNS name, not an IP address");
+        assert!(error("a_b.com").starts_with("`a_b` is not a valid DNS label"));
+        assert!(error("acme").contains("at least two labels"));
+    }
+
     mod properties {
+        use std::net::IpAddr;
+
         use proptest::prelude::*;
 
         use super::*;

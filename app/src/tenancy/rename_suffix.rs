@@ -73,26 +73,12 @@ impl From<sqlx::Error> for RenameError {
 
 /// Lower-cased and checked: labels of letters, digits and inner hyphens.
 fn suffix(flag: &'static str, value: &str) -> Result<String, RenameError> {
-    let clean = value.trim().trim_matches('.').to_ascii_lowercase();
-    let ok = !clean.is_empty()
-        && clean.len() <= 253
-        && clean.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
-    if ok {
-        Ok(clean)
-    } else {
-        Err(RenameError::Suffix {
+    acme::name::DnsName::parse(value.trim().trim_matches('.'))
+        .map(String::from)
+        .map_err(|_| RenameError::Suffix {
             flag,
             value: value.to_owned(),
         })
-    }
 }
 
 /// Moves every `<label>.<from>` subdomain to `<label>.<to>` in one

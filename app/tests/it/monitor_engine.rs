@@ -308,13 +308,21 @@ async fn a_failing_monitor_goes_down_after_confirmation_alerts_once_and_recovers
         .await;
         verify_signature(&ups[0].0, &ups[0].1, &secret);
         sink.wait_for("ops@alpha.example", "is back UP").await;
-        // Exactly one alert per change and channel, however many checks ran.
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // Exactly one alert per change and channel, however many checks ran:
+        // alerts are queued with the change they announce, so once every
+        // queued delivery has gone out, a duplicate would have arrived.
+        let log = wait_for(10, "every delivery to go out", || async {
+            let log = api.get("/api/alert-deliveries", Some(&a.access)).await.body;
+            log.as_array()
+                .unwrap()
+                .iter()
+                .all(|d| d["status"] != "pending")
+                .then_some(log)
+        })
+        .await;
         assert_eq!(events(&got, "down").len(), 1);
         assert_eq!(events(&got, "up").len(), 1);
-        let log = api.get("/api/alert-deliveries", Some(&a.access)).await;
         let statuses: Vec<(&str, &str)> = log
-            .body
             .as_array()
             .unwrap()
             .iter()
@@ -460,7 +468,12 @@ async fn suspended_organizations_are_not_probed() {
         .execute(db.pool())
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Due now: only the suspension can keep it from being claimed.
+    sqlx::query("UPDATE monitors SET next_check_at = $1")
+        .bind(now_ms())
+        .execute(db.pool())
+        .await
+        .unwrap();
     assert!(scheduler(db, &settings).claim(10).await.unwrap().is_empty());
     sqlx::query("UPDATE tenants SET status = 'active' WHERE id = $1")
         .bind(&a.tenant_id)
@@ -496,7 +509,15 @@ async fn two_probers_share_the_work_and_take_over_a_dead_ones_leases() {
     let (one_id, two_id) = (one.owner().to_owned(), two.owner().to_owned());
     tokio::spawn(one.run(stop.clone()));
     tokio::spawn(two.run(stop.clone()));
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    // Two rounds of checks of every monitor (interval 2 s).
+    wait_for(20, "two rounds of checks", || async {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM check_results")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        (n >= 60).then_some(())
+    })
+    .await;
     stop.cancel();
     tokio::time::sleep(Duration::from_millis(500)).await;
     // No monitor was checked twice for one slot: results of a monitor are an interval apart.
@@ -530,21 +551,9 @@ async fn two_probers_share_the_work_and_take_over_a_dead_ones_leases() {
     let leased = dead.claim(100).await.unwrap();
     assert_eq!(leased.len(), 30);
     let died_at = now_ms();
-    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM check_results")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
     let stop = CancellationToken::new();
     tokio::spawn(scheduler(db, &settings).run(stop.clone()));
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let during: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM check_results")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
-    assert_eq!(
-        during, before,
-        "leased work was taken before the grace period"
-    );
+    // The first check after the death shows when the leases were taken over.
     let taken_at = wait_for(10, "the dead prober's work to be taken over", || async {
         let first: Option<i64> =
             sqlx::query_scalar("SELECT MIN(checked_at) FROM check_results WHERE checked_at > $1")
@@ -708,21 +717,30 @@ async fn a_second_region_must_agree_before_a_monitor_is_down() {
         settings.prober.dns_server = Some(dns.dns);
         tokio::spawn(scheduler(db, &settings).run(stop.clone()));
     };
-    // East alone first: its failure waits for another region's opinion.
-    start("east", &east_dns);
-    wait_for(5, "east's failure", || async {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM check_results WHERE region = 'east'")
+    let results = |region: &'static str| async move {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM check_results WHERE region = $1")
+            .bind(region)
             .fetch_one(db.pool())
             .await
             .unwrap();
-        (n > 0).then_some(())
+        n
+    };
+    // East alone first: its failure waits for another region's opinion (the
+    // state is written with the result, so it can be read at once).
+    start("east", &east_dns);
+    wait_for(5, "east's failure", || async {
+        (results("east").await > 0).then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
     let m = monitor(&api, &a, &id).await;
     assert_eq!(m["state"], "pending", "east alone cannot decide: {m}");
+    // West's opinions let east check again: wait until east has failed as
+    // often as would confirm (2), and west has answered as often.
     start("west", &west_dns);
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    wait_for(15, "two checks in each region", || async {
+        (results("east").await >= 2 && results("west").await >= 2).then_some(())
+    })
+    .await;
     let regions: Vec<(String, i64)> = sqlx::query_as(
         "SELECT region, MIN(ok) FROM check_results WHERE monitor_id = $1 GROUP BY region ORDER BY region",
     )

@@ -33,8 +33,10 @@ pub async fn http_target() -> SocketAddr {
         )
         .route(
             "/slow",
+            // Later than the 1 s timeout and the 1000 ms latency limit the
+            // tests set: never earlier, however loaded the machine.
             get(|| async {
-                tokio::time::sleep(Duration::from_secs(3)).await;
+                tokio::time::sleep(Duration::from_millis(1200)).await;
                 "late"
             }),
         )

@@ -13,36 +13,16 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 use std::time::Duration;
 
+use anyhow::{Context, bail};
 use nix::sys::socket::{ControlMessage, ControlMessageOwned, MsgFlags, recvmsg, sendmsg};
 
 /// Most sockets handed over at once (https, http, admin, app).
 const MAX_FDS: usize = 8;
 
-/// Why a handover failed.
-#[derive(Debug, thiserror::Error)]
-pub enum UpgradeError {
-    /// The Unix socket could not be used.
-    #[error("upgrade socket {path}: {source}")]
-    Socket {
-        /// Path of the socket.
-        path: String,
-        /// Cause.
-        source: std::io::Error,
-    },
-    /// Sending or receiving the descriptors failed.
-    #[error("passing listening sockets failed: {0}")]
-    Transfer(String),
-    /// No predecessor handed anything over in time.
-    #[error("no running process handed over its sockets within {0} s (send it SIGQUIT)")]
-    Timeout(u64),
-}
-
 /// Sends `(name, fd)` pairs to the process waiting on `path`.
-pub fn send(path: &Path, listeners: &[(&str, RawFd)]) -> Result<(), UpgradeError> {
-    let stream = UnixStream::connect(path).map_err(|source| UpgradeError::Socket {
-        path: path.display().to_string(),
-        source,
-    })?;
+pub fn send(path: &Path, listeners: &[(&str, RawFd)]) -> anyhow::Result<()> {
+    let stream =
+        UnixStream::connect(path).with_context(|| format!("upgrade socket {}", path.display()))?;
     let names: Vec<&str> = listeners.iter().map(|(name, _)| *name).collect();
     let payload = names.join("\n");
     let fds: Vec<RawFd> = listeners.iter().map(|(_, fd)| *fd).collect();
@@ -54,7 +34,7 @@ pub fn send(path: &Path, listeners: &[(&str, RawFd)]) -> Result<(), UpgradeError
         MsgFlags::empty(),
         None,
     )
-    .map_err(|e| UpgradeError::Transfer(e.to_string()))?;
+    .context("passing listening sockets failed")?;
     Ok(())
 }
 
@@ -62,14 +42,11 @@ pub fn send(path: &Path, listeners: &[(&str, RawFd)]) -> Result<(), UpgradeError
 pub fn receive(
     path: &Path,
     timeout: Duration,
-) -> Result<Vec<(String, std::net::TcpListener)>, UpgradeError> {
-    let socket_error = |source| UpgradeError::Socket {
-        path: path.display().to_string(),
-        source,
-    };
+) -> anyhow::Result<Vec<(String, std::net::TcpListener)>> {
+    let socket_error = || format!("upgrade socket {}", path.display());
     let _ = std::fs::remove_file(path);
-    let listener = UnixListener::bind(path).map_err(socket_error)?;
-    listener.set_nonblocking(true).map_err(socket_error)?;
+    let listener = UnixListener::bind(path).with_context(socket_error)?;
+    listener.set_nonblocking(true).with_context(socket_error)?;
     let deadline = std::time::Instant::now() + timeout;
     let stream = loop {
         match listener.accept() {
@@ -77,15 +54,18 @@ pub fn receive(
             Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
                 if std::time::Instant::now() >= deadline {
                     let _ = std::fs::remove_file(path);
-                    return Err(UpgradeError::Timeout(timeout.as_secs()));
+                    bail!(
+                        "no running process handed over its sockets within {} s (send it SIGQUIT)",
+                        timeout.as_secs()
+                    );
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
-            Err(err) => return Err(socket_error(err)),
+            Err(err) => return Err(err).with_context(socket_error),
         }
     };
     let _ = std::fs::remove_file(path);
-    stream.set_nonblocking(false).map_err(socket_error)?;
+    stream.set_nonblocking(false).with_context(socket_error)?;
     let mut payload = [0_u8; 1024];
     let mut cmsg = nix::cmsg_space!([RawFd; MAX_FDS]);
     let mut iov = [IoSliceMut::new(&mut payload)];
@@ -95,11 +75,11 @@ pub fn receive(
         Some(&mut cmsg),
         MsgFlags::empty(),
     )
-    .map_err(|e| UpgradeError::Transfer(e.to_string()))?;
+    .context("receiving listening sockets failed")?;
     let mut fds = Vec::new();
     for control in message
         .cmsgs()
-        .map_err(|e| UpgradeError::Transfer(e.to_string()))?
+        .context("receiving listening sockets failed")?
     {
         if let ControlMessageOwned::ScmRights(received) = control {
             fds.extend(received);
@@ -113,11 +93,11 @@ pub fn receive(
         .map(str::to_owned)
         .collect();
     if names.len() != fds.len() {
-        return Err(UpgradeError::Transfer(format!(
-            "{} names for {} sockets",
+        bail!(
+            "receiving listening sockets failed: {} names for {} sockets",
             names.len(),
             fds.len()
-        )));
+        );
     }
     Ok(names
         .into_iter()
@@ -168,6 +148,6 @@ mod tests {
     fn nobody_handing_over_is_a_timeout() {
         let dir = tempfile::tempdir().unwrap();
         let err = receive(&dir.path().join("u.sock"), Duration::from_millis(100)).unwrap_err();
-        assert!(matches!(err, UpgradeError::Timeout(_)), "{err}");
+        assert!(err.to_string().contains("handed over"), "{err}");
     }
 }
