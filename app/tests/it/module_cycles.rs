@@ -543,6 +543,18 @@ fn the_app_has_no_module_cycle() {
     assert!(cycles.is_empty(), "{}", cycles.join("\n"));
 }
 
+/// The edge crate too (it sits beside this one in the workspace): the
+/// Architecture issue asks for no cycle in `proxy` either.
+#[test]
+fn the_proxy_has_no_module_cycle() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../proxy/src");
+    let krate = Crate::new(&sources(&root));
+    assert!(krate.modules.len() > 10, "{} modules", krate.modules.len());
+    assert!(krate.edges().len() > 10, "{} edges", krate.edges().len());
+    let cycles = krate.cycles();
+    assert!(cycles.is_empty(), "{}", cycles.join("\n"));
+}
+
 #[test]
 fn a_cycle_is_found_and_named() {
     let krate = Crate::new(&files(&[
