@@ -115,6 +115,10 @@ async function flow() {
   await page.getByRole('button', { name: 'Add group' }).click();
   await page.getByRole('heading', { name: 'Core services', level: 2 }).waitFor();
   await page.getByRole('button', { name: 'Add a component to Core services' }).click();
+  // The form takes focus in the task after the click (it must render first).
+  await page
+    .waitForFunction(() => document.activeElement?.id === 'f-new-name', null, { timeout: 2_000 })
+    .catch(() => {});
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'f-new-name', 'focus moves to the new component form');
   await page.getByLabel('Name', { exact: true }).fill('Checkout');
   assert.equal(await page.getByLabel('Group', { exact: true }).inputValue(), await page.locator('[data-group-id]').first().getAttribute('data-group-id'));

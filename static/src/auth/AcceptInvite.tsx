@@ -1,6 +1,6 @@
 //! `/accept-invite?token=…` from an invitation mail.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import type { PageProps } from '../app/pages';
 import { ErrorNotice, Field, fieldError, isFieldError } from '../ui/components';
@@ -12,7 +12,8 @@ export default function AcceptInvite({ query }: PageProps) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
+  // Before the first paint: the token never shows in the address bar of a rendered page.
+  useLayoutEffect(() => {
     if (token) window.history.replaceState(null, '', '/accept-invite');
   }, [token]);
 

@@ -1,7 +1,7 @@
 //! `/reset-password?token=…` from the reset mail, and `&new=1` from the CLI's
 //! set-password link ("Set your password").
 
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import type { PageProps } from '../app/pages';
 import { ErrorNotice, Field, fieldError, isFieldError } from '../ui/components';
@@ -16,7 +16,8 @@ export default function ResetPassword({ query }: PageProps) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
+  // Before the first paint: the token never shows in the address bar of a rendered page.
+  useLayoutEffect(() => {
     if (token) window.history.replaceState(null, '', isNew ? '/reset-password?new=1' : '/reset-password');
   }, [token, isNew]);
 
