@@ -538,7 +538,11 @@ fn files(list: &[(&str, &str)]) -> Vec<(String, String)> {
 fn assert_acyclic(src: &str, least: usize) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(src);
     let krate = Crate::new(&sources(&root));
-    assert!(krate.modules.len() > least, "{} modules", krate.modules.len());
+    assert!(
+        krate.modules.len() > least,
+        "{} modules",
+        krate.modules.len()
+    );
     assert!(krate.edges().len() > least, "{} edges", krate.edges().len());
     let cycles = krate.cycles();
     assert!(cycles.is_empty(), "{}", cycles.join("\n"));
