@@ -821,7 +821,7 @@ fn stored_answer(
     // up to and including the instant.
     let stale = entry.fresh.fresh_until < now;
     if stale
-        && (entry.fresh.stale_if_error_until < now || edge.app_reachable.load(Ordering::Relaxed))
+        && (!entry.fresh.serve_stale_if_error(now) || edge.app_reachable.load(Ordering::Relaxed))
     {
         return None;
     }

@@ -62,8 +62,8 @@ pub struct Entry {
 pub struct Freshness {
     /// Fresh until then (Pingora computed it from `s-maxage` when storing).
     pub fresh_until: SystemTime,
-    /// Until then it may be served stale when the app fails (`stale-if-error`).
-    pub stale_if_error_until: SystemTime,
+    /// Seconds past `fresh_until` it may be served stale when the app fails.
+    pub stale_if_error_sec: u32,
     /// What the answer's age counts from (stored or last revalidated).
     pub epoch: SystemTime,
     /// The stored response header.
@@ -71,16 +71,20 @@ pub struct Freshness {
 }
 
 impl Freshness {
+    /// Whether it may be served stale at `now` when the app fails, as
+    /// `CacheMeta::serve_stale_if_error` reads it (an overflow is "for ever").
+    pub fn serve_stale_if_error(&self, now: SystemTime) -> bool {
+        self.fresh_until
+            .checked_add(std::time::Duration::from_secs(
+                self.stale_if_error_sec.into(),
+            ))
+            .is_none_or(|until| until >= now)
+    }
+
     fn of(meta: &CacheMeta) -> Self {
-        let fresh_until = meta.fresh_until();
         Self {
-            fresh_until,
-            // As `CacheMeta::serve_stale_if_error` reads it; an overflow is "for ever".
-            stale_if_error_until: fresh_until
-                .checked_add(std::time::Duration::from_secs(
-                    meta.stale_if_error_sec().into(),
-                ))
-                .unwrap_or(fresh_until + std::time::Duration::from_secs(u32::MAX.into())),
+            fresh_until: meta.fresh_until(),
+            stale_if_error_sec: meta.stale_if_error_sec(),
             epoch: meta.epoch(),
             header: meta.response_header_copy(),
         }
