@@ -48,10 +48,19 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Every route with its access rule.
 pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
+    add_routes(Routes::new(state)).finish()
+}
+
+/// The table alone, without a router (for the OpenAPI document).
+pub fn route_rules() -> Vec<RouteInfo> {
+    add_routes(Routes::table_only()).finish().1
+}
+
+fn add_routes(routes: Routes) -> Routes {
     use Access::{Public, Session, Superuser, Tenant};
     use Method as M;
     use Role::{Admin, Member, Viewer};
-    Routes::new(state)
+    routes
         .add(M::GET, "/health/", Public, health::live)
         .add(M::GET, "/health/ready/", Public, health::ready)
         .add(M::GET, "/metrics", Public, observe::metrics)
@@ -548,7 +557,6 @@ pub fn route_table(state: AppState) -> (Router<AppState>, Vec<RouteInfo>) {
             admin::set_plan,
         )
         .add(M::GET, "/admin/api/audit-log", Superuser, admin::audit_log)
-        .finish()
 }
 
 /// The app's router: the route table plus body limit, metrics and a JSON 404.

@@ -4,6 +4,10 @@ use axum::Json;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
+mod errors;
+
+use errors::CommonErrors;
+
 use super::{
     admin, alert_channels, api_keys, auth, billing, certs, domains, events, health, heartbeat,
     incidents, invitations, maintenance, members, monitors, observe, public_status,
@@ -54,8 +58,9 @@ use super::{
     components(schemas(
         crate::events::MonitorStateData, crate::events::MonitorCheckData,
         crate::events::IncidentOpenedData, crate::events::IncidentResolvedData,
+        crate::http::error::ErrorBody,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonErrors),
 )]
 pub struct ApiDoc;
 

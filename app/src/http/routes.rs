@@ -45,7 +45,8 @@ pub struct RouteInfo {
 
 /// Builds the router and its table together.
 pub struct Routes {
-    state: AppState,
+    /// `None` when only the table is wanted (the OpenAPI document needs no state).
+    state: Option<AppState>,
     router: Router<AppState>,
     table: Vec<RouteInfo>,
 }
@@ -54,7 +55,16 @@ impl Routes {
     /// An empty table.
     pub fn new(state: AppState) -> Self {
         Self {
-            state,
+            state: Some(state),
+            router: Router::new(),
+            table: Vec::new(),
+        }
+    }
+
+    /// An empty table that records routes without building a router.
+    pub fn table_only() -> Self {
+        Self {
+            state: None,
             router: Router::new(),
             table: Vec::new(),
         }
@@ -72,13 +82,15 @@ impl Routes {
         H: Handler<T, AppState>,
         T: 'static,
     {
-        let filter = MethodFilter::try_from(method.clone())
-            .unwrap_or_else(|_| unreachable!("routes use standard methods"));
-        let guarded = on(filter, handler).route_layer(axum::middleware::from_fn_with_state(
-            (self.state.clone(), access),
-            enforce,
-        ));
-        self.router = self.router.route(path, guarded);
+        if let Some(state) = &self.state {
+            let filter = MethodFilter::try_from(method.clone())
+                .unwrap_or_else(|_| unreachable!("routes use standard methods"));
+            let guarded = on(filter, handler).route_layer(axum::middleware::from_fn_with_state(
+                (state.clone(), access),
+                enforce,
+            ));
+            self.router = self.router.route(path, guarded);
+        }
         self.table.push(RouteInfo {
             method,
             path,
