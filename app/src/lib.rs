@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod monitor;
 pub mod net_guard;
 pub mod ops;
+pub mod schema_docs;
 pub mod server;
 pub mod state;
 pub mod status_page;

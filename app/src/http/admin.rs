@@ -15,21 +15,26 @@ use crate::tenancy::audit::{self, AuditEntry, Entry};
 /// Search and paging.
 #[derive(Debug, Deserialize, IntoParams, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct TenantQuery {
-    /// Part of a slug or name.
+    /// Part of a slug or name, at most 100 characters.
     #[serde(default)]
+    #[param(max_length = 100)]
     pub q: String,
     /// Page size, 1–200 (default 50).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// Rows to skip.
+    /// Rows to skip (default 0).
     #[serde(default)]
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
 /// Lists and searches tenants.
 #[utoipa::path(get, path = "/admin/api/tenants", tag = "admin", params(TenantQuery),
-    responses((status = 200, body = [TenantSummary]), (status = 403, body = crate::http::error::ErrorBody)))]
+    responses((status = 200, body = [TenantSummary]), (status = 400, description = "`invalid_query`: an unknown or repeated query parameter", body = crate::http::error::ErrorBody),
+              (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<TenantQuery>,
@@ -196,18 +201,21 @@ pub async fn set_plan(
 /// Audit log filter.
 #[derive(Debug, Deserialize, IntoParams, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only this tenant's entries.
     #[serde(default)]
     pub tenant_id: Option<String>,
     /// Entries, 1–500 (default 100).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
 /// Reads the audit log, newest first.
 #[utoipa::path(get, path = "/admin/api/audit-log", tag = "admin", params(AuditQuery),
-    responses((status = 200, body = [AuditEntry])))]
+    responses((status = 200, body = [AuditEntry]), (status = 400, description = "`invalid_query`: an unknown or repeated query parameter", body = crate::http::error::ErrorBody),
+              (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn audit_log(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<AuditQuery>,

@@ -17,7 +17,8 @@ use crate::tenancy::audit::{self, Entry};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
-    /// A name to recognise it by.
+    /// A name to recognise it by, 1–100 printable characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// `read` or `write`.
     pub scope: Scope,

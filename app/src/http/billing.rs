@@ -318,11 +318,16 @@ pub async fn portal(
 #[serde(deny_unknown_fields)]
 pub struct PauseRequest {
     /// `monitor`, `status_page`, `alert_channel` or `custom_domain`.
+    #[schema(schema_with = pausable_schema)]
     pub kind: String,
     /// The row's id, as in its own API (`/api/monitors/{id}`, …).
     pub id: String,
     /// `true` pauses it (making room for another), `false` resumes it if the plan has room.
     pub paused: bool,
+}
+
+fn pausable_schema() -> utoipa::openapi::Object {
+    crate::schema_docs::one_of(&["monitor", "status_page", "alert_channel", "custom_domain"])
 }
 
 /// The owner chooses what the plan keeps: pause one row to make room, or

@@ -17,8 +17,10 @@ use crate::http::{ApiQuery, AppError};
 /// Query of the ask hook.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ValidateQuery {
     /// The name Caddy wants a certificate for.
+    #[param(min_length = 1, max_length = 253)]
     pub domain: String,
 }
 
@@ -34,7 +36,7 @@ pub struct Validated {
 /// 200 when a certificate may be issued for `domain`, 404 otherwise (Caddy refuses on any non-2xx).
 #[utoipa::path(get, path = "/api/internal/validate-domain/", tag = "certificates",
     params(ValidateQuery),
-    responses((status = 200, body = Validated), (status = 404, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)))]
+    responses((status = 200, body = Validated), (status = 400, description = "`invalid_query`: an unknown or repeated query parameter", body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn validate_domain(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ValidateQuery>,

@@ -55,7 +55,9 @@ pub async fn get(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddDomain {
-    /// e.g. `status.example.com`.
+    /// A public DNS name of two labels or more, e.g. `status.example.com`,
+    /// not under this service's own suffix.
+    #[schema(format = Hostname, min_length = 3, max_length = 253)]
     pub hostname: String,
 }
 

@@ -13,18 +13,21 @@ use crate::monitor::incidents::{self, Incident};
 /// Query of `GET /api/incidents`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct IncidentsQuery {
     /// Only this monitor's incidents.
     pub monitor_id: Option<String>,
     /// Only incidents that started before this time, ms (paging: pass the last `started_at`).
     pub before: Option<i64>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
 /// Incidents, newest first; each names its `monitor_id`.
 #[utoipa::path(get, path = "/api/incidents", tag = "incidents", params(IncidentsQuery),
-    responses((status = 200, body = [Incident]), (status = 422, body = crate::http::error::ErrorBody)))]
+    responses((status = 200, body = [Incident]), (status = 400, description = "`invalid_query`: an unknown or repeated query parameter", body = crate::http::error::ErrorBody),
+              (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     p: TenantCaller,

@@ -25,7 +25,8 @@ use crate::tenancy::store::{is_unique_violation, organization_for, user_by_email
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
-    /// Who to invite.
+    /// Who to invite, at most 254 characters.
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Their role: admin, member or viewer (ownership is granted later by an owner).
     pub role: Role,
@@ -132,14 +133,16 @@ pub async fn revoke(
 pub struct AcceptRequest {
     /// The `token` of the mailed link.
     pub token: String,
-    /// Existing account: its password. New account: the password to set.
+    /// Existing account: its password. New account: the password to set
+    /// (at least `auth.min_password_length` characters). At most 256 bytes.
+    #[schema(max_length = 256)]
     pub password: String,
 }
 
 /// Accepts an invitation and signs in to the organisation.
 #[utoipa::path(post, path = "/api/invitations/accept", tag = "members", request_body = AcceptRequest,
     responses((status = 200, body = SessionBody), (status = 400, body = crate::http::error::ErrorBody),
-              (status = 401, body = crate::http::error::ErrorBody)))]
+              (status = 401, body = crate::http::error::ErrorBody), (status = 429, body = crate::http::error::ErrorBody)))]
 pub async fn accept(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,

@@ -46,7 +46,9 @@ fn rejected(rejection: JsonRejection) -> AppError {
     }
 }
 
-/// Like `axum::extract::Query`, with rejections as our JSON errors.
+/// Like `axum::extract::Query`, with rejections as our JSON errors: a value
+/// of the wrong type or out of its enum is a 422 naming the parameter; an
+/// unknown or repeated parameter is a 400 `invalid_query`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiQuery<T>(pub T);
 
@@ -59,15 +61,79 @@ where
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        state: &S,
+        _: &S,
     ) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(value)) => Ok(Self(value)),
-            Err(rejection) => Err(AppError::BadRequest {
+        parse_query(parts.uri.query().unwrap_or_default()).map(Self)
+    }
+}
+
+/// Deserialises a query string, naming the parameter at fault.
+fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    let pairs = url::form_urlencoded::parse(query.as_bytes());
+    serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs)).map_err(|err| {
+        let mut field = err.path().to_string();
+        let message = err.into_inner().to_string();
+        // A missing parameter is reported at the top level; its name is in the message.
+        if let Some(name) = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            field = name.to_owned();
+        }
+        if field.is_empty() || field == "." || message.starts_with("unknown field") {
+            AppError::BadRequest {
                 status: StatusCode::BAD_REQUEST,
                 code: "invalid_query",
-                message: rejection.body_text(),
-            }),
+                message: format!("the query string is not valid: {message}"),
+            }
+        } else {
+            AppError::invalid(&field, message)
         }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Q {
+        limit: Option<i64>,
+        open: Option<bool>,
+    }
+
+    fn field_of(query: &str) -> (StatusCode, Option<String>) {
+        match parse_query::<Q>(query) {
+            Ok(_) => (StatusCode::OK, None),
+            Err(AppError::Invalid { field, .. }) => (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            Err(AppError::BadRequest { status, .. }) => (status, None),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bad_value_names_its_parameter() {
+        assert_eq!(field_of("limit=5&open=true"), (StatusCode::OK, None));
+        assert_eq!(
+            field_of("limit=ten"),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("limit".to_owned()))
+        );
+        assert_eq!(
+            field_of("limit=1&open=maybe"),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("open".to_owned()))
+        );
+        assert_eq!(field_of("other=1"), (StatusCode::BAD_REQUEST, None));
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Required {
+            domain: String,
+        }
+        let missing = parse_query::<Required>("").unwrap_err();
+        assert!(
+            matches!(&missing, AppError::Invalid { field, .. } if field == "domain"),
+            "{missing:?}"
+        );
     }
 }

@@ -195,21 +195,23 @@ pub async fn delete(
 /// Query of `GET /api/monitors/{id}/results`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ResultsQuery {
-    /// From, ms since the epoch (default: 24 hours ago).
+    /// From, ms since the epoch (default: 24 hours ago); before `to`.
     pub from: Option<i64>,
     /// To, ms since the epoch, exclusive (default: now).
     pub to: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
 /// Raw check results, newest first, paged.
 #[utoipa::path(get, path = "/api/monitors/{id}/results", tag = "monitors",
     params(("id" = String, Path, description = "monitor id"), ResultsQuery),
-    responses((status = 200, body = ResultPage), (status = 404, body = crate::http::error::ErrorBody),
+    responses((status = 200, body = ResultPage), (status = 400, description = "`invalid_query`: an unknown or repeated query parameter", body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody),
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn results(
     State(state): State<AppState>,

@@ -153,6 +153,7 @@ pub async fn list_groups(
 #[utoipa::path(post, path = "/api/status-pages/{id}/groups", tag = "status pages", request_body = GroupInput,
     params(("id" = String, Path, description = "status page id")),
     responses((status = 201, body = Group), (status = 404, body = crate::http::error::ErrorBody),
+              (status = 409, description = "the page has as many groups as it may", body = crate::http::error::ErrorBody),
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn create_group(
     State(state): State<AppState>,

@@ -20,6 +20,7 @@ use crate::status_page::incidents::{
 /// Query of `GET /api/status-pages/{id}/incidents`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct IncidentsQuery {
     /// Only `incident` or `maintenance`.
     pub kind: Option<Kind>,
@@ -28,13 +29,14 @@ pub struct IncidentsQuery {
     /// Only those started before this time, ms (paging: pass the last `started_at`).
     pub before: Option<i64>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
 /// Incidents and maintenance of a page, newest first, with updates.
 #[utoipa::path(get, path = "/api/status-pages/{id}/incidents", tag = "status pages",
     params(("id" = String, Path, description = "status page id"), IncidentsQuery),
-    responses((status = 200, body = [PublicIncident]), (status = 404, body = crate::http::error::ErrorBody),
+    responses((status = 200, body = [PublicIncident]), (status = 400, description = "`invalid_query`: an unknown or repeated query parameter", body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody),
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,

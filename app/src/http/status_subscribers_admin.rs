@@ -20,10 +20,13 @@ const MAX_EXPORT: i64 = 100_000;
 /// Query of `GET /api/status-pages/{id}/subscribers`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SubscribersQuery {
     /// Page size, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Rows to skip (default 0).
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
@@ -43,7 +46,7 @@ fn subscriber_error(err: SubscriberError) -> AppError {
 /// Subscribers of a page (pending, active and unsubscribed), oldest first.
 #[utoipa::path(get, path = "/api/status-pages/{id}/subscribers", tag = "status pages",
     params(("id" = String, Path, description = "status page id"), SubscribersQuery),
-    responses((status = 200, body = [Subscriber]), (status = 400, body = crate::http::error::ErrorBody),
+    responses((status = 200, body = [Subscriber]), (status = 400, description = "`invalid_query`: an unknown or repeated query parameter", body = crate::http::error::ErrorBody),
               (status = 404, body = crate::http::error::ErrorBody),
               (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn list(

@@ -29,13 +29,16 @@ pub struct Window {
 #[serde(deny_unknown_fields)]
 pub struct NewWindow {
     /// What is being done, 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// The monitor covered; absent: every monitor.
     #[serde(default)]
     pub monitor_id: Option<String>,
-    /// Start, ms since the epoch.
+    /// Start, ms since the epoch (not before it).
+    #[schema(minimum = 0)]
     pub starts_at: i64,
     /// End, ms since the epoch; after the start, at most 30 days later.
+    #[schema(minimum = 1)]
     pub ends_at: i64,
 }
 
@@ -96,6 +99,12 @@ pub async fn create(
         return Err(WindowError::Invalid(
             "title",
             "must be 1–200 characters".into(),
+        ));
+    }
+    if new.starts_at < 0 {
+        return Err(WindowError::Invalid(
+            "starts_at",
+            "must be a time in ms since the epoch".into(),
         ));
     }
     if new.ends_at <= new.starts_at {

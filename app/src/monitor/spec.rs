@@ -29,46 +29,59 @@ const MAX_PROBE_BODY: usize = 64 * 1024;
 pub struct MonitorInput {
     /// Display name, 1–100 characters.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// `http`, `tcp`, `dns`, `tls` or `heartbeat`; cannot change later.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = kind_schema)]
     pub kind: Option<String>,
-    /// Seconds between checks (or between expected pings, for heartbeats).
+    /// Seconds between checks (or between expected pings, for heartbeats):
+    /// from the plan's minimum (1 s with billing off) to 86400 (default 60).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 86_400)]
     pub interval_seconds: Option<u64>,
     /// Deadline of one check, seconds (1–60, at most the interval).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 60)]
     pub timeout_seconds: Option<u64>,
     /// Consecutive failed checks before the monitor is down (1–10, default 2).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 10)]
     pub confirmations: Option<u32>,
     /// Distinct prober regions that must see a failure before the monitor is
     /// down (1–5, default 1): a second opinion against one location's trouble.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 5)]
     pub regions: Option<u32>,
     /// Stop checking (state `paused`) or resume.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paused: Option<bool>,
-    /// http: the URL to request.
+    /// http: the `http://` or `https://` URL to request, at most 2048 characters, without credentials.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = "uri", max_length = 2048)]
     pub url: Option<String>,
     /// http: request method (default `GET`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = method_schema)]
     pub method: Option<String>,
-    /// http: request headers.
+    /// http: request headers, at most 20; values at most 4096 bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub headers: Option<BTreeMap<String, String>>,
-    /// http: request body.
+    /// http: request body, at most 64 KiB; not with `GET` or `HEAD`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 65_536)]
     pub body: Option<String>,
-    /// http: statuses that count as up (default: any 2xx).
+    /// http: statuses that count as up (default: any 2xx), at most 20, each 100–599.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 20)]
     pub expected_status: Option<Vec<u16>>,
     /// http: text the body must contain.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 1000)]
     pub keyword: Option<String>,
     /// http: text the body must not contain.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 1000)]
     pub keyword_absent: Option<String>,
     /// http: JSON path into the body (`$.a.b[0]`), compared with `json_equals`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -76,8 +89,9 @@ pub struct MonitorInput {
     /// http: the value `json_path` must hold.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub json_equals: Option<serde_json::Value>,
-    /// http: slower answers than this make the monitor `degraded`.
+    /// http: slower answers than this make the monitor `degraded`; 1 to the timeout in ms.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 60_000)]
     pub max_latency_ms: Option<u64>,
     /// http: follow up to 10 redirects (default true).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,22 +101,40 @@ pub struct MonitorInput {
     pub verify_tls: Option<bool>,
     /// tcp, tls, dns: host name or IP address.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 253)]
     pub host: Option<String>,
     /// tcp, tls: port (tls default 443).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 65_535)]
     pub port: Option<u16>,
     /// dns: `A`, `AAAA`, `CNAME`, `MX`, `NS` or `TXT` (default `A`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = record_type_schema)]
     pub record_type: Option<String>,
-    /// dns: a value one of the answers must equal.
+    /// dns: a value one of the answers must equal, 1–1000 characters.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 1000)]
     pub expected_answer: Option<String>,
     /// tls: `degraded` this many days before the certificate expires (default 14).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 365)]
     pub warn_days: Option<u32>,
-    /// heartbeat: seconds after a missed ping before the monitor is down (default 60).
+    /// heartbeat: seconds after a missed ping before the monitor is down, 0–86400 (default 60).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 86_400)]
     pub grace_seconds: Option<u64>,
+}
+
+fn kind_schema() -> utoipa::openapi::Object {
+    crate::schema_docs::one_of(&["http", "tcp", "dns", "tls", "heartbeat"])
+}
+
+fn method_schema() -> utoipa::openapi::Object {
+    crate::schema_docs::one_of(&["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+}
+
+fn record_type_schema() -> utoipa::openapi::Object {
+    crate::schema_docs::one_of(&["A", "AAAA", "CNAME", "MX", "NS", "TXT"])
 }
 
 /// Plan limits validation needs.

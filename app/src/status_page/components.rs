@@ -47,20 +47,24 @@ pub struct Component {
 #[serde(deny_unknown_fields)]
 pub struct ComponentInput {
     /// Name, 1–100 characters (required on create).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Description, up to 500 characters.
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     /// A group of the same page; `null` ungroups.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub group_id: Option<Option<String>>,
     /// Order, 0–10000 (default: after the others).
+    #[schema(minimum = 0, maximum = 10_000)]
     pub position: Option<i64>,
     /// Status set by hand; `null` derives it from the monitors again.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<ComponentStatus>)]
     pub manual_status: Option<Option<ComponentStatus>>,
     /// Monitors of the organization (up to 20). A component needs monitors or a manual status.
+    #[schema(max_items = 20)]
     pub monitor_ids: Option<Vec<String>>,
     /// Show only while not operational (default false).
     pub only_show_if_degraded: Option<bool>,
@@ -90,8 +94,10 @@ pub struct Group {
 #[serde(deny_unknown_fields)]
 pub struct GroupInput {
     /// Name, 1–100 characters (required on create).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Order, 0–10000 (default: after the others).
+    #[schema(minimum = 0, maximum = 10_000)]
     pub position: Option<i64>,
 }
 

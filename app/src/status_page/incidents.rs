@@ -20,6 +20,13 @@ use crate::db::Database;
 /// Longest maintenance, ms (30 days), as for maintenance windows.
 const MAX_MAINTENANCE_MS: i64 = 30 * 86_400_000;
 
+/// Statuses of both kinds; which are allowed depends on the incident's kind.
+fn status_schema() -> utoipa::openapi::Object {
+    let mut all = Kind::Incident.statuses().to_vec();
+    all.extend(Kind::Maintenance.statuses());
+    crate::schema_docs::one_of(&all)
+}
+
 /// A public incident or maintenance as the admin API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PublicIncident {
@@ -84,18 +91,26 @@ pub struct NewIncident {
     /// `incident` (default) or `maintenance`.
     pub kind: Option<Kind>,
     /// Title, 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     /// Impact (default `minor`, or `maintenance` for maintenance).
     pub impact: Option<Impact>,
-    /// First status (default `investigating`, or `scheduled`).
+    /// First status (default `investigating`, or `scheduled`): `investigating`,
+    /// `identified`, `monitoring` or `resolved` for incidents; `scheduled`,
+    /// `in_progress`, `verifying` or `completed` for maintenance.
+    #[schema(schema_with = status_schema)]
     pub status: Option<String>,
     /// Text of the first update, 1–5,000 characters.
+    #[schema(min_length = 1, max_length = 5000)]
     pub body: Option<String>,
-    /// Affected components of this page.
+    /// Affected components of this page, at most 100.
+    #[schema(max_items = 100)]
     pub component_ids: Option<Vec<String>>,
-    /// Maintenance start, ms (required for maintenance).
+    /// Maintenance start, ms since the epoch (required for maintenance).
+    #[schema(minimum = 0)]
     pub scheduled_for: Option<i64>,
     /// Maintenance end, ms (required for maintenance; at most 30 days after the start).
+    #[schema(minimum = 1)]
     pub scheduled_until: Option<i64>,
 }
 
@@ -104,14 +119,18 @@ pub struct NewIncident {
 #[serde(deny_unknown_fields)]
 pub struct IncidentPatch {
     /// Title, 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     /// `none`, `minor`, `major` or `critical` (`maintenance` for maintenance).
     pub impact: Option<Impact>,
-    /// Affected components of this page (replaces the list).
+    /// Affected components of this page (replaces the list), at most 100.
+    #[schema(max_items = 100)]
     pub component_ids: Option<Vec<String>>,
-    /// Maintenance start, ms.
+    /// Maintenance start, ms since the epoch.
+    #[schema(minimum = 0)]
     pub scheduled_for: Option<i64>,
-    /// Maintenance end, ms.
+    /// Maintenance end, ms; at most 30 days after the start.
+    #[schema(minimum = 1)]
     pub scheduled_until: Option<i64>,
 }
 
@@ -119,9 +138,11 @@ pub struct IncidentPatch {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUpdate {
-    /// New status, one of the incident's kind.
+    /// New status, one of the incident's kind (see `NewIncident.status`).
+    #[schema(schema_with = status_schema)]
     pub status: Option<String>,
     /// Text, 1–5,000 characters.
+    #[schema(min_length = 1, max_length = 5000)]
     pub body: Option<String>,
 }
 
@@ -131,13 +152,16 @@ pub struct NewUpdate {
 pub struct PublishMonitorIncident {
     /// The automatic incident (of `/api/incidents`) to publish.
     pub monitor_incident_id: Option<String>,
-    /// Title (default: the affected components' names and "disruption").
+    /// Title, 1–200 characters (default: the affected components' names and "disruption").
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
-    /// First update (default: a neutral "we are investigating").
+    /// First update, 1–5,000 characters (default: a neutral "we are investigating").
+    #[schema(min_length = 1, max_length = 5000)]
     pub body: Option<String>,
     /// Impact (default `major`).
     pub impact: Option<Impact>,
-    /// Affected components (default: those bound to the incident's monitor).
+    /// Affected components, at most 100 (default: those bound to the incident's monitor).
+    #[schema(max_items = 100)]
     pub component_ids: Option<Vec<String>>,
 }
 

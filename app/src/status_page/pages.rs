@@ -39,12 +39,14 @@ pub struct StatusPage {
 #[serde(deny_unknown_fields)]
 pub struct StatusPageInput {
     /// Title, 1–100 characters (required on create).
+    #[schema(min_length = 1, max_length = 100)]
     pub title: Option<String>,
     /// Description, up to 1,000 characters.
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
     /// Logo URL (`https`); `null` removes it.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = "uri", max_length = 2048)]
     pub logo_url: Option<Option<String>>,
     /// Make this the page at `/status/` (the tenant's first page is).
     pub is_default: Option<bool>,

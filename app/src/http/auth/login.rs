@@ -26,9 +26,11 @@ use crate::tenancy::store::{
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    /// The account's email; case does not matter.
+    /// The account's email; case does not matter. At most 254 characters.
+    #[schema(min_length = 1, max_length = 254)]
     pub email: String,
     /// Wrong ones count towards the account's lockout.
+    #[schema(max_length = 256)]
     pub password: String,
     /// Organisation slug or id, for users of several.
     #[serde(default)]

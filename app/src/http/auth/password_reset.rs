@@ -24,7 +24,8 @@ use crate::tenancy::store::user_by_email;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequest {
-    /// The account's email.
+    /// The account's email, at most 254 characters.
+    #[schema(min_length = 1, max_length = 254)]
     pub email: String,
 }
 
@@ -87,7 +88,9 @@ pub async fn request(
 pub struct ConfirmRequest {
     /// The `token` of the link.
     pub token: String,
-    /// The new password.
+    /// The new password: at least `auth.min_password_length` characters
+    /// (8–128 as configured; 10 by default), at most 256 bytes, not a common one.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
 }
 

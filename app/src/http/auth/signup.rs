@@ -23,13 +23,23 @@ use crate::tenancy::{EmailAddress, Slug};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
-    /// Organisation display name.
+    /// Organisation display name, 1–100 characters (trimmed), no control characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub organization: String,
-    /// Subdomain label: `<slug>.<suffix>`.
+    /// Subdomain label: `<slug>.<suffix>`; 3–40 lowercase letters, digits and
+    /// hyphens, not at either end nor in the third and fourth place; not reserved.
+    #[schema(
+        min_length = 3,
+        max_length = 40,
+        pattern = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
+    )]
     pub slug: String,
-    /// Owner's email.
+    /// Owner's email, at most 254 characters.
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
-    /// Owner's password.
+    /// Owner's password: at least `auth.min_password_length` characters
+    /// (8–128 as configured; 10 by default), at most 256 bytes, not a common one.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
 }
 

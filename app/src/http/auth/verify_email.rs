@@ -73,7 +73,8 @@ pub async fn verify(
 
 /// Sends the verification link again.
 #[utoipa::path(post, path = "/api/auth/verify-email/resend", tag = "auth",
-    responses((status = 202), (status = 401, body = crate::http::error::ErrorBody)))]
+    responses((status = 202), (status = 401, body = crate::http::error::ErrorBody),
+              (status = 429, body = crate::http::error::ErrorBody)))]
 pub async fn resend(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

@@ -45,19 +45,27 @@ pub struct ChannelSettings {
     pub secret: Option<String>,
 }
 
+fn kind_schema() -> utoipa::openapi::Object {
+    crate::schema_docs::one_of(&["email", "webhook", "slack", "discord"])
+}
+
 /// A new channel.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewChannel {
     /// Display name, 1–100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// `email`, `webhook`, `slack` or `discord`.
+    #[schema(schema_with = kind_schema)]
     pub kind: String,
-    /// Recipient address (email).
+    /// Recipient address (email channels only).
     #[serde(default)]
+    #[schema(format = Email, max_length = 254)]
     pub to: Option<String>,
-    /// Endpoint URL (webhook, slack, discord).
+    /// Endpoint URL, `http://` or `https://` (webhook, slack, discord only).
     #[serde(default)]
+    #[schema(format = "uri", max_length = 2048)]
     pub url: Option<String>,
 }
 

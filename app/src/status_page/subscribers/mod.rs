@@ -86,9 +86,11 @@ pub struct Subscriber {
 pub struct SubscribeRequest {
     /// Address to mail (double opt-in: a confirmation link is mailed first).
     #[serde(default)]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     /// Endpoint to POST signed JSON to (instead of `email`).
     #[serde(default)]
+    #[schema(format = "uri", max_length = 2048)]
     pub webhook_url: Option<String>,
     /// Components of the page to hear about; absent or empty means all.
     #[serde(default)]

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Schema-driven fuzzing of the API against a real `statuswatch serve`.
+#
+# What it does: starts `target/debug/statuswatch serve` (built by the test
+# suite; built here when missing) on free loopback ports with a temporary
+# data dir, signs up a tenant, creates an API key with the widest scope
+# (`write`) through the API, and runs schemathesis against the app's own
+# /api/openapi.json with `Authorization: Bearer <key>`. Schemathesis (pinned
+# below) is installed from PyPI into a venv under target/ when missing.
+#
+# What it checks, on every operation (positive and negative data, all phases:
+# the schema's examples, boundary coverage, random fuzzing, stateful links):
+#   not_a_server_error           no 5xx (503 `database_unavailable` is
+#                                 documented but cannot happen here)
+#   status_code_conformance      every status answered is documented
+#   content_type_conformance     every answer's Content-Type is documented
+#   response_schema_conformance  every JSON answer matches its schema
+#   response_headers_conformance documented headers are present and valid
+# Any finding fails the script (exit 1), with schemathesis' report.
+#
+# Left out, and why:
+#   GET /api/events    a server-sent event stream never ends, so each call
+#                      would hang until the request timeout
+#   POST /api/auth/logout, /api/auth/refresh
+#                      the key is not a session, so they cannot end it, but
+#                      fuzzing them only exercises the cookie/refresh-token
+#                      paths the integration tests cover; kept in: they are
+#                      harmless to the run (see EXCLUDE below to change)
+# Nothing else is excluded: the API key cannot sign anyone out, revoke
+# itself (its id is not guessable) or reach admin routes (403, documented).
+#
+# Usage: scripts/api-fuzz.sh [extra schemathesis options]
+# Env:   API_FUZZ_MAX_EXAMPLES (default 30), API_FUZZ_SEED (default random),
+#        STATUSWATCH_BIN (default target/debug/statuswatch).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SCHEMATHESIS_VERSION=4.32.5
+MAX_EXAMPLES=${API_FUZZ_MAX_EXAMPLES:-30}
+BIN=${STATUSWATCH_BIN:-target/debug/statuswatch}
+VENV=target/api-fuzz-venv
+CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance
+
+if [ ! -x "$VENV/bin/schemathesis" ] ||
+  ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q " $SCHEMATHESIS_VERSION\$"; then
+  echo "==> installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+if [ ! -x "$BIN" ]; then
+  echo "==> building $BIN"
+  cargo build --locked --quiet --bin statuswatch
+fi
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+app_port=$(free_port)
+https_port=$(free_port)
+# A clean environment as tests/e2e/harness.rs gives the binary: no inherited
+# configuration, every listener on a free loopback port.
+env -u RUST_LOG $(env | grep -o '^STATUSWATCH[A-Z_]*' | sed 's/^/-u /') \
+  STATUSWATCH__APP__LISTEN="127.0.0.1:$app_port" \
+  STATUSWATCH__EDGE__HTTP_LISTEN="127.0.0.1:$(free_port)" \
+  STATUSWATCH__EDGE__HTTPS_LISTEN="127.0.0.1:$https_port" \
+  STATUSWATCH__EDGE__ADMIN_LISTEN="127.0.0.1:$(free_port)" \
+  STATUSWATCH__TENANCY__PUBLIC_URL="https://localhost:$https_port" \
+  "$BIN" --data-dir "$work/data" serve >"$work/serve.log" 2>&1 &
+server_pid=$!
+
+base="http://127.0.0.1:$app_port"
+for _ in $(seq 1 300); do
+  if curl -fsS -o /dev/null "$base/health/ready/" 2>/dev/null; then
+    break
+  fi
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "serve exited early:" >&2
+    cat "$work/serve.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+curl -fsS -o /dev/null "$base/health/ready/" || {
+  echo "serve did not become ready:" >&2
+  cat "$work/serve.log" >&2
+  exit 1
+}
+
+json_field() {
+  python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+access=$(curl -fsS -H 'Content-Type: application/json' \
+  -d '{"organization":"Fuzz Inc","slug":"fuzz","email":"owner@fuzz.example","password":"tangerine-umbrella-42"}' \
+  "$base/api/auth/signup" | json_field access_token)
+key=$(curl -fsS -H 'Content-Type: application/json' -H "Authorization: Bearer $access" \
+  -d '{"name":"schemathesis","scope":"write"}' \
+  "$base/api/api-keys" | json_field secret)
+
+# One pass: schemathesis over the operations selected by "$@", as "$1".
+fuzz() {
+  local who=$1 token=$2
+  shift 2
+  echo "==> schemathesis $SCHEMATHESIS_VERSION as $who (max $MAX_EXAMPLES examples per operation)"
+  "$VENV/bin/schemathesis" --no-color run "$base/api/openapi.json" \
+    --url "$base" \
+    -H "Authorization: Bearer $token" \
+    --checks "$CHECKS" \
+    --max-examples "$MAX_EXAMPLES" \
+    ${API_FUZZ_SEED:+--seed "$API_FUZZ_SEED"} \
+    --request-timeout 10 \
+    --workers 2 \
+    --suppress-health-check all \
+    --generation-with-security-parameters false \
+    --generation-database none \
+    "$@" || status=1
+}
+
+status=0
+# Pass 1, the API key (a member's rights): every operation but the stream.
+fuzz "an API key (scope write)" "$key" --exclude-path /api/events
+# Pass 2, the owner's access token: what a key may not do (owner and admin
+# routes, the session's own routes). Signing out would end the token, so
+# logout is left out; the stream never ends.
+fuzz "the owner's session" "$access" \
+  --include-path-regex '^/api/(api-keys|domains|invitations|members|billing|me|auth/handover|auth/verify-email/resend)' \
+  --exclude-path /api/auth/logout
+
+if grep -q "panicked" "$work/serve.log"; then
+  echo "serve panicked during the run:" >&2
+  grep -A10 "panicked" "$work/serve.log" >&2
+  status=1
+fi
+if [ "$status" -ne 0 ]; then
+  echo "==> api-fuzz: findings (see above); serve's errors and warnings:" >&2
+  grep -E "ERROR|WARN" "$work/serve.log" | tail -n 20 >&2 || true
+  exit 1
+fi
+echo "==> api-fuzz: no findings"
