@@ -38,7 +38,7 @@ cd "$(dirname "$0")/.."
 SCHEMATHESIS_VERSION=4.32.5
 MAX_EXAMPLES=${API_FUZZ_MAX_EXAMPLES:-30}
 BIN=${STATUSWATCH_BIN:-target/debug/statuswatch}
-VENV=target/api-fuzz-venv
+VENV=$PWD/target/api-fuzz-venv
 CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance
 
 if [ ! -x "$VENV/bin/schemathesis" ] ||
@@ -114,7 +114,8 @@ fuzz() {
   local who=$1 token=$2
   shift 2
   echo "==> schemathesis $SCHEMATHESIS_VERSION as $who (max $MAX_EXAMPLES examples per operation)"
-  "$VENV/bin/schemathesis" --no-color run "$base/api/openapi.json" \
+  # From the temporary dir, where schemathesis keeps its replay files.
+  (cd "$work" && "$VENV/bin/schemathesis" --no-color run "$base/api/openapi.json" \
     --url "$base" \
     -H "Authorization: Bearer $token" \
     --checks "$CHECKS" \
@@ -125,7 +126,7 @@ fuzz() {
     --suppress-health-check all \
     --generation-with-security-parameters false \
     --generation-database none \
-    "$@" || status=1
+    "$@") || status=1
 }
 
 status=0

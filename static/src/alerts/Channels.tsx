@@ -1,7 +1,7 @@
 //! `/alerts`: alert channels (email, Slack, Discord, webhook) with "send test".
 
 import { useState } from 'preact/hooks';
-import { api } from '../api';
+import { api, type Schemas } from '../api';
 import { ErrorNotice, Field, Loading, Notice, PageHeader, SelectField, fieldError, isFieldError } from '../ui/components';
 import { useAsync } from '../ui/useAsync';
 
@@ -27,7 +27,7 @@ export default function Channels() {
     setMessage(null);
     try {
       const created = await api.post('/api/alert-channels', {
-        body: { name, kind, to: kind === 'email' ? target : null, url: kind === 'email' ? null : target },
+        body: { name, kind: kind as Schemas['NewChannel']['kind'], to: kind === 'email' ? target : null, url: kind === 'email' ? null : target },
       });
       setSecret(created.secret ?? null);
       setName('');

@@ -38,6 +38,17 @@ export interface paths {
                         "text/html": unknown;
                     };
                 };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -58,14 +69,14 @@ export interface paths {
         /** Reads the audit log, newest first. */
         get: {
             parameters: {
-                query?: never;
-                header?: never;
-                path: {
+                query?: {
                     /** @description Only this tenant's entries. */
-                    tenant_id: string | null;
+                    tenant_id?: string;
                     /** @description Entries, 1–500 (default 100). */
-                    limit: number | null;
+                    limit?: number;
                 };
+                header?: never;
+                path?: never;
                 cookie?: never;
             };
             requestBody?: never;
@@ -76,6 +87,52 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["AuditEntry"][];
+                    };
+                };
+                /** @description `invalid_query`: an unknown or repeated query parameter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `superuser_required`: only platform administrators; `user_required` for API keys; `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
             };
@@ -98,16 +155,16 @@ export interface paths {
         /** Lists and searches tenants. */
         get: {
             parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Part of a slug or name. */
-                    q: string;
+                query?: {
+                    /** @description Part of a slug or name, at most 100 characters. */
+                    q?: string;
                     /** @description Page size, 1–200 (default 50). */
-                    limit: number | null;
-                    /** @description Rows to skip. */
-                    offset: number | null;
+                    limit?: number;
+                    /** @description Rows to skip (default 0). */
+                    offset?: number;
                 };
+                header?: never;
+                path?: never;
                 cookie?: never;
             };
             requestBody?: never;
@@ -120,8 +177,46 @@ export interface paths {
                         "application/json": components["schemas"]["TenantSummary"][];
                     };
                 };
+                /** @description `invalid_query`: an unknown or repeated query parameter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `superuser_required`: only platform administrators; `user_required` for API keys; `csrf_failed` */
                 403: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -166,8 +261,37 @@ export interface paths {
                         "application/json": components["schemas"]["TenantSummary"];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `superuser_required`: only platform administrators; `user_required` for API keys; `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -217,6 +341,24 @@ export interface paths {
                         "application/json": components["schemas"]["BillingStatus"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -233,8 +375,37 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -280,8 +451,37 @@ export interface paths {
                         "application/json": components["schemas"]["TenantSummary"];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `superuser_required`: only platform administrators; `user_required` for API keys; `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -326,8 +526,37 @@ export interface paths {
                         "application/json": components["schemas"]["TenantSummary"];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `superuser_required`: only platform administrators; `user_required` for API keys; `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -367,6 +596,35 @@ export interface paths {
                         "application/json": components["schemas"]["Channel"][];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -392,6 +650,24 @@ export interface paths {
                         "application/json": components["schemas"]["Channel"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description the plan allows no more (`plan_limit`) */
                 402: {
                     headers: {
@@ -401,8 +677,46 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -446,8 +760,37 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -491,8 +834,37 @@ export interface paths {
                         "application/json": components["schemas"]["Delivery"];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -532,6 +904,35 @@ export interface paths {
                         "application/json": components["schemas"]["Delivery"][];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -567,6 +968,35 @@ export interface paths {
                         "application/json": components["schemas"]["ApiKey"][];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -592,8 +1022,64 @@ export interface paths {
                         "application/json": components["schemas"]["CreatedKey"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -637,8 +1123,37 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -683,6 +1198,15 @@ export interface paths {
                         "application/json": components["schemas"]["HandoverResponse"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -700,9 +1224,38 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description organization_id is needed: the user has several */
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -760,8 +1313,46 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `invalid_body` (a field has the wrong type, is missing or unknown) or `invalid` (a field's value is refused; `field` names it) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 429: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -807,6 +1398,15 @@ export interface paths {
                         "application/json": components["schemas"]["SessionBody"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -823,8 +1423,46 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `invalid_body` (a field has the wrong type, is missing or unknown) or `invalid` (a field's value is refused; `field` names it) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 429: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -872,6 +1510,26 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `user_required`: an API key cannot do this, only a signed-in user; `csrf_failed`: a cookie session without its `X-CSRF-Token` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -909,8 +1567,55 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `invalid_body` (a field has the wrong type, is missing or unknown) or `invalid` (a field's value is refused; `field` names it) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 429: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -964,8 +1669,37 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1011,7 +1745,43 @@ export interface paths {
                         "application/json": components["schemas"]["SessionBody"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `invalid_body` (a field has the wrong type, is missing or unknown) or `invalid` (a field's value is refused; `field` names it) */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1021,6 +1791,17 @@ export interface paths {
                 };
                 429: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1066,7 +1847,34 @@ export interface paths {
                         "application/json": components["schemas"]["SessionBody"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1084,6 +1892,17 @@ export interface paths {
                 };
                 429: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1137,6 +1956,44 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `invalid_body` (a field has the wrong type, is missing or unknown) or `invalid` (a field's value is refused; `field` names it) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1178,6 +2035,34 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `user_required`: an API key cannot do this, only a signed-in user; `csrf_failed`: a cookie session without its `X-CSRF-Token` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1211,8 +2096,28 @@ export interface paths {
                         "application/json": components["schemas"]["BillingStatus"];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 403: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1260,6 +2165,24 @@ export interface paths {
                         "application/json": components["schemas"]["RedirectUrl"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1279,6 +2202,24 @@ export interface paths {
                 };
                 /** @description already subscribed or complimentary */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1345,6 +2286,24 @@ export interface paths {
                         "application/json": components["schemas"]["BillingStatus"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description no room on the plan (`plan_limit`) */
                 402: {
                     headers: {
@@ -1370,8 +2329,37 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1411,6 +2399,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["RedirectUrl"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
                 403: {
@@ -1517,6 +2514,24 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `invalid_body` (a field has the wrong type, is missing or unknown) or `invalid` (a field's value is refused; `field` names it) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description not applied; Stripe retries */
                 500: {
                     headers: {
@@ -1568,6 +2583,35 @@ export interface paths {
                         "application/json": components["schemas"]["Domain"][];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1593,8 +2637,35 @@ export interface paths {
                         "application/json": components["schemas"]["Domain"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description the plan allows no more (`plan_limit`) */
                 402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1610,8 +2681,37 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1654,8 +2754,37 @@ export interface paths {
                         "application/json": components["schemas"]["Domain"];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1685,6 +2814,24 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1695,6 +2842,17 @@ export interface paths {
                 };
                 409: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1738,8 +2896,46 @@ export interface paths {
                         "application/json": components["schemas"]["Domain"];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_found`: no such resource (or not this caller's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 409: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1808,6 +3004,17 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1852,6 +3059,17 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1882,6 +3100,17 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1900,16 +3129,16 @@ export interface paths {
         /** Incidents, newest first; each names its `monitor_id`. */
         get: {
             parameters: {
-                query?: never;
-                header?: never;
-                path: {
+                query?: {
                     /** @description Only this monitor's incidents. */
-                    monitor_id: string | null;
+                    monitor_id?: string;
                     /** @description Only incidents that started before this time, ms (paging: pass the last `started_at`). */
-                    before: number | null;
+                    before?: number;
                     /** @description Page size, 1–500 (default 50). */
-                    limit: number | null;
+                    limit?: number;
                 };
+                header?: never;
+                path?: never;
                 cookie?: never;
             };
             requestBody?: never;
@@ -1922,8 +3151,46 @@ export interface paths {
                         "application/json": components["schemas"]["Incident"][];
                     };
                 };
+                /** @description `invalid_query`: an unknown or repeated query parameter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1968,8 +3235,37 @@ export interface paths {
                         "application/json": components["schemas"]["Incident"];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1996,12 +3292,12 @@ export interface paths {
         /** 200 when a certificate may be issued for `domain`, 404 otherwise (Caddy refuses on any non-2xx). */
         get: {
             parameters: {
-                query?: never;
-                header?: never;
-                path: {
+                query: {
                     /** @description The name Caddy wants a certificate for. */
                     domain: string;
                 };
+                header?: never;
+                path?: never;
                 cookie?: never;
             };
             requestBody?: never;
@@ -2014,6 +3310,15 @@ export interface paths {
                         "application/json": components["schemas"]["Validated"];
                     };
                 };
+                /** @description `invalid_query`: an unknown or repeated query parameter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2024,6 +3329,17 @@ export interface paths {
                 };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2065,6 +3381,35 @@ export interface paths {
                         "application/json": components["schemas"]["Invitation"][];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2090,6 +3435,24 @@ export interface paths {
                         "application/json": components["schemas"]["Invitation"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description the plan allows no more (`plan_limit`) */
                 402: {
                     headers: {
@@ -2099,8 +3462,46 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2162,6 +3563,52 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `invalid_body` (a field has the wrong type, is missing or unknown) or `invalid` (a field's value is refused; `field` names it) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2199,8 +3646,37 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2239,6 +3715,35 @@ export interface paths {
                         "application/json": components["schemas"]["Window"][];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2264,8 +3769,64 @@ export interface paths {
                         "application/json": components["schemas"]["Window"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2309,8 +3870,37 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2357,6 +3947,26 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `user_required`: an API key cannot do this, only a signed-in user; `csrf_failed`: a cookie session without its `X-CSRF-Token` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2390,6 +4000,35 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Member"][];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
             };
@@ -2431,6 +4070,24 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2441,6 +4098,17 @@ export interface paths {
                 };
                 409: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2474,6 +4142,33 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2484,6 +4179,44 @@ export interface paths {
                 };
                 409: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `invalid_body` (a field has the wrong type, is missing or unknown) or `invalid` (a field's value is refused; `field` names it) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2519,6 +4252,35 @@ export interface paths {
                         "application/json": components["schemas"]["Monitor"][];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2544,6 +4306,24 @@ export interface paths {
                         "application/json": components["schemas"]["Monitor"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description the plan allows no more (`plan_limit`) */
                 402: {
                     headers: {
@@ -2553,8 +4333,46 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2597,8 +4415,37 @@ export interface paths {
                         "application/json": components["schemas"]["Monitor"];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2628,8 +4475,37 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2665,8 +4541,35 @@ export interface paths {
                         "application/json": components["schemas"]["Monitor"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description the plan has no room to resume it (`plan_limit`) */
                 402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2682,8 +4585,37 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2704,19 +4636,20 @@ export interface paths {
         /** Raw check results, newest first, paged. */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description From, ms since the epoch (default: 24 hours ago); before `to`. */
+                    from?: number;
+                    /** @description To, ms since the epoch, exclusive (default: now). */
+                    to?: number;
+                    /** @description `next_cursor` of the previous page. */
+                    cursor?: string;
+                    /** @description Page size, 1–1000 (default 100). */
+                    limit?: number;
+                };
                 header?: never;
                 path: {
                     /** @description monitor id */
                     id: string;
-                    /** @description From, ms since the epoch (default: 24 hours ago). */
-                    from: number | null;
-                    /** @description To, ms since the epoch, exclusive (default: now). */
-                    to: number | null;
-                    /** @description `next_cursor` of the previous page. */
-                    cursor: string | null;
-                    /** @description Page size, 1–1000 (default 100). */
-                    limit: number | null;
                 };
                 cookie?: never;
             };
@@ -2730,6 +4663,33 @@ export interface paths {
                         "application/json": components["schemas"]["ResultPage"];
                     };
                 };
+                /** @description `invalid_query`: an unknown or repeated query parameter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2740,6 +4700,17 @@ export interface paths {
                 };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2784,8 +4755,37 @@ export interface paths {
                         "application/json": components["schemas"]["Uptime"];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2861,6 +4861,17 @@ export interface paths {
                         "application/json": components["schemas"]["SiteInfo"];
                     };
                 };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2896,6 +4907,35 @@ export interface paths {
                         "application/json": components["schemas"]["StatusPage"][];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2921,8 +4961,35 @@ export interface paths {
                         "application/json": components["schemas"]["StatusPage"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description the plan allows no more (`plan_limit`) */
                 402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2938,8 +5005,37 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2982,8 +5078,37 @@ export interface paths {
                         "application/json": components["schemas"]["StatusPage"];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3013,8 +5138,37 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3050,6 +5204,33 @@ export interface paths {
                         "application/json": components["schemas"]["StatusPage"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3066,8 +5247,37 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3106,8 +5316,37 @@ export interface paths {
                         "application/json": components["schemas"]["Component"][];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3142,6 +5381,33 @@ export interface paths {
                         "application/json": components["schemas"]["Component"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3158,8 +5424,37 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3204,8 +5499,37 @@ export interface paths {
                         "application/json": components["schemas"]["Component"];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3237,8 +5561,37 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3276,7 +5629,52 @@ export interface paths {
                         "application/json": components["schemas"]["Component"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3286,6 +5684,17 @@ export interface paths {
                 };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3324,8 +5733,37 @@ export interface paths {
                         "application/json": components["schemas"]["Group"][];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3360,7 +5798,61 @@ export interface paths {
                         "application/json": components["schemas"]["Group"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the page has as many groups as it may */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3370,6 +5862,17 @@ export interface paths {
                 };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3415,8 +5918,37 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3454,7 +5986,52 @@ export interface paths {
                         "application/json": components["schemas"]["Group"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3464,6 +6041,17 @@ export interface paths {
                 };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3484,19 +6072,20 @@ export interface paths {
         /** Incidents and maintenance of a page, newest first, with updates. */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Only `incident` or `maintenance`. */
+                    kind?: components["schemas"]["Kind"];
+                    /** @description Only open ones. */
+                    open?: boolean;
+                    /** @description Only those started before this time, ms (paging: pass the last `started_at`). */
+                    before?: number;
+                    /** @description Page size, 1–200 (default 50). */
+                    limit?: number;
+                };
                 header?: never;
                 path: {
                     /** @description status page id */
                     id: string;
-                    /** @description Only `incident` or `maintenance`. */
-                    kind: null | components["schemas"]["Kind"];
-                    /** @description Only open ones. */
-                    open: boolean | null;
-                    /** @description Only those started before this time, ms (paging: pass the last `started_at`). */
-                    before: number | null;
-                    /** @description Page size, 1–200 (default 50). */
-                    limit: number | null;
                 };
                 cookie?: never;
             };
@@ -3510,6 +6099,33 @@ export interface paths {
                         "application/json": components["schemas"]["PublicIncident"][];
                     };
                 };
+                /** @description `invalid_query`: an unknown or repeated query parameter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3520,6 +6136,17 @@ export interface paths {
                 };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3554,7 +6181,52 @@ export interface paths {
                         "application/json": components["schemas"]["PublicIncident"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3564,6 +6236,17 @@ export interface paths {
                 };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3612,6 +6295,33 @@ export interface paths {
                         "application/json": components["schemas"]["PublicIncident"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3628,8 +6338,37 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3674,8 +6413,37 @@ export interface paths {
                         "application/json": components["schemas"]["PublicIncident"];
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3707,8 +6475,37 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3746,7 +6543,52 @@ export interface paths {
                         "application/json": components["schemas"]["PublicIncident"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3756,6 +6598,17 @@ export interface paths {
                 };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3802,6 +6655,33 @@ export interface paths {
                         "application/json": components["schemas"]["PublicIncident"];
                     };
                 };
+                /** @description `malformed_json`: the body is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3818,8 +6698,37 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `body_too_large`: the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `expected_json`: the body was sent without `Content-Type: application/json` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3844,15 +6753,16 @@ export interface paths {
         /** Subscribers of a page (pending, active and unsubscribed), oldest first. */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Page size, 1–500 (default 100). */
+                    limit?: number;
+                    /** @description Rows to skip (default 0). */
+                    offset?: number;
+                };
                 header?: never;
                 path: {
                     /** @description status page id */
                     id: string;
-                    /** @description Page size, 1–500 (default 100). */
-                    limit: number | null;
-                    /** @description Rows to skip (default 0). */
-                    offset: number | null;
                 };
                 cookie?: never;
             };
@@ -3866,7 +6776,26 @@ export interface paths {
                         "application/json": components["schemas"]["Subscriber"][];
                     };
                 };
+                /** @description `invalid_query`: an unknown or repeated query parameter */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3884,6 +6813,17 @@ export interface paths {
                 };
                 422: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3932,8 +6872,37 @@ export interface paths {
                         "text/csv": unknown;
                     };
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3981,8 +6950,37 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -4024,6 +7022,17 @@ export interface paths {
                 };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -4074,6 +7083,17 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4112,6 +7132,17 @@ export interface paths {
                 };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -4162,6 +7193,17 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4206,6 +7248,17 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4244,6 +7297,17 @@ export interface paths {
                 };
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -4452,6 +7516,17 @@ export interface paths {
                         "text/html": unknown;
                     };
                 };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4495,6 +7570,17 @@ export interface paths {
                     };
                     content: {
                         "image/svg+xml": unknown;
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
             };
@@ -4545,6 +7631,17 @@ export interface paths {
                         "image/svg+xml": unknown;
                     };
                 };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4588,6 +7685,17 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4630,6 +7738,17 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
                 };
             };
         };
@@ -4677,6 +7796,17 @@ export interface paths {
                     };
                     content: {
                         "text/html": unknown;
+                    };
+                };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
             };
@@ -4817,6 +7947,17 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4890,6 +8031,17 @@ export interface paths {
                         "text/html": unknown;
                     };
                 };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4960,6 +8112,17 @@ export interface paths {
                         "text/html": unknown;
                     };
                 };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5024,6 +8187,17 @@ export interface paths {
                         "text/html": unknown;
                     };
                 };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5072,6 +8246,17 @@ export interface paths {
                         "text/html": unknown;
                     };
                 };
+                /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before trying again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5086,14 +8271,21 @@ export interface components {
     schemas: {
         /** @description Acceptance: the token, and the password (an existing account's, or a new one). */
         AcceptRequest: {
-            /** @description Existing account: its password. New account: the password to set. */
+            /**
+             * @description Existing account: its password. New account: the password to set
+             *     (at least `auth.min_password_length` characters). At most 256 bytes.
+             */
             password: string;
             /** @description The `token` of the mailed link. */
             token: string;
         };
         /** @description New custom domain. */
         AddDomain: {
-            /** @description e.g. `status.example.com`. */
+            /**
+             * Format: hostname
+             * @description A public DNS name of two labels or more, e.g. `status.example.com`,
+             *     not under this service's own suffix.
+             */
             hostname: string;
         };
         /** @description An API key as listed (never with its secret). */
@@ -5299,7 +8491,10 @@ export interface components {
         ComponentStatus: "operational" | "under_maintenance" | "degraded_performance" | "partial_outage" | "major_outage";
         /** @description New password with the token from the link. */
         ConfirmRequest: {
-            /** @description The new password. */
+            /**
+             * @description The new password: at least `auth.min_password_length` characters
+             *     (8–128 as configured; 10 by default), at most 256 bytes, not a common one.
+             */
             password: string;
             /** @description The `token` of the link. */
             token: string;
@@ -5311,7 +8506,7 @@ export interface components {
         };
         /** @description New key form. */
         CreateKey: {
-            /** @description A name to recognise it by. */
+            /** @description A name to recognise it by, 1–100 printable characters. */
             name: string;
             /** @description `read` or `write`. */
             scope: components["schemas"]["Scope"];
@@ -5490,17 +8685,17 @@ export interface components {
         };
         /** @description Body of `PATCH /api/status-pages/{id}/incidents/{incident_id}`. */
         IncidentPatch: {
-            /** @description Affected components of this page (replaces the list). */
+            /** @description Affected components of this page (replaces the list), at most 100. */
             component_ids?: string[] | null;
             impact?: null | components["schemas"]["Impact"];
             /**
              * Format: int64
-             * @description Maintenance start, ms.
+             * @description Maintenance start, ms since the epoch.
              */
             scheduled_for?: number | null;
             /**
              * Format: int64
-             * @description Maintenance end, ms.
+             * @description Maintenance end, ms; at most 30 days after the start.
              */
             scheduled_until?: number | null;
             /** @description Title, 1–200 characters. */
@@ -5558,7 +8753,10 @@ export interface components {
         };
         /** @description Invitation form. */
         InviteRequest: {
-            /** @description Who to invite. */
+            /**
+             * Format: email
+             * @description Who to invite, at most 254 characters.
+             */
             email: string;
             /** @description Their role: admin, member or viewer (ownership is granted later by an owner). */
             role: components["schemas"]["Role"];
@@ -5613,7 +8811,7 @@ export interface components {
         };
         /** @description Login form. */
         LoginRequest: {
-            /** @description The account's email; case does not matter. */
+            /** @description The account's email; case does not matter. At most 254 characters. */
             email: string;
             /** @description Organisation slug or id, for users of several. */
             organization?: string | null;
@@ -5745,25 +8943,25 @@ export interface components {
          *     `grace_seconds` (heartbeat).
          */
         MonitorInput: {
-            /** @description http: request body. */
+            /** @description http: request body, at most 64 KiB; not with `GET` or `HEAD`. */
             body?: string | null;
             /**
              * Format: int32
              * @description Consecutive failed checks before the monitor is down (1–10, default 2).
              */
             confirmations?: number | null;
-            /** @description dns: a value one of the answers must equal. */
+            /** @description dns: a value one of the answers must equal, 1–1000 characters. */
             expected_answer?: string | null;
-            /** @description http: statuses that count as up (default: any 2xx). */
+            /** @description http: statuses that count as up (default: any 2xx), at most 20, each 100–599. */
             expected_status?: number[] | null;
             /** @description http: follow up to 10 redirects (default true). */
             follow_redirects?: boolean | null;
             /**
              * Format: int64
-             * @description heartbeat: seconds after a missed ping before the monitor is down (default 60).
+             * @description heartbeat: seconds after a missed ping before the monitor is down, 0–86400 (default 60).
              */
             grace_seconds?: number | null;
-            /** @description http: request headers. */
+            /** @description http: request headers, at most 20; values at most 4096 bytes. */
             headers?: {
                 [key: string]: string;
             } | null;
@@ -5771,7 +8969,8 @@ export interface components {
             host?: string | null;
             /**
              * Format: int64
-             * @description Seconds between checks (or between expected pings, for heartbeats).
+             * @description Seconds between checks (or between expected pings, for heartbeats):
+             *     from the plan's minimum (1 s with billing off) to 86400 (default 60).
              */
             interval_seconds?: number | null;
             /** @description http: the value `json_path` must hold. */
@@ -5782,15 +8981,15 @@ export interface components {
             keyword?: string | null;
             /** @description http: text the body must not contain. */
             keyword_absent?: string | null;
-            /** @description `http`, `tcp`, `dns`, `tls` or `heartbeat`; cannot change later. */
-            kind?: string | null;
+            /** @enum {string} */
+            kind?: "http" | "tcp" | "dns" | "tls" | "heartbeat";
             /**
              * Format: int64
-             * @description http: slower answers than this make the monitor `degraded`.
+             * @description http: slower answers than this make the monitor `degraded`; 1 to the timeout in ms.
              */
             max_latency_ms?: number | null;
-            /** @description http: request method (default `GET`). */
-            method?: string | null;
+            /** @enum {string} */
+            method?: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
             /** @description Display name, 1–100 characters. */
             name?: string | null;
             /** @description Stop checking (state `paused`) or resume. */
@@ -5800,8 +8999,8 @@ export interface components {
              * @description tcp, tls: port (tls default 443).
              */
             port?: number | null;
-            /** @description dns: `A`, `AAAA`, `CNAME`, `MX`, `NS` or `TXT` (default `A`). */
-            record_type?: string | null;
+            /** @enum {string} */
+            record_type?: "A" | "AAAA" | "CNAME" | "MX" | "NS" | "TXT";
             /**
              * Format: int32
              * @description Distinct prober regions that must see a failure before the monitor is
@@ -5813,7 +9012,10 @@ export interface components {
              * @description Deadline of one check, seconds (1–60, at most the interval).
              */
             timeout_seconds?: number | null;
-            /** @description http: the URL to request. */
+            /**
+             * Format: uri
+             * @description http: the `http://` or `https://` URL to request, at most 2048 characters, without credentials.
+             */
             url?: string | null;
             /** @description http: verify the server's certificate (default true). */
             verify_tls?: boolean | null;
@@ -5839,26 +9041,32 @@ export interface components {
         };
         /** @description A new channel. */
         NewChannel: {
-            /** @description `email`, `webhook`, `slack` or `discord`. */
-            kind: string;
+            /** @enum {string} */
+            kind: "email" | "webhook" | "slack" | "discord";
             /** @description Display name, 1–100 characters. */
             name: string;
-            /** @description Recipient address (email). */
+            /**
+             * Format: email
+             * @description Recipient address (email channels only).
+             */
             to?: string | null;
-            /** @description Endpoint URL (webhook, slack, discord). */
+            /**
+             * Format: uri
+             * @description Endpoint URL, `http://` or `https://` (webhook, slack, discord only).
+             */
             url?: string | null;
         };
         /** @description Body of `POST /api/status-pages/{id}/incidents`. */
         NewIncident: {
             /** @description Text of the first update, 1–5,000 characters. */
             body?: string | null;
-            /** @description Affected components of this page. */
+            /** @description Affected components of this page, at most 100. */
             component_ids?: string[] | null;
             impact?: null | components["schemas"]["Impact"];
             kind?: null | components["schemas"]["Kind"];
             /**
              * Format: int64
-             * @description Maintenance start, ms (required for maintenance).
+             * @description Maintenance start, ms since the epoch (required for maintenance).
              */
             scheduled_for?: number | null;
             /**
@@ -5866,8 +9074,8 @@ export interface components {
              * @description Maintenance end, ms (required for maintenance; at most 30 days after the start).
              */
             scheduled_until?: number | null;
-            /** @description First status (default `investigating`, or `scheduled`). */
-            status?: string | null;
+            /** @enum {string} */
+            status?: "investigating" | "identified" | "monitoring" | "resolved" | "scheduled" | "in_progress" | "verifying" | "completed";
             /** @description Title, 1–200 characters. */
             title?: string | null;
         };
@@ -5875,8 +9083,8 @@ export interface components {
         NewUpdate: {
             /** @description Text, 1–5,000 characters. */
             body?: string | null;
-            /** @description New status, one of the incident's kind. */
-            status?: string | null;
+            /** @enum {string} */
+            status?: "investigating" | "identified" | "monitoring" | "resolved" | "scheduled" | "in_progress" | "verifying" | "completed";
         };
         /** @description A new window. */
         NewWindow: {
@@ -5889,7 +9097,7 @@ export interface components {
             monitor_id?: string | null;
             /**
              * Format: int64
-             * @description Start, ms since the epoch.
+             * @description Start, ms since the epoch (not before it).
              */
             starts_at: number;
             /** @description What is being done, 1–200 characters. */
@@ -5913,8 +9121,8 @@ export interface components {
         PauseRequest: {
             /** @description The row's id, as in its own API (`/api/monitors/{id}`, …). */
             id: string;
-            /** @description `monitor`, `status_page`, `alert_channel` or `custom_domain`. */
-            kind: string;
+            /** @enum {string} */
+            kind: "monitor" | "status_page" | "alert_channel" | "custom_domain";
             /** @description `true` pauses it (making room for another), `false` resumes it if the plan has room. */
             paused: boolean;
         };
@@ -6039,14 +9247,14 @@ export interface components {
         };
         /** @description Body of `POST /api/status-pages/{id}/incidents/publish`. */
         PublishMonitorIncident: {
-            /** @description First update (default: a neutral "we are investigating"). */
+            /** @description First update, 1–5,000 characters (default: a neutral "we are investigating"). */
             body?: string | null;
-            /** @description Affected components (default: those bound to the incident's monitor). */
+            /** @description Affected components, at most 100 (default: those bound to the incident's monitor). */
             component_ids?: string[] | null;
             impact?: null | components["schemas"]["Impact"];
             /** @description The automatic incident (of `/api/incidents`) to publish. */
             monitor_incident_id?: string | null;
-            /** @description Title (default: the affected components' names and "disruption"). */
+            /** @description Title, 1–200 characters (default: the affected components' names and "disruption"). */
             title?: string | null;
         };
         /** @description Readiness answer, also the body of the 503. */
@@ -6074,7 +9282,7 @@ export interface components {
         };
         /** @description Reset request. */
         ResetRequest: {
-            /** @description The account's email. */
+            /** @description The account's email, at most 254 characters. */
             email: string;
         };
         /** @description A page of results. */
@@ -6128,13 +9336,22 @@ export interface components {
         };
         /** @description Signup form. */
         SignupRequest: {
-            /** @description Owner's email. */
+            /**
+             * Format: email
+             * @description Owner's email, at most 254 characters.
+             */
             email: string;
-            /** @description Organisation display name. */
+            /** @description Organisation display name, 1–100 characters (trimmed), no control characters. */
             organization: string;
-            /** @description Owner's password. */
+            /**
+             * @description Owner's password: at least `auth.min_password_length` characters
+             *     (8–128 as configured; 10 by default), at most 256 bytes, not a common one.
+             */
             password: string;
-            /** @description Subdomain label: `<slug>.<suffix>`. */
+            /**
+             * @description Subdomain label: `<slug>.<suffix>`; 3–40 lowercase letters, digits and
+             *     hyphens, not at either end nor in the third and fourth place; not reserved.
+             */
             slug: string;
         };
         /** @description What the SPA needs to know about the host it was loaded from. */
@@ -6203,7 +9420,10 @@ export interface components {
             domain_id?: string | null;
             /** @description Make this the page at `/status/` (the tenant's first page is). */
             is_default?: boolean | null;
-            /** @description Logo URL (`https`); `null` removes it. */
+            /**
+             * Format: uri
+             * @description Logo URL (`https`); `null` removes it.
+             */
             logo_url?: string | null;
             /** @description Title, 1–100 characters (required on create). */
             title?: string | null;
@@ -6225,9 +9445,15 @@ export interface components {
         SubscribeRequest: {
             /** @description Components of the page to hear about; absent or empty means all. */
             components?: string[] | null;
-            /** @description Address to mail (double opt-in: a confirmation link is mailed first). */
+            /**
+             * Format: email
+             * @description Address to mail (double opt-in: a confirmation link is mailed first).
+             */
             email?: string | null;
-            /** @description Endpoint to POST signed JSON to (instead of `email`). */
+            /**
+             * Format: uri
+             * @description Endpoint to POST signed JSON to (instead of `email`).
+             */
             webhook_url?: string | null;
         };
         /** @description A subscriber as the tenant sees it. */

@@ -2,7 +2,7 @@
 //! its updates, posting an update, resolving, changing or deleting it.
 
 import { useEffect, useState } from 'preact/hooks';
-import { api } from '../api';
+import { api, type Schemas } from '../api';
 import type { PageProps } from '../app/pages';
 import { navigate } from '../router/history';
 import { ErrorNotice, Field, Loading, Notice, SelectField, TextAreaField } from '../ui/components';
@@ -171,7 +171,7 @@ function PostUpdate({ incident, onDone }: { incident: PublicIncident; onDone: (i
     try {
       const next = await api.post('/api/status-pages/{id}/incidents/{incident_id}/updates', {
         params: { id: incident.page_id, incident_id: incident.id },
-        body: { status: s, body: text.trim() },
+        body: { status: s as Schemas['NewUpdate']['status'], body: text.trim() },
       });
       setBody('');
       onDone(next, s === closing ? (incident.kind === 'incident' ? 'Incident resolved.' : 'Maintenance completed.') : 'Update posted.');

@@ -209,7 +209,7 @@ export function incidentInput(v: IncidentValues): NewIncident {
     kind: v.kind,
     title: v.title.trim(),
     impact: v.impact,
-    status: v.status,
+    status: v.status as NewIncident['status'],
     body: v.body.trim(),
     component_ids: [...v.component_ids],
   };
