@@ -39,7 +39,7 @@ SCHEMATHESIS_VERSION=4.32.5
 MAX_EXAMPLES=${API_FUZZ_MAX_EXAMPLES:-30}
 BIN=${STATUSWATCH_BIN:-target/debug/statuswatch}
 VENV=$PWD/target/api-fuzz-venv
-CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance
+CHECKS=${API_FUZZ_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance}
 
 if [ ! -x "$VENV/bin/schemathesis" ] ||
   ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q " $SCHEMATHESIS_VERSION\$"; then

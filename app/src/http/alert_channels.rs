@@ -3,10 +3,12 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::http::principal::TenantCaller;
-use crate::http::{ApiJson, AppError};
+use crate::http::{ApiJson, ApiQuery, AppError};
 use crate::monitor::alerts::Sender;
 use crate::monitor::alerts::channels::{self, Channel, ChannelError, NewChannel};
 use crate::monitor::alerts::delivery::{self, Delivery};
@@ -90,12 +92,29 @@ pub async fn test(
     Ok(Json(sent))
 }
 
-/// The delivery log, newest first (last 200).
-#[utoipa::path(get, path = "/api/alert-deliveries", tag = "alerts",
-    responses((status = 200, body = [Delivery])))]
+/// Query of `GET /api/alert-deliveries`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveriesQuery {
+    /// How many of the newest deliveries, 1–200 (default 200).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+/// The delivery log, newest first.
+#[utoipa::path(get, path = "/api/alert-deliveries", tag = "alerts", params(DeliveriesQuery),
+    responses((status = 200, body = [Delivery]),
+              (status = 400, description = "`invalid_query`: an unknown or repeated query parameter", body = crate::http::error::ErrorBody),
+              (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn deliveries(
     State(state): State<AppState>,
     p: TenantCaller,
+    ApiQuery(q): ApiQuery<DeliveriesQuery>,
 ) -> Result<Json<Vec<Delivery>>, AppError> {
-    Ok(Json(delivery::list(&state.db, &p.tenant_id, 200).await?))
+    let limit = q.limit.unwrap_or(200);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::invalid("limit", "must be between 1 and 200"));
+    }
+    Ok(Json(delivery::list(&state.db, &p.tenant_id, limit).await?))
 }

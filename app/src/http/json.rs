@@ -8,7 +8,9 @@ use serde::de::DeserializeOwned;
 use super::AppError;
 
 /// Like `axum::Json`, but malformed, mistyped or oversized bodies answer with
-/// `{code, message}` naming what is wrong.
+/// `{code, message}` naming what is wrong. Every request body of this API is
+/// a JSON object: serde would read a struct from an array by position, which
+/// the documented schema does not allow.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
 
@@ -20,10 +22,32 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(rejected(rejection)),
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state)
+            .await
+            .map_err(rejected)?;
+        if !value.is_object() {
+            return Err(invalid_body("the body must be a JSON object".to_owned()));
         }
+        serde_path_to_error::deserialize(value)
+            .map(Self)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let inner = err.into_inner();
+                invalid_body(if path == "." {
+                    inner.to_string()
+                } else {
+                    format!("{path}: {inner}")
+                })
+            })
+    }
+}
+
+/// A 422 for a body of the wrong shape (a missing, unknown or mistyped field).
+fn invalid_body(message: String) -> AppError {
+    AppError::BadRequest {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_body",
+        message,
     }
 }
 

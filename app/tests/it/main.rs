@@ -24,6 +24,7 @@ mod monitor_api;
 mod monitor_engine;
 mod monitor_probes;
 mod monitor_rollup;
+mod openapi_contract;
 mod openapi_snapshot;
 mod status_admin;
 mod status_page_html;

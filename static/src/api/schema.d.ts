@@ -886,10 +886,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The delivery log, newest first (last 200). */
+        /** The delivery log, newest first. */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description How many of the newest deliveries, 1–200 (default 200). */
+                    limit?: number;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -904,6 +907,15 @@ export interface paths {
                         "application/json": components["schemas"]["Delivery"][];
                     };
                 };
+                /** @description `invalid_query`: an unknown or repeated query parameter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -915,6 +927,14 @@ export interface paths {
                 };
                 /** @description `insufficient_role` (the role or the API key's scope is too low), `no_organization`, `tenant_suspended`, `wrong_tenant` (credentials of another organization on its hostname) or `csrf_failed` */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
