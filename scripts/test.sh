@@ -28,5 +28,6 @@ echo "==> SPA unit tests (vitest)"
 (cd static && npm test --silent)
 echo "==> cargo nextest run"
 cargo nextest run --workspace --locked --no-fail-fast
+bash scripts/api-fuzz.sh
 echo "==> browser end-to-end tests"
 bash scripts/browser-test.sh

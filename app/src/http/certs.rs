@@ -20,7 +20,7 @@ use crate::http::{ApiQuery, AppError};
 #[into_params(parameter_in = Query)]
 pub struct ValidateQuery {
     /// The name Caddy wants a certificate for.
-    #[param(min_length = 1, max_length = 253)]
+    #[param(format = Hostname, min_length = 1, max_length = 253)]
     pub domain: String,
 }
 
