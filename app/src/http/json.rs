@@ -96,13 +96,14 @@ fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
     let pairs = url::form_urlencoded::parse(query.as_bytes());
     serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs)).map_err(|err| {
         let mut field = err.path().to_string();
-        let message = err.into_inner().to_string();
+        let mut message = err.into_inner().to_string();
         // A missing parameter is reported at the top level; its name is in the message.
         if let Some(name) = message
             .strip_prefix("missing field `")
             .and_then(|rest| rest.split('`').next())
         {
             field = name.to_owned();
+            message = "is required".to_owned();
         }
         if field.is_empty() || field == "." || message.starts_with("unknown field") {
             AppError::BadRequest {

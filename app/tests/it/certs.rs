@@ -200,7 +200,7 @@ async fn the_policy_names_its_rule_and_the_ask_hook_follows_it() {
             ("domain=status.acme.com", 404, "domain_not_allowed"),
             ("domain=nobody.example.org", 404, "domain_not_allowed"),
             ("domain=10.0.0.1", 422, "invalid"),
-            ("", 400, "invalid_query"),
+            ("", 422, "invalid"),
         ] {
             let reply = api
                 .get(&format!("/api/internal/validate-domain/?{query}"), None)
