@@ -34,6 +34,8 @@
 # API_FUZZ_CHECKS (default the list above), STATUSWATCH_BIN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/setup.sh
+ensure_commands "curl:curl" "python3:python3"
 
 SCHEMATHESIS_VERSION=4.32.5
 MAX_EXAMPLES=${API_FUZZ_MAX_EXAMPLES:-60}
