@@ -27,6 +27,23 @@ impl Pebble {
     /// `tls_port` of 127.0.0.1; `dns` is where it resolves names (None: a
     /// challtestsrv answering 127.0.0.1 for everything).
     pub fn start(dir: &Path, http_port: u16, tls_port: u16, dns: Option<SocketAddr>) -> Self {
+        Self::launch(dir, http_port, tls_port, dns, None)
+    }
+
+    /// Like [`Pebble::start`], but its validator sleeps up to `max_sleep_s`
+    /// seconds before each validation (pebble's default behaviour), so an
+    /// order stays in flight long enough to kill its orderer.
+    pub fn start_sleeping(dir: &Path, http_port: u16, tls_port: u16, max_sleep_s: u32) -> Self {
+        Self::launch(dir, http_port, tls_port, None, Some(max_sleep_s))
+    }
+
+    fn launch(
+        dir: &Path,
+        http_port: u16,
+        tls_port: u16,
+        dns: Option<SocketAddr>,
+        sleep: Option<u32>,
+    ) -> Self {
         let (listener_ca, cert, key) = listener_certificate(dir);
         let (listen, management): (SocketAddr, SocketAddr) = (
             ([127, 0, 0, 1], free_port()).into(),
@@ -61,13 +78,19 @@ impl Pebble {
             }
         };
         let log = dir.join("pebble.log");
-        let child = Command::new("pebble")
+        let mut command = Command::new("pebble");
+        command
             .arg("-config")
             .arg(&config)
             .arg("-dnsserver")
-            .arg(dns.to_string())
-            // Deterministic: no validation sleeps, no rejected nonces, every order validated.
-            .env("PEBBLE_VA_NOSLEEP", "1")
+            .arg(dns.to_string());
+        match sleep {
+            Some(seconds) => command.env("PEBBLE_VA_SLEEPTIME", seconds.to_string()),
+            // Deterministic: no validation sleeps.
+            None => command.env("PEBBLE_VA_NOSLEEP", "1"),
+        };
+        let child = command
+            // No rejected nonces, every order validated.
             .env("PEBBLE_WFE_NONCEREJECT", "0")
             .env("PEBBLE_AUTHZREUSE", "0")
             .stdin(Stdio::null())
@@ -100,6 +123,11 @@ impl Pebble {
             .lines()
             .filter(|l| l.contains("POST /order-plz"))
             .count()
+    }
+
+    /// Pebble's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Pebble's issuing root (new on every launch), PEM.
