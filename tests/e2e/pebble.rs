@@ -155,6 +155,22 @@ impl Pebble {
         }
     }
 
+    /// Pebble's ACME listener (directory and every resource under it).
+    pub fn acme_addr(&self) -> SocketAddr {
+        let authority = self.directory.trim_start_matches("https://");
+        authority.split('/').next().unwrap().parse().unwrap()
+    }
+
+    /// Like [`Pebble::env`], but reaching pebble through `relay` (pebble
+    /// builds its URLs from the Host it is asked on, so all of it goes there).
+    pub fn env_via(&self, relay: SocketAddr) -> Vec<(&'static str, String)> {
+        let mut env = self.env();
+        env[0].1 = self
+            .directory
+            .replace(&self.acme_addr().to_string(), &relay.to_string());
+        env
+    }
+
     /// The ACME environment variables pointing `statuswatch` at this pebble.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
