@@ -3,21 +3,24 @@
 //! One account per directory, created on first use and stored sealed, so
 //! every edge node and every restart uses the same one. Challenge answers go
 //! to the shared store, so whichever node the validator reaches can answer.
+//! Each order in flight is journalled (its URL, then the CSR's sealed key
+//! before finalising), so a node killed mid-order is resumed at the CA by
+//! the next attempt instead of ordering again.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use instant_acme::{
-    Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, NewAccount,
-    NewOrder, OrderStatus, RetryPolicy,
+    Account, AccountCredentials, AuthorizationStatus, ChallengeStatus, ChallengeType, Identifier,
+    NewAccount, NewOrder, Order, OrderStatus, RetryPolicy,
 };
 use rustls::pki_types::CertificateDer;
 
 use crate::config::Challenge;
 use crate::manager::{Issued, Issuer};
 use crate::seal::Sealer;
-use crate::store::{Accounts, ChallengeKind, Challenges};
+use crate::store::{Accounts, ChallengeKind, Challenges, OrderLedger, PendingOrder};
 use crate::{Error, Result, time};
 
 /// Settings of the ACME client.
@@ -44,6 +47,7 @@ pub struct AcmeIssuer {
     options: AcmeOptions,
     accounts: Arc<dyn Accounts>,
     challenges: Arc<dyn Challenges>,
+    journal: Arc<dyn OrderLedger>,
     sealer: Arc<Sealer>,
     account: tokio::sync::OnceCell<Account>,
 }
@@ -54,22 +58,44 @@ impl std::fmt::Debug for AcmeIssuer {
     }
 }
 
+/// Journalled orders older than this are not resumed: a CA lets pending
+/// orders expire within days, and the name is ordered afresh.
+const JOURNAL_MAX_AGE_MS: i64 = 24 * 3600 * 1000;
+
+/// The sealing context of a journalled CSR key.
+fn journal_context(name: &str) -> String {
+    format!("order-key:{name}")
+}
+
+/// A fresh key and a CSR for `names` (as instant-acme's `finalize` makes
+/// them), the key as PEM and the CSR as DER.
+fn csr(names: &[String]) -> std::result::Result<(String, Vec<u8>), rcgen::Error> {
+    let mut params = rcgen::CertificateParams::new(names.to_vec())?;
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    let key = rcgen::KeyPair::generate()?;
+    let request = params.serialize_request(&key)?;
+    Ok((key.serialize_pem(), request.der().to_vec()))
+}
+
 /// How long a published challenge answer stays valid.
 const CHALLENGE_TTL_MS: i64 = 10 * 60 * 1000;
 
 impl AcmeIssuer {
-    /// An issuer for `options`, keeping its account in `accounts` and
-    /// publishing challenge answers in `challenges` (both shared by the cluster).
+    /// An issuer for `options`, keeping its account in `accounts`,
+    /// publishing challenge answers in `challenges` and journalling orders in
+    /// flight in `journal` (all shared by the cluster).
     pub fn new(
         options: AcmeOptions,
         accounts: Arc<dyn Accounts>,
         challenges: Arc<dyn Challenges>,
+        journal: Arc<dyn OrderLedger>,
         sealer: Arc<Sealer>,
     ) -> Self {
         Self {
             options,
             accounts,
             challenges,
+            journal,
             sealer,
             account: tokio::sync::OnceCell::new(),
         }
@@ -195,19 +221,37 @@ impl AcmeIssuer {
         };
         let account = self.account().await?;
         step("account");
-        let identifiers: Vec<Identifier> = match name.strip_prefix("*.") {
-            Some(base) => vec![
-                Identifier::Dns(name.to_owned()),
-                Identifier::Dns(base.to_owned()),
-            ],
-            None => vec![Identifier::Dns(name.to_owned())],
+        let names: Vec<String> = match name.strip_prefix("*.") {
+            Some(base) => vec![name.to_owned(), base.to_owned()],
+            None => vec![name.to_owned()],
         };
-        let mut order = account
-            .new_order(&NewOrder::new(&identifiers))
-            .await
-            .map_err(|e| fail(format!("new order: {e}")))?;
+        let identifiers: Vec<Identifier> = names.iter().cloned().map(Identifier::Dns).collect();
+        let (mut order, mut key_pem) = match self.resume(account, name).await {
+            Some(resumed) => resumed,
+            None => {
+                let order = account
+                    .new_order(&NewOrder::new(&identifiers))
+                    .await
+                    .map_err(|e| fail(format!("new order: {e}")))?;
+                let journalled = PendingOrder {
+                    url: order.url().to_owned(),
+                    key_sealed: None,
+                    created_ms: time::now_ms(),
+                };
+                self.journal.save_pending_order(name, &journalled).await?;
+                (order, None)
+            }
+        };
         let mut published: Vec<(ChallengeKind, String, String)> = Vec::new();
         let outcome = async {
+            // Resumed after finalising: the CA has (or is making) the certificate.
+            if let Some(key_pem) = key_pem.take() {
+                let chain_pem = order
+                    .poll_certificate(&self.retry())
+                    .await
+                    .map_err(|e| fail(format!("certificate: {e}")))?;
+                return Ok(Issued { chain_pem, key_pem });
+            }
             let mut authorizations = order.authorizations();
             while let Some(authz) = authorizations.next().await {
                 let mut authz = authz.map_err(|e| fail(format!("authorization: {e}")))?;
@@ -247,14 +291,18 @@ impl AcmeIssuer {
                         key_auth.dns_value(),
                     ),
                 };
+                let pending = challenge.status == ChallengeStatus::Pending;
                 self.challenges
                     .put_challenge(store_kind, &key, &value, time::now_ms() + CHALLENGE_TTL_MS)
                     .await?;
                 published.push((store_kind, key, value));
-                challenge
-                    .set_ready()
-                    .await
-                    .map_err(|e| fail(format!("challenge ready: {e}")))?;
+                // A resumed order's challenge may be under validation already.
+                if pending {
+                    challenge
+                        .set_ready()
+                        .await
+                        .map_err(|e| fail(format!("challenge ready: {e}")))?;
+                }
             }
             step("challenges ready");
             let status = order
@@ -265,8 +313,20 @@ impl AcmeIssuer {
                 return Err(fail(self.why_invalid(&mut order).await));
             }
             step("validated");
-            let key_pem = order
-                .finalize()
+            let (key_pem, csr_der) = csr(&names).map_err(|e| fail(format!("CSR: {e}")))?;
+            // The key is journalled before the CA sees the CSR: a node killed
+            // after finalising can still fetch the certificate and serve it.
+            let journalled = PendingOrder {
+                url: order.url().to_owned(),
+                key_sealed: Some(
+                    self.sealer
+                        .seal(&journal_context(name), key_pem.as_bytes())?,
+                ),
+                created_ms: time::now_ms(),
+            };
+            self.journal.save_pending_order(name, &journalled).await?;
+            order
+                .finalize_csr(&csr_der)
                 .await
                 .map_err(|e| fail(format!("finalize: {e}")))?;
             step("finalized");
@@ -283,7 +343,62 @@ impl AcmeIssuer {
                 tracing::warn!(error = %err.report(), "challenge answer not withdrawn; it expires on its own");
             }
         }
+        // Issued or failed at the CA, the journal entry has served; a store
+        // failure here (not the CA's) leaves it, to be resumed or replaced.
+        if !matches!(&outcome, Err(Error::Store(_)))
+            && let Err(err) = self.journal.clear_pending_order(name).await
+        {
+            tracing::warn!(name, error = %err.report(), "order journal entry not cleared");
+        }
         outcome
+    }
+
+    /// The journalled order for `name`, if the CA can still complete it:
+    /// the order and, when it was finalised, the key of its CSR.
+    async fn resume(&self, account: &Account, name: &str) -> Option<(Order, Option<String>)> {
+        let pending = match self.journal.pending_order(name).await {
+            Ok(pending) => pending?,
+            Err(err) => {
+                tracing::warn!(name, error = %err.report(), "order journal unreadable; ordering anew");
+                return None;
+            }
+        };
+        if time::now_ms() - pending.created_ms > JOURNAL_MAX_AGE_MS {
+            return None;
+        }
+        let mut order = match account.order(pending.url.clone()).await {
+            Ok(order) => order,
+            Err(err) => {
+                tracing::info!(name, url = pending.url, error = %err, "journalled order not resumable; ordering anew");
+                return None;
+            }
+        };
+        let key = pending.key_sealed.as_ref().and_then(|sealed| {
+            let plain = self.sealer.open(&journal_context(name), sealed).ok()?;
+            String::from_utf8(plain).ok()
+        });
+        let status = order.state().status;
+        let resumable = match status {
+            OrderStatus::Pending | OrderStatus::Ready => Some((order, None)),
+            // Finalised by the node that died: only its key can serve the certificate.
+            OrderStatus::Processing | OrderStatus::Valid => key.map(|key| (order, Some(key))),
+            _ => None,
+        };
+        match &resumable {
+            Some(_) => tracing::info!(
+                name,
+                url = pending.url,
+                ?status,
+                "resuming the journalled order"
+            ),
+            None => tracing::info!(
+                name,
+                url = pending.url,
+                ?status,
+                "journalled order cannot be completed; ordering anew"
+            ),
+        }
+        resumable
     }
 
     /// The validator's complaint, for the error message and `last_error`.

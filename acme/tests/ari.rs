@@ -117,6 +117,7 @@ async fn issuer_for(base: &str, root_pem: &str) -> AcmeIssuer {
             order_timeout: Duration::from_secs(5),
         },
         store.clone(),
+        store.clone(),
         store,
         sealer,
     )

@@ -49,6 +49,9 @@ pub struct EdgeConfig {
     /// Seconds a request may take to arrive in full from its first byte (slowloris guard).
     #[serde(default = "default_read_timeout")]
     pub read_timeout_seconds: u64,
+    /// Seconds a write to a client may wait for it to read (slow-read guard).
+    #[serde(default = "default_write_timeout")]
+    pub write_timeout_seconds: u64,
     /// Seconds an idle keep-alive connection stays open.
     #[serde(default = "default_keepalive")]
     pub keepalive_seconds: u64,
@@ -89,6 +92,9 @@ fn default_max_header() -> usize {
 }
 fn default_read_timeout() -> u64 {
     15
+}
+fn default_write_timeout() -> u64 {
+    30
 }
 fn default_keepalive() -> u64 {
     60
@@ -161,6 +167,11 @@ impl EdgeConfig {
             (
                 "edge.read_timeout_seconds",
                 self.read_timeout_seconds,
+                1..=600,
+            ),
+            (
+                "edge.write_timeout_seconds",
+                self.write_timeout_seconds,
                 1..=600,
             ),
             ("edge.keepalive_seconds", self.keepalive_seconds, 1..=3600),

@@ -64,6 +64,8 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// Idle time allowed between reads of a request.
     pub read_timeout: Duration,
+    /// Longest a write waits for a client that does not read.
+    pub write_timeout: Duration,
     /// Keep-alive time of an idle connection.
     pub keepalive: Duration,
 }
@@ -273,6 +275,9 @@ impl ProxyHttp for EdgeProxy {
         ctx.started = Some(Instant::now());
         let edge = &self.0;
         session.set_read_timeout(Some(edge.limits.read_timeout));
+        // A client that stops reading would hold its connection and the
+        // answer's buffers for ever.
+        session.set_write_timeout(Some(edge.limits.write_timeout));
         if edge.draining.load(Ordering::Relaxed) {
             // Close after this answer, so the client does not reuse a connection about to end.
             session.set_keepalive(None);

@@ -79,6 +79,7 @@ pub async fn run(
         max_body_bytes: config.max_body_bytes,
         max_header_bytes: config.max_header_bytes,
         read_timeout: Duration::from_secs(config.read_timeout_seconds),
+        write_timeout: Duration::from_secs(config.write_timeout_seconds),
         keepalive: Duration::from_secs(config.keepalive_seconds),
     };
     let cache = (config.cache_max_bytes > 0).then(|| {

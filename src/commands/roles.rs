@@ -202,6 +202,9 @@ async fn run_roles(loaded: Loaded, roles: Roles, upgrade: bool) -> anyhow::Resul
     }
     if let Some(listeners) = edge_listeners {
         let mut parts = edge_parts(&loaded, &db, edge_metrics, registry.clone())?;
+        if let Err(err) = parts.certs.free_leases_of(is_gone_local_node).await {
+            tracing::warn!(error = %err.report(), "leases of gone processes not freed; they expire on their own");
+        }
         dns_responder(&loaded, &parts.certs, &shutdown).await?;
         tokio::spawn(parts.certs.clone().run_background(shutdown.clone()));
         tracing::info!(
@@ -285,6 +288,23 @@ fn node_id() -> String {
     format!("{host}-{}", std::process::id())
 }
 
+/// Whether `holder` (a [`node_id`]) names a process of this host that no
+/// longer runs. A reused process id reads as alive: the lease then expires
+/// on its own, which is slower but never wrong.
+fn is_gone_local_node(holder: &str) -> bool {
+    let own = node_id();
+    let Some((host, _)) = own.rsplit_once('-') else {
+        return false;
+    };
+    holder
+        .strip_prefix(host)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .and_then(|pid| pid.parse::<u32>().ok())
+        .is_some_and(|pid| {
+            pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        })
+}
+
 /// The certificate manager: ACME when `acme.directory_url` is set, else the
 /// local CA; certificates, accounts and challenges in the database.
 pub fn cert_manager(loaded: &Loaded, db: &Database) -> anyhow::Result<Arc<CertManager>> {
@@ -313,6 +333,7 @@ pub fn cert_manager(loaded: &Loaded, db: &Database) -> anyhow::Result<Arc<CertMa
                     poll_initial: Duration::from_millis(20),
                     order_timeout: Duration::from_secs(90),
                 },
+                store.clone(),
                 store.clone(),
                 store.clone(),
                 sealer.clone(),

@@ -371,3 +371,90 @@ async fn authorised_names_are_ordered_before_their_first_visitor() {
     assert_eq!(status.code(), Some(1));
     assert!(stderr.contains("not authorised"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_ca_unreachable_held_names_serve_new_names_fail_fast_and_retry_with_backoff() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = ports();
+    let pebble = Pebble::start(dir.path(), ports.1, ports.2, None);
+    let root = pebble.root_pem().await;
+    // Pebble reached through a switch: off is a CA that refuses connections.
+    let mut ca = crate::harness::Switch::start(pebble.acme_addr()).await;
+    let mut command = statuswatch(dir.path());
+    command
+        .envs(pebble.env_via(ca.addr))
+        .env("STATUSWATCH__TENANCY__DOMAIN_SUFFIX", SUFFIX)
+        .env("STATUSWATCH__ACME__PREISSUE", "false")
+        .env("STATUSWATCH__ACME__RETRY_MIN_SECONDS", "2")
+        .env("STATUSWATCH__ACME__RETRY_MAX_SECONDS", "8");
+    let mut server = Server::start_on(command, &["serve"], dir.path(), ports);
+    server.wait_for("/health/ready/", 200).await;
+    signup(&server, "held").await;
+    signup(&server, "fresh").await;
+    let held = leaf(&root, ports.2, "held.status.test")
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", server.log()));
+    assert_eq!(pebble.orders(), 1);
+
+    ca.off();
+    // The held name keeps its certificate on new handshakes.
+    for _ in 0..5 {
+        assert_eq!(
+            leaf(&root, ports.2, "held.status.test").await.unwrap(),
+            held
+        );
+    }
+    // A new name fails fast, then waits out a growing backoff without
+    // asking the CA on every handshake.
+    let mut failures = Vec::new();
+    for _ in 0..3 {
+        let began = Instant::now();
+        assert!(leaf(&root, ports.2, "fresh.status.test").await.is_err());
+        failures.push(began.elapsed());
+    }
+    assert!(
+        failures.iter().all(|t| *t < Duration::from_secs(3)),
+        "new names fail fast: {failures:?}"
+    );
+    let (_, queue) = admin(&server, reqwest::Method::GET, "/acme/queue").await;
+    let waiting = queue["backoff"].to_string();
+    assert!(waiting.contains("fresh.status.test"), "{queue}");
+    let (_, detail) = admin(&server, reqwest::Method::GET, "/certs/fresh.status.test").await;
+    assert!(
+        detail.to_string().to_lowercase().contains("connect")
+            || detail.to_string().to_lowercase().contains("refused")
+            || detail.to_string().contains("error"),
+        "the failure is named: {detail}"
+    );
+    // Attempts while waiting are refused before reaching the CA: the log
+    // has one failed issuance per backoff period, not one per handshake.
+    let attempts = server.log().matches("issuance failed").count();
+    assert!(
+        attempts <= 2,
+        "{attempts} issuances for 3 handshakes in backoff\n{}",
+        server.log()
+    );
+
+    // The CA comes back: after the backoff the next handshake is served.
+    ca.on();
+    let began = Instant::now();
+    let fresh = loop {
+        match leaf(&root, ports.2, "fresh.status.test").await {
+            Ok(leaf) => break leaf,
+            Err(e) if began.elapsed() > Duration::from_secs(30) => {
+                panic!("{e}\n{}", server.log())
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    };
+    assert_ne!(fresh, held);
+    assert_eq!(pebble.orders(), 2, "one order once the CA was back");
+    assert_eq!(
+        leaf(&root, ports.2, "held.status.test").await.unwrap(),
+        held
+    );
+    eprintln!(
+        "drill: CA away; held name served 5/5, new name failed in {failures:?}, issued {:?} after the CA returned",
+        began.elapsed()
+    );
+}

@@ -52,8 +52,16 @@ struct Edge {
 
 impl Edge {
     async fn start(extra: &[(&str, String)]) -> Self {
+        Self::start_with(extra, &[]).await
+    }
+
+    /// Like [`Edge::start`], with `files` (path under the site, bytes) added to the site.
+    async fn start_with(extra: &[(&str, String)], files: &[(&str, &[u8])]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         write_site(&dir.path().join("site"));
+        for (path, bytes) in files {
+            std::fs::write(dir.path().join("site").join(path), bytes).unwrap();
+        }
         let mut command = statuswatch(dir.path());
         command.env("STATUSWATCH__EDGE__STATIC_ROOT", dir.path().join("site"));
         for (key, value) in extra {
@@ -644,6 +652,58 @@ async fn a_slowloris_client_is_cut_off() {
         cut_off >= Duration::from_millis(1500) && cut_off < Duration::from_secs(6),
         "cut off after {cut_off:?}"
     );
+}
+
+#[tokio::test]
+async fn a_slow_read_client_is_cut_off_and_others_are_served() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A 24 MB image (served as is, not compressed): far more than the
+    // socket buffers between the edge and a client hold.
+    const LARGE: usize = 24 * 1024 * 1024;
+    let large: Vec<u8> = (0..LARGE).map(|i| (i % 251) as u8).collect();
+    let edge = Edge::start_with(
+        &[("STATUSWATCH__EDGE__WRITE_TIMEOUT_SECONDS", "2".to_owned())],
+        &[("assets/large.png", &large)],
+    )
+    .await;
+    // A small receive window, so the edge's writes block soon.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let tcp = socket
+        .connect(SocketAddr::from(([127, 0, 0, 1], edge.server.https_port)))
+        .await
+        .unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = edge.tls_connector(&[]).connect(name, tcp).await.unwrap();
+    tls.write_all(b"GET /assets/large.png HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    // Read a little, then nothing for longer than the write timeout.
+    let mut buf = vec![0_u8; 64 * 1024];
+    let mut total = tls.read(&mut buf).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    // Others are served while it stalls.
+    let response = edge
+        .client(&["localhost"])
+        .get(format!("https://localhost:{}/", edge.server.https_port))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // Now read as fast as possible: what the buffers held, then the end.
+    let began = std::time::Instant::now();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), tls.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => break,
+            Ok(Ok(n)) => total += n,
+            Err(_) => panic!("the connection is still open after {total} bytes"),
+        }
+    }
+    assert!(
+        total < LARGE / 2,
+        "the edge wrote {total} of {LARGE} bytes to a client that stopped reading"
+    );
+    assert!(began.elapsed() < Duration::from_secs(10));
 }
 
 #[tokio::test]

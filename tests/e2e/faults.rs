@@ -4,74 +4,11 @@
 //! is what the nodes see of a stopped database server.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::net::{TcpSocket, TcpStream};
-use tokio::task::{AbortHandle, JoinHandle};
 
-use crate::harness::{Server, output, statuswatch};
-
-/// The relay's accept loop and the connections it relays.
-type Relay = (JoinHandle<()>, Arc<Mutex<Vec<AbortHandle>>>);
-
-/// A TCP relay to PostgreSQL that can be switched off and on.
-struct DbSwitch {
-    addr: SocketAddr,
-    target: SocketAddr,
-    running: Option<Relay>,
-}
-
-impl DbSwitch {
-    async fn start(target: SocketAddr) -> Self {
-        let mut switch = Self {
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            target,
-            running: None,
-        };
-        switch.on();
-        switch
-    }
-
-    /// Listens (again, on the same port) and relays every connection.
-    fn on(&mut self) {
-        let socket = TcpSocket::new_v4().unwrap();
-        socket.set_reuseaddr(true).unwrap();
-        socket.bind(self.addr).unwrap();
-        let listener = socket.listen(128).unwrap();
-        self.addr = listener.local_addr().unwrap();
-        let pipes: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
-        let (target, held) = (self.target, pipes.clone());
-        let accept = tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                let pipe = tokio::spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                });
-                held.lock().unwrap().push(pipe.abort_handle());
-            }
-        });
-        self.running = Some((accept, pipes));
-    }
-
-    /// Cuts every relayed connection and refuses new ones.
-    fn off(&mut self) {
-        if let Some((accept, pipes)) = self.running.take() {
-            accept.abort();
-            for pipe in pipes.lock().unwrap().drain(..) {
-                pipe.abort();
-            }
-        }
-    }
-}
-
-impl Drop for DbSwitch {
-    fn drop(&mut self) {
-        self.off();
-    }
-}
+use crate::harness::{Server, Switch, output, statuswatch};
 
 /// How long the database stays away (a minute in the Drills table's run).
 fn outage() -> Duration {
@@ -106,7 +43,7 @@ fn edge_client(ca: &str, port: u16, names: &[&str]) -> reqwest::Client {
 async fn the_database_stopped_under_traffic_then_back() {
     let pg = app::test_support::PgTestDb::create().await;
     let direct = pg.connect().await;
-    let mut switch = DbSwitch::start(SocketAddr::from(([127, 0, 0, 1], 5432))).await;
+    let mut switch = Switch::start(SocketAddr::from(([127, 0, 0, 1], 5432))).await;
     let url = pg.url().replace("127.0.0.1:5432", &switch.addr.to_string());
     assert_ne!(
         url,

@@ -1,8 +1,13 @@
 //! Starting the binary, waiting for it, and reading what it printed.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::task::{AbortHandle, JoinHandle};
 
 /// How long a server may take to become ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -376,4 +381,67 @@ pub async fn sign_up(base: &str, slug: &str) -> String {
     assert_eq!(response.status(), 201, "sign-up of {slug}");
     let body: serde_json::Value = response.json().await.unwrap();
     body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The relay's accept loop and the connections it relays.
+type Relay = (JoinHandle<()>, Arc<Mutex<Vec<AbortHandle>>>);
+
+/// A TCP relay that can be switched off and on: what a client sees of a
+/// server (PostgreSQL, a CA) that stops and comes back on the same address.
+pub struct Switch {
+    /// Where the relay listens.
+    pub addr: SocketAddr,
+    target: SocketAddr,
+    running: Option<Relay>,
+}
+
+impl Switch {
+    /// Relays `target` on a free loopback port.
+    pub async fn start(target: SocketAddr) -> Self {
+        let mut switch = Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            target,
+            running: None,
+        };
+        switch.on();
+        switch
+    }
+
+    /// Listens (again, on the same port) and relays every connection.
+    pub fn on(&mut self) {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket.bind(self.addr).unwrap();
+        let listener = socket.listen(128).unwrap();
+        self.addr = listener.local_addr().unwrap();
+        let pipes: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
+        let (target, held) = (self.target, pipes.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let pipe = tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                held.lock().unwrap().push(pipe.abort_handle());
+            }
+        });
+        self.running = Some((accept, pipes));
+    }
+
+    /// Cuts every relayed connection and refuses new ones.
+    pub fn off(&mut self) {
+        if let Some((accept, pipes)) = self.running.take() {
+            accept.abort();
+            for pipe in pipes.lock().unwrap().drain(..) {
+                pipe.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Switch {
+    fn drop(&mut self) {
+        self.off();
+    }
 }

@@ -7,6 +7,7 @@
 mod acme;
 mod cli;
 mod compose;
+mod crashes;
 mod edge;
 mod edge_cache;
 mod edge_hostile;

@@ -27,6 +27,23 @@ impl Pebble {
     /// `tls_port` of 127.0.0.1; `dns` is where it resolves names (None: a
     /// challtestsrv answering 127.0.0.1 for everything).
     pub fn start(dir: &Path, http_port: u16, tls_port: u16, dns: Option<SocketAddr>) -> Self {
+        Self::launch(dir, http_port, tls_port, dns, None)
+    }
+
+    /// Like [`Pebble::start`], but its validator sleeps up to `max_sleep_s`
+    /// seconds before each validation (pebble's default behaviour), so an
+    /// order stays in flight long enough to kill its orderer.
+    pub fn start_sleeping(dir: &Path, http_port: u16, tls_port: u16, max_sleep_s: u32) -> Self {
+        Self::launch(dir, http_port, tls_port, None, Some(max_sleep_s))
+    }
+
+    fn launch(
+        dir: &Path,
+        http_port: u16,
+        tls_port: u16,
+        dns: Option<SocketAddr>,
+        sleep: Option<u32>,
+    ) -> Self {
         let (listener_ca, cert, key) = listener_certificate(dir);
         let (listen, management): (SocketAddr, SocketAddr) = (
             ([127, 0, 0, 1], free_port()).into(),
@@ -61,13 +78,19 @@ impl Pebble {
             }
         };
         let log = dir.join("pebble.log");
-        let child = Command::new("pebble")
+        let mut command = Command::new("pebble");
+        command
             .arg("-config")
             .arg(&config)
             .arg("-dnsserver")
-            .arg(dns.to_string())
-            // Deterministic: no validation sleeps, no rejected nonces, every order validated.
-            .env("PEBBLE_VA_NOSLEEP", "1")
+            .arg(dns.to_string());
+        match sleep {
+            Some(seconds) => command.env("PEBBLE_VA_SLEEPTIME", seconds.to_string()),
+            // Deterministic: no validation sleeps.
+            None => command.env("PEBBLE_VA_NOSLEEP", "1"),
+        };
+        let child = command
+            // No rejected nonces, every order validated.
             .env("PEBBLE_WFE_NONCEREJECT", "0")
             .env("PEBBLE_AUTHZREUSE", "0")
             .stdin(Stdio::null())
@@ -102,6 +125,11 @@ impl Pebble {
             .count()
     }
 
+    /// Pebble's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     /// Pebble's issuing root (new on every launch), PEM.
     pub async fn root_pem(&self) -> String {
         let ca = std::fs::read(&self.listener_ca).unwrap();
@@ -125,6 +153,22 @@ impl Pebble {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Pebble's ACME listener (directory and every resource under it).
+    pub fn acme_addr(&self) -> SocketAddr {
+        let authority = self.directory.trim_start_matches("https://");
+        authority.split('/').next().unwrap().parse().unwrap()
+    }
+
+    /// Like [`Pebble::env`], but reaching pebble through `relay` (pebble
+    /// builds its URLs from the Host it is asked on, so all of it goes there).
+    pub fn env_via(&self, relay: SocketAddr) -> Vec<(&'static str, String)> {
+        let mut env = self.env();
+        env[0].1 = self
+            .directory
+            .replace(&self.acme_addr().to_string(), &relay.to_string());
+        env
     }
 
     /// The ACME environment variables pointing `statuswatch` at this pebble.

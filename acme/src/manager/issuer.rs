@@ -156,12 +156,37 @@ impl CertManager {
                 name: cert_name.to_owned(),
             });
         }
+        // The issuer clears its order journal too; this covers an issuer
+        // stopped between storing and clearing, whose entry would otherwise
+        // hand the next renewal this certificate's order again.
+        if let Err(err) = self.store.clear_pending_order(cert_name).await {
+            tracing::warn!(name = cert_name, error = %err.report(), "order journal entry not cleared");
+        }
         tracing::info!(
             name = cert_name,
             issuer = self.issuer.kind(),
             "certificate issued"
         );
         Ok(stored)
+    }
+
+    /// Frees the issuance leases of holders that `gone` says no longer run
+    /// (a process of this host killed mid-order), so their names are not
+    /// blocked until the leases expire; returns how many were freed.
+    pub async fn free_leases_of(&self, gone: impl Fn(&str) -> bool) -> Result<usize> {
+        let mut freed = 0;
+        for (name, holder) in self.store.held_leases().await? {
+            if holder != self.options.node_id && gone(&holder) {
+                self.store.release_lease(&name, &holder).await?;
+                tracing::info!(
+                    name,
+                    holder,
+                    "freed the issuance lease of a process that is gone"
+                );
+                freed += 1;
+            }
+        }
+        Ok(freed)
     }
 
     /// Waits (up to the lease time) for the lease holder's certificate.

@@ -568,3 +568,45 @@ async fn an_operator_s_renew_of_a_refused_or_bad_name_says_which() {
     assert!(matches!(invalid, Error::InvalidName { .. }), "{invalid}");
     assert_eq!(issuer.calls.load(Ordering::SeqCst), 0, "nothing ordered");
 }
+
+#[tokio::test]
+async fn a_lease_left_by_a_process_that_is_gone_is_freed_and_others_kept() {
+    let store = Arc::new(MemoryStore::default());
+    let manager = manager_with(store.clone(), issuer(0), ManagerOptions::default());
+    // A killed process's lease on one name, a live peer's on another.
+    assert!(
+        store
+            .try_lease("acme.localhost", "host-1", 120_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .try_lease("b.localhost", "host-2", 120_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let freed = manager
+        .free_leases_of(|holder| holder == "host-1")
+        .await
+        .unwrap();
+    assert_eq!(freed, 1);
+    // The name whose lease was freed is issued at once, not after the lease.
+    let began = std::time::Instant::now();
+    assert!(manager.resolve("acme.localhost").await.unwrap().is_some());
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        began.elapsed()
+    );
+    assert!(
+        store
+            .try_lease("b.localhost", "host-3", 120_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "the live peer keeps its lease"
+    );
+}

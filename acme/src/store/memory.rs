@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::{
     Accounts, CertSummary, Certificates, ChallengeKind, Challenges, IssueQueue, Leases,
-    OrderLedger, QueuedName, StoredCert,
+    OrderLedger, PendingOrder, QueuedName, StoredCert,
 };
 use crate::Result;
 use crate::time::now_ms;
@@ -28,6 +28,7 @@ struct Memory {
     challenges: Vec<(ChallengeKind, String, String, i64)>,
     queue: HashMap<String, QueuedName>,
     orders: Vec<(i64, Option<String>)>,
+    pending: HashMap<String, PendingOrder>,
 }
 
 /// A store in this process's memory: for tests and single-node setups without a database.
@@ -151,6 +152,17 @@ impl Leases for MemoryStore {
         });
         Ok(())
     }
+
+    async fn held_leases(&self) -> Result<Vec<(String, String)>> {
+        let now = now_ms();
+        Ok(self.with(|m| {
+            m.leases
+                .iter()
+                .filter(|(_, l)| l.expires_ms > now)
+                .map(|(name, l)| (name.clone(), l.holder.clone()))
+                .collect()
+        }))
+    }
 }
 
 #[async_trait]
@@ -265,6 +277,20 @@ impl OrderLedger for MemoryStore {
 
     async fn forget_orders_before(&self, before_ms: i64) -> Result<()> {
         self.with(|m| m.orders.retain(|(at, _)| *at >= before_ms));
+        Ok(())
+    }
+
+    async fn save_pending_order(&self, name: &str, order: &PendingOrder) -> Result<()> {
+        self.with(|m| m.pending.insert(name.to_owned(), order.clone()));
+        Ok(())
+    }
+
+    async fn pending_order(&self, name: &str) -> Result<Option<PendingOrder>> {
+        Ok(self.with(|m| m.pending.get(name).cloned()))
+    }
+
+    async fn clear_pending_order(&self, name: &str) -> Result<()> {
+        self.with(|m| m.pending.remove(name));
         Ok(())
     }
 }

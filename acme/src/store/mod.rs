@@ -17,7 +17,7 @@ mod types;
 use async_trait::async_trait;
 
 pub use memory::MemoryStore;
-pub use types::{CertSummary, ChallengeKind, QueuedName, StoredCert};
+pub use types::{CertSummary, ChallengeKind, PendingOrder, QueuedName, StoredCert};
 
 use crate::Result;
 
@@ -57,6 +57,8 @@ pub trait Leases: Send + Sync + 'static {
     async fn try_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<Option<i64>>;
     /// Gives `holder`'s lease back early.
     async fn release_lease(&self, name: &str, holder: &str) -> Result<()>;
+    /// Unexpired leases as (name, holder), for freeing those of dead processes.
+    async fn held_leases(&self) -> Result<Vec<(String, String)>>;
 }
 
 /// Published challenge answers, readable by whichever node the validator reaches.
@@ -100,6 +102,12 @@ pub trait OrderLedger: Send + Sync + 'static {
     async fn orders_since(&self, since_ms: i64, tenant: Option<&str>) -> Result<i64>;
     /// Drops the records older than `before_ms`.
     async fn forget_orders_before(&self, before_ms: i64) -> Result<()>;
+    /// Journals the order in flight for `name` (replacing any earlier one).
+    async fn save_pending_order(&self, name: &str, order: &PendingOrder) -> Result<()>;
+    /// The journalled order in flight for `name`.
+    async fn pending_order(&self, name: &str) -> Result<Option<PendingOrder>>;
+    /// Forgets `name`'s order in flight (issued, or given up).
+    async fn clear_pending_order(&self, name: &str) -> Result<()>;
 }
 
 /// Every storage contract the manager uses; implemented for any type that

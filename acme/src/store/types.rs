@@ -25,6 +25,18 @@ pub struct StoredCert {
     pub last_error: Option<String>,
 }
 
+/// An order in flight, journalled so a node that restarts (or takes the
+/// lease over) resumes it at the CA instead of placing another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingOrder {
+    /// The order's URL at the CA.
+    pub url: String,
+    /// The sealed private key of the CSR, once the order was finalised with it.
+    pub key_sealed: Option<Vec<u8>>,
+    /// When the order was placed, ms since the epoch.
+    pub created_ms: i64,
+}
+
 /// A stored certificate without its key, for listings.
 #[derive(Debug, Clone, Serialize)]
 pub struct CertSummary {

@@ -51,6 +51,10 @@ pub async fn forget_in(conn: &mut sqlx::AnyConnection, name: &str) -> Result<(),
         .bind(name)
         .execute(&mut *conn)
         .await?;
+    sqlx::query("DELETE FROM acme_pending_orders WHERE name = $1")
+        .bind(name)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -114,5 +118,13 @@ impl Leases for DbCertStore {
             .await
             .map_err(store_err)?;
         Ok(())
+    }
+
+    async fn held_leases(&self) -> acme::Result<Vec<(String, String)>> {
+        sqlx::query_as("SELECT name, holder FROM acme_leases WHERE expires_at > $1")
+            .bind(now_ms())
+            .fetch_all(self.db.pool())
+            .await
+            .map_err(store_err)
     }
 }

@@ -1,10 +1,12 @@
 //! The pre-issuance queue and the order ledger.
 
-use acme::store::{IssueQueue, OrderLedger, QueuedName};
+use acme::store::{IssueQueue, OrderLedger, PendingOrder, QueuedName};
 use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use sqlx::Row;
 
-use super::{DbCertStore, store_err};
+use super::{DbCertStore, store_err, unseal_text};
 use crate::clock::{new_id, now_ms};
 
 /// Queues `name` for background issuance inside the caller's transaction.
@@ -129,6 +131,50 @@ impl OrderLedger for DbCertStore {
     async fn forget_orders_before(&self, before_ms: i64) -> acme::Result<()> {
         sqlx::query("DELETE FROM acme_orders WHERE created_at < $1")
             .bind(before_ms)
+            .execute(self.db.pool())
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn save_pending_order(&self, name: &str, order: &PendingOrder) -> acme::Result<()> {
+        sqlx::query(
+            "INSERT INTO acme_pending_orders (name, url, key_sealed, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name) DO UPDATE SET url = excluded.url, key_sealed = excluded.key_sealed, \
+             created_at = excluded.created_at",
+        )
+        .bind(name)
+        .bind(&order.url)
+        .bind(order.key_sealed.as_ref().map(|k| STANDARD.encode(k)))
+        .bind(order.created_ms)
+        .execute(self.db.pool())
+        .await
+        .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn pending_order(&self, name: &str) -> acme::Result<Option<PendingOrder>> {
+        let row = sqlx::query(
+            "SELECT url, key_sealed, created_at FROM acme_pending_orders WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(self.db.pool())
+        .await
+        .map_err(store_err)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let key: Option<String> = row.try_get("key_sealed").map_err(store_err)?;
+        Ok(Some(PendingOrder {
+            url: row.try_get("url").map_err(store_err)?,
+            key_sealed: key.map(|k| unseal_text(name, &k)).transpose()?,
+            created_ms: row.try_get("created_at").map_err(store_err)?,
+        }))
+    }
+
+    async fn clear_pending_order(&self, name: &str) -> acme::Result<()> {
+        sqlx::query("DELETE FROM acme_pending_orders WHERE name = $1")
+            .bind(name)
             .execute(self.db.pool())
             .await
             .map_err(store_err)?;
