@@ -88,6 +88,7 @@ async fn the_schema_covers_the_first_capabilities() {
                 | "acme_leases"
                 | "acme_challenges"
                 | "acme_queue"
+                | "acme_pending_orders"
         )
     }) {
         assert!(
