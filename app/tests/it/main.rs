@@ -9,6 +9,7 @@ mod api;
 mod auth_sessions;
 mod billing;
 mod certs;
+mod cross_tenant;
 mod domains;
 mod handover;
 mod helpers;
