@@ -223,10 +223,8 @@ mod tests {
                 }
                 let mut expected = Vec::new();
                 for (fields, blank) in &rows_in {
-                    for _ in 0..*blank {
-                        bytes.push(b'\n');
-                        line += 1;
-                    }
+                    bytes.extend(std::iter::repeat_n(b'\n', usize::from(*blank)));
+                    line += u64::from(*blank);
                     bytes.extend(written(fields));
                     expected.push(match fields.as_slice() {
                         [slug, name, email] => tenant(line, slug, name, email),

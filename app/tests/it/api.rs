@@ -151,11 +151,16 @@ impl Api {
 
     /// Signs up `slug` with owner `email` and a good password.
     pub async fn signup(&self, slug: &str, email: &str) -> Session {
+        self.signup_with(slug, email, PASSWORD).await
+    }
+
+    /// Signs up `slug` with owner `email` and `password`.
+    pub async fn signup_with(&self, slug: &str, email: &str, password: &str) -> Session {
         let reply = self
             .post(
                 "/api/auth/signup",
                 None,
-                json!({ "organization": format!("{slug} Inc"), "slug": slug, "email": email, "password": PASSWORD }),
+                json!({ "organization": format!("{slug} Inc"), "slug": slug, "email": email, "password": password }),
             )
             .await;
         assert_eq!(

@@ -91,3 +91,21 @@ pub fn enable_billing(settings: &mut AppSettings, stripe_base: &str) {
         },
     );
 }
+
+/// `path` with every `{param}` replaced by what `value` gives for its name.
+pub fn fill_path(path: &str, mut value: impl FnMut(&str) -> String) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find('}')
+            .map_or(rest.len(), |e| start + e + 1);
+        out.push_str(&value(
+            &rest[start + 1..end.saturating_sub(1).max(start + 1)],
+        ));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}

@@ -171,19 +171,9 @@ impl Picker<'_> {
 
 /// Fills every `{param}` of `path`, each with its own pick.
 pub(super) fn fill(path: &str, picker: &mut Picker<'_>) -> String {
-    let mut out = String::new();
-    let mut rest = path;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        let end = rest[start..]
-            .find('}')
-            .map_or(rest.len(), |e| start + e + 1);
-        let slot = &rest[start + 1..end.saturating_sub(1).max(start + 1)];
-        out.push_str(&utf8_percent_encode(&picker.next(slot), ESCAPED).to_string());
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+    crate::helpers::fill_path(path, |slot| {
+        utf8_percent_encode(&picker.next(slot), ESCAPED).to_string()
+    })
 }
 
 /// A body that would make the route act if it were let through, its ids picked.
@@ -202,7 +192,7 @@ pub(super) fn body_for(
         "owner@alpha.example",
     ][usize::from(variant % 4)];
     // A knows its own password, not B's.
-    let password = if variant % 2 == 0 {
+    let password = if variant.is_multiple_of(2) {
         PASSWORD
     } else {
         "not-the-password-1"
@@ -213,7 +203,7 @@ pub(super) fn body_for(
             json!({ "organization": "Zed", "slug": format!("zed{variant}"), "email": format!("z{variant}@zed.example"), "password": PASSWORD })
         }
         ("POST", "/api/auth/login") => {
-            json!({ "email": email, "password": password, "organization": if variant % 3 == 0 { "bravo" } else { "alpha" } })
+            json!({ "email": email, "password": password, "organization": if variant.is_multiple_of(3) { "bravo" } else { "alpha" } })
         }
         ("POST", "/api/auth/password-reset") => json!({ "email": email }),
         ("POST", "/api/members/{user_id}") | ("PATCH", "/api/members/{user_id}") => {
@@ -224,13 +214,13 @@ pub(super) fn body_for(
             json!({ "email": format!("guest{}@alpha.example", variant % 4), "role": role })
         }
         ("POST", "/api/api-keys") => {
-            json!({ "name": "k", "scope": if variant % 2 == 0 { "read" } else { "write" } })
+            json!({ "name": "k", "scope": if variant.is_multiple_of(2) { "read" } else { "write" } })
         }
         ("POST", "/api/billing/checkout") => {
             json!({ "plan": (["pro", "free", "business"][usize::from(variant % 3)]) })
         }
         ("POST", "/api/billing/paused") => {
-            json!({ "kind": (["monitor", "status_page", "alert_channel", "custom_domain"][usize::from(variant % 4)]), "id": p.next(["monitor_id", "*", "*", "domain_id"][usize::from(variant % 4)]), "paused": variant % 2 == 0 })
+            json!({ "kind": (["monitor", "status_page", "alert_channel", "custom_domain"][usize::from(variant % 4)]), "id": p.next(["monitor_id", "*", "*", "domain_id"][usize::from(variant % 4)]), "paused": variant.is_multiple_of(2) })
         }
         ("POST", "/api/billing/webhook") => {
             json!({ "id": "evt_x", "object": "event", "type": "customer.subscription.deleted", "data": { "object": { "id": "sub_bravo", "customer": p.next("*"), "metadata": { "tenant_id": p.next("tenant_id") } } } })
@@ -240,7 +230,7 @@ pub(super) fn body_for(
             json!({ "name": "a-new-monitor", "kind": "tcp", "host": "x.alpha.example", "port": 80 })
         }
         ("PATCH", "/api/monitors/{id}") => {
-            json!({ "name": "renamed-by-a", "paused": variant % 2 == 0 })
+            json!({ "name": "renamed-by-a", "paused": variant.is_multiple_of(2) })
         }
         ("POST", "/api/maintenance-windows") => {
             json!({ "title": "a-window", "starts_at": n, "ends_at": n + 3_600_000, "monitor_id": p.next("monitor_id") })
@@ -249,7 +239,7 @@ pub(super) fn body_for(
             json!({ "name": "a-channel", "kind": "email", "to": "x@alpha.example" })
         }
         ("POST", "/api/status-pages") => {
-            json!({ "title": "a-page", "domain_id": p.next("domain_id"), "is_default": variant % 2 == 0 })
+            json!({ "title": "a-page", "domain_id": p.next("domain_id"), "is_default": variant.is_multiple_of(2) })
         }
         ("PATCH", "/api/status-pages/{id}") => {
             json!({ "title": "renamed-by-a", "domain_id": p.next("domain_id") })
@@ -273,7 +263,7 @@ pub(super) fn body_for(
             json!({ "status": "monitoring", "body": "a-update" })
         }
         ("POST", "/status/subscribe") => {
-            if variant % 2 == 0 {
+            if variant.is_multiple_of(2) {
                 json!({ "email": "listener@alpha.example", "components": [p.next("components")] })
             } else {
                 json!({ "webhook_url": "https://hooks.alpha.example/x", "components": [p.next("components")] })

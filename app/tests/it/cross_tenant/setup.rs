@@ -79,29 +79,6 @@ pub(super) async fn created(api: &Api, path: &str, token: &str, body: Value) -> 
     reply
 }
 
-/// Signs up `slug` with `password` (the helper in `api` uses A's).
-pub(super) async fn signup(api: &Api, slug: &str, password: &str) -> Session {
-    let reply = api
-        .post(
-            "/api/auth/signup",
-            None,
-            json!({ "organization": format!("{slug} Inc"), "slug": slug,
-                    "email": format!("owner@{slug}.example"), "password": password }),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    Session {
-        tenant_id: reply.body["organization"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-        user_id: reply.body["user"]["id"].as_str().unwrap().to_owned(),
-        access: reply.body["access_token"].as_str().unwrap().to_owned(),
-        refresh: reply.body["refresh_token"].as_str().unwrap().to_owned(),
-        domain: reply.body["domain"].as_str().unwrap().to_owned(),
-    }
-}
-
 /// Sends `request` with `Host: host` as from the test's client.
 pub(super) async fn send(
     api: &Api,
@@ -148,7 +125,9 @@ pub(super) async fn populate(
     password: &str,
     paid: bool,
 ) -> Tenant {
-    let owner = signup(api, slug, password).await;
+    let owner = api
+        .signup_with(slug, &format!("owner@{slug}.example"), password)
+        .await;
     let t = owner.access.as_str();
     let db = api.state.db.pool();
     if paid {
