@@ -26,6 +26,7 @@ mod monitor_engine;
 mod monitor_probes;
 mod monitor_rollup;
 mod openapi_snapshot;
+mod paging;
 mod status_admin;
 mod status_page_html;
 mod status_public_api;
