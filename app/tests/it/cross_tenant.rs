@@ -25,7 +25,7 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
 
 use crate::api::{Api, PASSWORD};
-use crate::helpers::{TestDb, enable_billing, state_with};
+use crate::helpers::{TestDb, enable_billing, on_both_dialects, state_with};
 use crate::stripe_fake::StripeFake;
 
 mod calls;
@@ -412,13 +412,7 @@ fn truncate(text: &str) -> &str {
 }
 
 fn run(cases: u32) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let dbs = runtime.block_on(TestDb::both_migrated());
-    for (test_db, cases) in dbs.iter().zip([cases, cases / 4]) {
+    on_both_dialects(cases, |runtime, test_db, cases| {
         let started = std::time::Instant::now();
         let world = runtime.block_on(World::new(test_db.db()));
         let set_up = started.elapsed();
@@ -465,8 +459,7 @@ fn run(cases: u32) {
                 && tally.b_public_pages > 0,
             "too few calls of some kind: {tally:?}"
         );
-    }
-    drop(dbs);
+    });
 }
 
 #[test]

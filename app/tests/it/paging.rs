@@ -12,7 +12,7 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
 
 use crate::api::{Api, Session};
-use crate::helpers::{TestDb, state};
+use crate::helpers::{TestDb, on_both_dialects, state};
 
 /// Start of the stored results, ms.
 const BASE: i64 = 1_700_000_000_000;
@@ -152,17 +152,10 @@ fn refused_by_the_rules(params: &[(&str, String)], now: i64) -> Option<(StatusCo
 }
 
 fn run(cases: u32, check: impl Fn(&tokio::runtime::Runtime, &Monitor, u32)) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let dbs = runtime.block_on(TestDb::both_migrated());
-    for (test_db, cases) in dbs.iter().zip([cases, cases / 4]) {
+    on_both_dialects(cases, |runtime, test_db, cases| {
         let monitor = runtime.block_on(monitor_with_results(test_db));
-        check(&runtime, &monitor, cases);
-    }
-    drop(dbs);
+        check(runtime, &monitor, cases);
+    });
 }
 
 #[test]
