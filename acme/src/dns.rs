@@ -18,6 +18,9 @@ use crate::ChallengeStore;
 /// Answers DNS queries for names under `zone` (e.g. `_acme-challenge.status.example`).
 pub struct DnsResponder {
     zone: String,
+    /// `zone` as a DNS name, for label-wise comparison with questions;
+    /// none when the suffix is no DNS name, and then every question is refused.
+    zone_name: Option<Name>,
     answers: Arc<dyn ChallengeStore>,
 }
 
@@ -30,11 +33,14 @@ impl std::fmt::Debug for DnsResponder {
 impl DnsResponder {
     /// A responder authoritative for `_acme-challenge.<suffix>`.
     pub fn new(suffix: &str, answers: Arc<dyn ChallengeStore>) -> Self {
+        let zone = format!(
+            "_acme-challenge.{}",
+            suffix.trim_matches('.').to_ascii_lowercase()
+        );
+        let zone_name = Name::from_ascii(format!("{zone}.")).ok();
         Self {
-            zone: format!(
-                "_acme-challenge.{}",
-                suffix.trim_matches('.').to_ascii_lowercase()
-            ),
+            zone,
+            zone_name,
             answers,
         }
     }
@@ -66,22 +72,34 @@ impl DnsResponder {
             response.set_response_code(ResponseCode::NotImp);
             return response.to_vec().ok();
         }
-        let qname = question.name().to_ascii();
-        let qname = qname.trim_end_matches('.').to_ascii_lowercase();
-        if qname != self.zone && !qname.ends_with(&format!(".{}", self.zone)) {
+        // Labels are compared as labels, not as text: a label holding an
+        // escaped dot (`a\\._acme-challenge…`) is one label, not a subname.
+        let qname = question.name();
+        if !self
+            .zone_name
+            .as_ref()
+            .is_some_and(|zone| zone.zone_of(qname))
+        {
             // Not ours: an authoritative server refuses rather than recurses.
             response.set_response_code(ResponseCode::Refused);
             return response.to_vec().ok();
         }
         response.set_authoritative(true);
         if matches!(question.query_type(), RecordType::TXT | RecordType::ANY) {
-            for value in self.answers.dns01(&qname).await {
-                let name = Name::from_ascii(format!("{qname}.")).ok()?;
-                response.add_answer(Record::from_rdata(
-                    name,
-                    0,
-                    RData::TXT(TXT::new(vec![value])),
-                ));
+            // Stored names are plain lowercase host names; any other label
+            // (escaped bytes, underscores aside) has no challenge.
+            let key = qname.to_lowercase().to_ascii();
+            let key = key.trim_end_matches('.');
+            if !key.contains('\\') {
+                for value in self.answers.dns01(key).await {
+                    // The owner is the question's name as asked, case included
+                    // (resolvers randomise the case of their questions).
+                    response.add_answer(Record::from_rdata(
+                        qname.clone(),
+                        0,
+                        RData::TXT(TXT::new(vec![value])),
+                    ));
+                }
             }
         }
         response.set_response_code(ResponseCode::NoError);
@@ -277,5 +295,282 @@ mod tests {
             .await
             .expect("stops on shutdown")
             .unwrap();
+    }
+
+    /// A label holding an escaped dot is one label: `foo\._acme-challenge`
+    /// beside `status.test` is not under the zone, though its text ends in it.
+    #[tokio::test]
+    async fn a_label_holding_a_dot_is_not_a_subname() {
+        let responder = DnsResponder::new("status.test", Arc::new(StoreAnswers(Arc::default())));
+        let name = Name::from_labels([&b"foo._acme-challenge"[..], b"status", b"test"]).unwrap();
+        let mut message = Message::new();
+        message.set_id(9).set_message_type(MessageType::Query);
+        message.add_query(Query::query(name, RecordType::TXT));
+        let reply = responder.answer(&message.to_vec().unwrap()).await.unwrap();
+        let reply = Message::from_vec(&reply).unwrap();
+        assert_eq!(reply.response_code(), ResponseCode::Refused);
+        assert!(!reply.authoritative());
+    }
+
+    /// Resolvers randomise the case of their questions and expect it back.
+    #[tokio::test]
+    async fn the_answer_keeps_the_case_of_the_question() {
+        let store = Arc::new(MemoryStore::default());
+        store
+            .put_challenge(
+                ChallengeKind::Dns01,
+                "_acme-challenge.status.test",
+                "token",
+                crate::time::now_ms() + 60_000,
+            )
+            .await
+            .unwrap();
+        let responder = DnsResponder::new("status.test", Arc::new(StoreAnswers(store)));
+        let asked = "_AcMe-ChAlLeNgE.sTaTuS.TeSt.";
+        let reply = responder
+            .answer(&query(asked, RecordType::TXT))
+            .await
+            .unwrap();
+        let reply = Message::from_vec(&reply).unwrap();
+        assert_eq!(reply.answers().len(), 1);
+        assert!(
+            reply.answers()[0]
+                .name()
+                .eq_case(&Name::from_ascii(asked).unwrap())
+        );
+    }
+
+    mod properties {
+        use std::collections::HashMap;
+
+        use proptest::prelude::*;
+
+        use super::*;
+
+        const SUFFIX: &str = "status.test";
+
+        /// Challenge values by (lowercase) name, as the test set them.
+        fn stored() -> HashMap<&'static str, Vec<&'static str>> {
+            HashMap::from([
+                ("_acme-challenge.status.test", vec!["one", "two"]),
+                ("www._acme-challenge.status.test", vec!["three"]),
+            ])
+        }
+
+        /// A responder over a store holding [`stored`], and a runtime to call it on.
+        fn responder() -> (tokio::runtime::Runtime, DnsResponder) {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            let store = Arc::new(MemoryStore::default());
+            runtime.block_on(async {
+                for (name, values) in stored() {
+                    for value in values {
+                        store
+                            .put_challenge(
+                                ChallengeKind::Dns01,
+                                name,
+                                value,
+                                crate::time::now_ms() + 3_600_000,
+                            )
+                            .await
+                            .unwrap();
+                    }
+                }
+            });
+            (
+                runtime,
+                DnsResponder::new(SUFFIX, Arc::new(StoreAnswers(store))),
+            )
+        }
+
+        /// Whatever the bytes, the answer is nothing (not a query) or a
+        /// well-formed response to the query they hold: same id, same
+        /// questions, answers only from the zone, only for TXT or ANY, each
+        /// owned by the name asked.
+        fn check_reply(query: &[u8], reply: Option<Vec<u8>>) -> Result<(), TestCaseError> {
+            let request = Message::from_vec(query).ok();
+            let Some(reply) = reply else {
+                prop_assert!(
+                    request.is_none_or(|r| r.message_type() != MessageType::Query),
+                    "a query got no answer"
+                );
+                return Ok(());
+            };
+            let request = request.expect("answered bytes parse as a message");
+            prop_assert_eq!(request.message_type(), MessageType::Query);
+            let reply =
+                Message::from_vec(&reply).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(reply.message_type(), MessageType::Response);
+            prop_assert_eq!(reply.id(), request.id());
+            prop_assert_eq!(reply.op_code(), request.op_code());
+            prop_assert_eq!(reply.queries(), request.queries());
+            prop_assert!(!reply.recursion_available());
+            if !reply.answers().is_empty() {
+                let question = &request.queries()[0];
+                prop_assert_eq!(reply.response_code(), ResponseCode::NoError);
+                prop_assert!(reply.authoritative());
+                prop_assert!(matches!(
+                    question.query_type(),
+                    RecordType::TXT | RecordType::ANY
+                ));
+                for answer in reply.answers() {
+                    prop_assert!(answer.name().eq_case(question.name()));
+                    prop_assert_eq!(answer.record_type(), RecordType::TXT);
+                }
+            }
+            Ok(())
+        }
+
+        /// A query's wire bytes.
+        fn encoded(id: u16, name: Name, kind: RecordType, rd: bool) -> Vec<u8> {
+            let mut message = Message::new();
+            message
+                .set_id(id)
+                .set_message_type(MessageType::Query)
+                .set_recursion_desired(rd);
+            message.add_query(Query::query(name, kind));
+            message.to_vec().unwrap()
+        }
+
+        fn record_type() -> impl Strategy<Value = RecordType> {
+            prop_oneof![
+                Just(RecordType::TXT),
+                Just(RecordType::ANY),
+                Just(RecordType::A),
+                Just(RecordType::AAAA),
+                Just(RecordType::NS),
+                Just(RecordType::SOA),
+                Just(RecordType::CAA),
+                any::<u16>().prop_map(RecordType::from),
+            ]
+        }
+
+        /// Labels near the zone: its own, their case changed, and others
+        /// (some holding dots or bytes that need escaping).
+        fn labels() -> impl Strategy<Value = Vec<Vec<u8>>> {
+            let label = prop_oneof![
+                4 => prop::sample::select(vec!["_acme-challenge", "status", "test", "www", "example"])
+                    .prop_map(|l| l.as_bytes().to_vec()),
+                2 => "[A-Za-z0-9_-]{1,12}".prop_map(String::into_bytes),
+                1 => prop::collection::vec(any::<u8>(), 1..20),
+            ];
+            let tail = prop_oneof![
+                Just(vec![]),
+                Just(vec![
+                    b"_acme-challenge".to_vec(),
+                    b"status".to_vec(),
+                    b"test".to_vec()
+                ]),
+                Just(vec![b"status".to_vec(), b"test".to_vec()]),
+            ];
+            (prop::collection::vec(label, 0..4), tail).prop_map(|(mut head, tail)| {
+                head.extend(tail);
+                head
+            })
+        }
+
+        /// The name with the case of each letter chosen by `flips`.
+        fn with_case(labels: &[Vec<u8>], flips: &[bool]) -> Vec<Vec<u8>> {
+            let mut flip = flips.iter().cycle();
+            labels
+                .iter()
+                .map(|l| {
+                    l.iter()
+                        .map(|b| {
+                            if *flip.next().unwrap_or(&false) {
+                                b.to_ascii_uppercase()
+                            } else {
+                                *b
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4096))]
+
+            /// Arbitrary bytes never panic and get nothing or a well-formed reply.
+            #[test]
+            fn arbitrary_bytes_get_nothing_or_a_well_formed_reply(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+                let (runtime, responder) = responder();
+                let reply = runtime.block_on(responder.answer(&bytes));
+                check_reply(&bytes, reply)?;
+            }
+
+            /// Valid queries with bytes overwritten or cut short (most of the
+            /// parser is behind the header that random bytes rarely get right).
+            #[test]
+            fn damaged_queries_get_nothing_or_a_well_formed_reply(
+                labels in labels(),
+                kind in record_type(),
+                edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+                cut in any::<prop::sample::Index>(),
+                shorten in any::<bool>(),
+            ) {
+                let Ok(name) = Name::from_labels(labels) else { return Ok(()) };
+                let mut bytes = encoded(7, name, kind, true);
+                for (at, byte) in edits {
+                    let at = at.index(bytes.len());
+                    bytes[at] = byte;
+                }
+                if shorten {
+                    bytes.truncate(cut.index(bytes.len()));
+                }
+                let (runtime, responder) = responder();
+                let reply = runtime.block_on(responder.answer(&bytes));
+                check_reply(&bytes, reply)?;
+            }
+
+            /// Names under the zone get NOERROR with exactly the stored values
+            /// for TXT and ANY (none for other types); other names get REFUSED.
+            #[test]
+            fn questions_get_the_zone_answers_or_refused(
+                labels in labels(),
+                flips in prop::collection::vec(any::<bool>(), 1..8),
+                kind in record_type(),
+                id in any::<u16>(),
+                rd in any::<bool>(),
+            ) {
+                let asked = with_case(&labels, &flips);
+                let Ok(name) = Name::from_labels(asked.clone()) else { return Ok(()) };
+                let bytes = encoded(id, name, kind, rd);
+                let (runtime, responder) = responder();
+                let reply = runtime.block_on(responder.answer(&bytes));
+                check_reply(&bytes, reply.clone())?;
+                let reply = Message::from_vec(&reply.expect("a query is answered")).unwrap();
+                prop_assert_eq!(reply.recursion_desired(), rd);
+                let lower: Vec<String> = labels
+                    .iter()
+                    .map(|l| String::from_utf8_lossy(l).to_ascii_lowercase())
+                    .collect();
+                let in_zone = lower.ends_with(&["_acme-challenge".into(), "status".into(), "test".into()]);
+                if !in_zone {
+                    prop_assert_eq!(reply.response_code(), ResponseCode::Refused);
+                    prop_assert!(reply.answers().is_empty());
+                    prop_assert!(!reply.authoritative());
+                    return Ok(());
+                }
+                prop_assert_eq!(reply.response_code(), ResponseCode::NoError);
+                prop_assert!(reply.authoritative());
+                let plain = labels.iter().all(|l| l.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_'));
+                let mut expected: Vec<&str> = match kind {
+                    RecordType::TXT | RecordType::ANY if plain => {
+                        stored().get(lower.join(".").as_str()).cloned().unwrap_or_default()
+                    }
+                    _ => Vec::new(),
+                };
+                let mut got: Vec<String> = reply
+                    .answers()
+                    .iter()
+                    .map(|r| r.data().map(ToString::to_string).unwrap_or_default())
+                    .collect();
+                got.sort();
+                expected.sort_unstable();
+                prop_assert_eq!(got, expected);
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@
 mod certs;
 mod config_check;
 mod doctor;
+mod import_rows;
 mod logs;
 mod migrate;
 mod ops;

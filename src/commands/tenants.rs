@@ -15,6 +15,7 @@ use app::tenancy::store::user_by_email;
 use app::tenancy::{EmailAddress, Slug};
 use secrecy::ExposeSecret;
 
+use super::import_rows::{ImportRow, rows};
 use super::roles::connect;
 use crate::cli::{TenantsCommand, UsersCommand};
 use crate::settings::{Environment, Loaded};
@@ -240,51 +241,30 @@ fn print_tenants(tenants: &[TenantSummary], json: bool) -> anyhow::Result<()> {
 
 /// Imports `slug,name,owner_email` rows; exits 1 when any row was skipped.
 async fn import(loaded: &Loaded, db: &Database, file: &Path) -> anyhow::Result<ExitCode> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_path(file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
+    // An import file is a list an operator wrote: small enough to read whole.
+    let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let (mut created, mut skipped) = (0, 0);
-    for (index, record) in reader.records().enumerate() {
-        let line = index + 1;
-        let record = match record {
-            Ok(record) => record,
-            Err(err) => {
-                println!("line {line}: skipped: not valid CSV ({err})");
-                skipped += 1;
-                continue;
-            }
-        };
-        let fields: Vec<&str> = record.iter().collect();
-        if line == 1
-            && fields
-                .first()
-                .is_some_and(|f| f.eq_ignore_ascii_case("slug"))
-        {
-            continue;
-        }
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        let [slug, name, owner] = fields.as_slice() else {
-            println!(
-                "line {line}: skipped: expected 3 fields (slug,name,owner_email), found {}",
-                fields.len()
-            );
-            skipped += 1;
-            continue;
-        };
-        match create(loaded, db, slug, name, Some(owner)).await {
-            Ok((id, domain)) => {
-                println!("line {line}: created {slug} ({domain}, id {id})");
-                created += 1;
-            }
-            Err(err) => {
-                println!("line {line}: skipped {slug}: {err:#}");
+    for row in rows(&input) {
+        match row {
+            ImportRow::Skipped { line, reason } => {
+                println!("line {line}: skipped: {reason}");
                 skipped += 1;
             }
+            ImportRow::Tenant {
+                line,
+                slug,
+                name,
+                owner_email,
+            } => match create(loaded, db, &slug, &name, Some(&owner_email)).await {
+                Ok((id, domain)) => {
+                    println!("line {line}: created {slug} ({domain}, id {id})");
+                    created += 1;
+                }
+                Err(err) => {
+                    println!("line {line}: skipped {slug}: {err:#}");
+                    skipped += 1;
+                }
+            },
         }
     }
     println!("{created} created, {skipped} skipped");

@@ -64,8 +64,9 @@ impl Layer {
     }
 
     /// Turns `STATUSWATCH__SECTION__KEY=value` variables into keys. A value
-    /// replacing a string default stays a string; otherwise it is read as a
-    /// TOML value (number, boolean, array) when it is one.
+    /// replacing a string default stays a string; one replacing a list is a
+    /// TOML array or a comma list; otherwise it is read as a TOML value
+    /// (number, boolean) when it is one.
     pub fn from_env<I>(vars: I, defaults: &Table) -> Result<Self, String>
     where
         I: IntoIterator<Item = (String, String)>,
@@ -96,15 +97,19 @@ impl Layer {
 fn env_value(raw: &str, default: Option<&Value>) -> Value {
     match default {
         Some(Value::String(_)) | None => Value::String(raw.to_owned()),
-        Some(Value::Array(_)) => parse_scalar(raw).unwrap_or_else(|| {
-            Value::Array(
-                raw.split(',')
-                    .map(str::trim)
-                    .filter(|item| !item.is_empty())
-                    .map(|item| Value::String(item.to_owned()))
-                    .collect(),
-            )
-        }),
+        // A TOML array (`["a", "b"]`) as written; anything else is a comma
+        // list of strings, so one item that reads as a number stays an item.
+        Some(Value::Array(_)) => parse_scalar(raw)
+            .filter(Value::is_array)
+            .unwrap_or_else(|| {
+                Value::Array(
+                    raw.split(',')
+                        .map(str::trim)
+                        .filter(|item| !item.is_empty())
+                        .map(|item| Value::String(item.to_owned()))
+                        .collect(),
+                )
+            }),
         Some(_) => parse_scalar(raw).unwrap_or_else(|| Value::String(raw.to_owned())),
     }
 }

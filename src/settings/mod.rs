@@ -358,4 +358,6 @@ pub fn ensure_data_dir(dir: &Path) -> Result<(), String> {
 }
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;

@@ -30,7 +30,9 @@ pub enum IpRangeError {
 }
 
 impl IpRange {
-    /// True when `ip` lies in the range (IPv4-mapped IPv6 addresses match IPv4 ranges).
+    /// True when `ip` lies in the range. IPv4-mapped IPv6 addresses are the
+    /// IPv4 peers they stand for: they match IPv4 ranges (and ranges written
+    /// as mapped addresses, which parse as IPv4), not other IPv6 ranges.
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = match ip {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
@@ -94,6 +96,17 @@ impl FromStr for IpRange {
                 raw.to_owned(),
                 format!("{fixed}/{prefix}"),
             ));
+        }
+        // `::ffff:10.0.0.1` names the IPv4 peer a dual-stack socket reports
+        // that way; peers are compared in their IPv4 form, so the range is too.
+        if let IpAddr::V6(v6) = network
+            && let Some(v4) = v6.to_ipv4_mapped()
+            && prefix >= 96
+        {
+            return Ok(Self {
+                network: IpAddr::V4(v4),
+                prefix: prefix - 96,
+            });
         }
         Ok(Self { network, prefix })
     }
@@ -172,5 +185,95 @@ mod tests {
             err.to_string(),
             "`10.1.2.3/8` has host bits set; did you mean 10.0.0.0/8?"
         );
+    }
+
+    /// Found by `networks_round_trip_and_contain_their_addresses`: a range
+    /// written as a mapped address (as a dual-stack socket shows an IPv4
+    /// peer) matched nothing, since peers are compared in their IPv4 form.
+    #[test]
+    fn a_mapped_address_range_matches_the_mapped_peer() {
+        assert!(range("::ffff:172.17.0.1").contains(ip("::ffff:172.17.0.1")));
+        assert!(range("::ffff:172.17.0.1").contains(ip("172.17.0.1")));
+        assert!(range("::ffff:10.0.0.0/104").contains(ip("10.9.8.7")));
+        assert_eq!(range("::ffff:10.0.0.0/104").to_string(), "10.0.0.0/8");
+        assert!(!range("::/0").contains(ip("::ffff:10.0.0.1")));
+    }
+
+    mod properties {
+        use std::net::{Ipv4Addr, Ipv6Addr};
+
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// `ip` with every bit past `prefix` cleared.
+        fn network(ip: IpAddr, prefix: u8) -> IpAddr {
+            match ip {
+                IpAddr::V4(v4) => IpAddr::V4(Ipv4Addr::from(
+                    u32::from(v4) & u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0),
+                )),
+                IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(
+                    u128::from(v6) & u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0),
+                )),
+            }
+        }
+
+        fn ip_and_prefix() -> impl Strategy<Value = (IpAddr, u8)> {
+            any::<IpAddr>().prop_flat_map(|ip| {
+                let bits: u8 = if ip.is_ipv4() { 32 } else { 128 };
+                (Just(ip), 0..=bits)
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4096))]
+
+            /// Any text: no panic; an accepted range prints as something that
+            /// parses back to it, and a host-bits refusal suggests a range
+            /// that parses.
+            #[test]
+            fn arbitrary_text_is_a_range_or_a_named_problem(raw in "\\PC{0,50}|[0-9a-fA-F.:/ %\\[\\]]{0,50}") {
+                match raw.parse::<IpRange>() {
+                    Ok(range) => prop_assert_eq!(range.to_string().parse::<IpRange>(), Ok(range)),
+                    Err(IpRangeError::HostBits(given, fixed)) => {
+                        prop_assert_eq!(given, raw.trim());
+                        prop_assert!(fixed.parse::<IpRange>().is_ok(), "{}", fixed);
+                    }
+                    Err(IpRangeError::Address(given) | IpRangeError::Prefix(given)) => {
+                        prop_assert_eq!(given, raw.trim());
+                    }
+                }
+            }
+
+            /// Every network/prefix round-trips through its text and contains
+            /// exactly the addresses that share its prefix.
+            #[test]
+            fn networks_round_trip_and_contain_their_addresses((ip, prefix) in ip_and_prefix(), probe in any::<IpAddr>()) {
+                let net = network(ip, prefix);
+                let range: IpRange = format!("{net}/{prefix}").parse().unwrap();
+                prop_assert_eq!(range.to_string().parse::<IpRange>(), Ok(range));
+                // Mapped addresses are their IPv4 selves, in ranges of 96 bits or more too.
+                let v4 = |ip: IpAddr| match ip {
+                    IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+                    v4 => v4,
+                };
+                let (base, bits) = match ip {
+                    IpAddr::V6(_) if prefix >= 96 && v4(ip).is_ipv4() => (v4(ip), prefix - 96),
+                    _ => (ip, prefix),
+                };
+                for probe in [ip, probe] {
+                    let probe = v4(probe);
+                    let inside = probe.is_ipv4() == base.is_ipv4() && network(probe, bits) == network(base, bits);
+                    prop_assert_eq!(range.contains(probe), inside, "{} in {}", probe, range);
+                }
+                if net != ip {
+                    let refused = format!("{ip}/{prefix}").parse::<IpRange>();
+                    prop_assert_eq!(
+                        refused,
+                        Err(IpRangeError::HostBits(format!("{ip}/{prefix}"), format!("{net}/{prefix}")))
+                    );
+                }
+            }
+        }
     }
 }

@@ -159,17 +159,38 @@ impl AppError {
 
 impl From<crate::db::DbError> for AppError {
     fn from(err: crate::db::DbError) -> Self {
-        Self::Internal(Box::new(err))
+        match err {
+            crate::db::DbError::Query(err) if is_invalid_text(&err) => nul_in_text(),
+            err => Self::Internal(Box::new(err)),
+        }
     }
 }
 
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
+        if is_invalid_text(&err) {
+            return nul_in_text();
+        }
         if is_database_outage(&err) {
             tracing::warn!(error = %err, "database unavailable");
             return Self::DatabaseUnavailable;
         }
         Self::Internal(Box::new(err))
+    }
+}
+
+/// Whether PostgreSQL refused a text value it cannot hold (a NUL byte:
+/// 22021, or 22P05): the client's input, which SQLite stores as given.
+fn is_invalid_text(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db)
+        if db.code().is_some_and(|code| matches!(&*code, "22021" | "22P05")))
+}
+
+fn nul_in_text() -> AppError {
+    AppError::BadRequest {
+        status: StatusCode::BAD_REQUEST,
+        code: "invalid_text",
+        message: "text must not contain NUL characters".to_owned(),
     }
 }
 

@@ -46,10 +46,19 @@ pub struct PageQuery {
     pub limit: i64,
 }
 
-/// Parses a cursor as given out in `next_cursor`.
+/// The `next_cursor` that continues below `(checked_at, id)`: `<checked_at>-<id>`.
+pub fn encode_cursor((at, id): (i64, i64)) -> String {
+    format!("{at}-{id}")
+}
+
+/// Parses a cursor as given out in `next_cursor`; only [`encode_cursor`]'s
+/// own spelling is one (no `+`, no leading zeros), so each page has one cursor.
 pub fn parse_cursor(text: &str) -> Option<(i64, i64)> {
-    let (at, id) = text.split_once('-')?;
-    Some((at.parse().ok()?, id.parse().ok()?))
+    // The separator is the first `-` after the first character, which may
+    // itself be the sign of a negative time.
+    let split = text.char_indices().skip(1).find(|(_, c)| *c == '-')?.0;
+    let cursor = (text[..split].parse().ok()?, text[split + 1..].parse().ok()?);
+    (encode_cursor(cursor) == text).then_some(cursor)
 }
 
 type Row = (
@@ -102,7 +111,58 @@ pub async fn page(
         )
         .collect();
     let next_cursor = more
-        .then(|| items.last().map(|r| format!("{}-{}", r.checked_at, r.id)))
+        .then(|| items.last().map(|r| encode_cursor((r.checked_at, r.id))))
         .flatten();
     Ok(ResultPage { items, next_cursor })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by `cursors_round_trip`: a time before 1970 gave a cursor
+    /// (`-5-3`) that the parser split at its sign and refused.
+    #[test]
+    fn negative_times_round_trip() {
+        assert_eq!(parse_cursor(&encode_cursor((-5, 3))), Some((-5, 3)));
+        assert_eq!(parse_cursor("-5--3"), Some((-5, -3)));
+        assert_eq!(
+            parse_cursor("1700000000000-42"),
+            Some((1_700_000_000_000, 42))
+        );
+    }
+
+    #[test]
+    fn other_spellings_are_not_cursors() {
+        for bad in [
+            "", "-", "5", "5-", "-5", "+5-3", "05-3", "5-+3", "5-03", "5 -3", "a-b", "5-3-",
+        ] {
+            assert_eq!(parse_cursor(bad), None, "{bad}");
+        }
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4096))]
+
+            /// Every position a page can end at comes back from its cursor.
+            #[test]
+            fn cursors_round_trip(at in any::<i64>(), id in any::<i64>()) {
+                prop_assert_eq!(parse_cursor(&encode_cursor((at, id))), Some((at, id)));
+            }
+
+            /// Any other text is refused, never a panic; what is accepted is
+            /// exactly the cursor of what it parsed to.
+            #[test]
+            fn arbitrary_text_is_refused_or_canonical(text in "\\PC{0,40}|[-+0-9]{0,40}") {
+                if let Some(cursor) = parse_cursor(&text) {
+                    prop_assert_eq!(encode_cursor(cursor), text);
+                }
+            }
+        }
+    }
 }

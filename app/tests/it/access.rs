@@ -18,18 +18,7 @@ fn routes(api: &Api) -> Vec<RouteInfo> {
 
 /// Fills every `{param}` of `path` with `value`.
 fn fill(path: &str, value: &str) -> String {
-    let mut out = String::new();
-    let mut rest = path;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        let end = rest[start..]
-            .find('}')
-            .map_or(rest.len(), |e| start + e + 1);
-        out.push_str(value);
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+    crate::helpers::fill_path(path, |_| value.to_owned())
 }
 
 /// A body that would make the handler act if it were let through.

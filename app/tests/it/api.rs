@@ -36,6 +36,14 @@ impl Reply {
     }
 }
 
+/// An answer with its body as text (HTML, CSV, feeds, JSON alike).
+#[derive(Debug)]
+pub struct RawReply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
 /// A signed-in organisation owner.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -88,6 +96,29 @@ impl Api {
         }
     }
 
+    /// Sends `request` as coming from `self.peer`; the body as text.
+    pub async fn send_raw(&self, mut request: Request<Body>) -> RawReply {
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        // An event stream never ends.
+        let text = if headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v == "text/event-stream")
+        {
+            String::new()
+        } else {
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        RawReply {
+            status,
+            headers,
+            text,
+        }
+    }
+
     /// A JSON request with an optional bearer token.
     pub async fn call(
         &self,
@@ -120,11 +151,16 @@ impl Api {
 
     /// Signs up `slug` with owner `email` and a good password.
     pub async fn signup(&self, slug: &str, email: &str) -> Session {
+        self.signup_with(slug, email, PASSWORD).await
+    }
+
+    /// Signs up `slug` with owner `email` and `password`.
+    pub async fn signup_with(&self, slug: &str, email: &str, password: &str) -> Session {
         let reply = self
             .post(
                 "/api/auth/signup",
                 None,
-                json!({ "organization": format!("{slug} Inc"), "slug": slug, "email": email, "password": PASSWORD }),
+                json!({ "organization": format!("{slug} Inc"), "slug": slug, "email": email, "password": password }),
             )
             .await;
         assert_eq!(

@@ -91,3 +91,37 @@ pub fn enable_billing(settings: &mut AppSettings, stripe_base: &str) {
         },
     );
 }
+
+/// `path` with every `{param}` replaced by what `value` gives for its name.
+pub fn fill_path(path: &str, mut value: impl FnMut(&str) -> String) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find('}')
+            .map_or(rest.len(), |e| start + e + 1);
+        out.push_str(&value(
+            &rest[start + 1..end.saturating_sub(1).max(start + 1)],
+        ));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Runs a property whose cases call the async app from proptest's
+/// synchronous runner: `check` gets a runtime to block on and each migrated
+/// database, SQLite with `cases` cases and PostgreSQL (slower) with a quarter.
+pub fn on_both_dialects(cases: u32, check: impl Fn(&tokio::runtime::Runtime, &TestDb, u32)) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dbs = runtime.block_on(TestDb::both_migrated());
+    for (test_db, cases) in dbs.iter().zip([cases, cases / 4]) {
+        check(&runtime, test_db, cases);
+    }
+    drop(dbs);
+}
