@@ -118,7 +118,7 @@ fn value() -> impl Strategy<Value = String> {
 
 /// What the rules say of a query: the status and the parameter a refusal names, if any.
 fn refused_by_the_rules(params: &[(&str, String)], now: i64) -> Option<(StatusCode, &'static str)> {
-    // Integers must parse (the query is malformed: 400); the first that does not is named.
+    // Integers must parse (422 naming the parameter); the first that does not is named.
     for (key, value) in params {
         if *key != "cursor" && value.parse::<i64>().is_err() {
             let key = match *key {
@@ -126,7 +126,7 @@ fn refused_by_the_rules(params: &[(&str, String)], now: i64) -> Option<(StatusCo
                 "to" => "to",
                 _ => "limit",
             };
-            return Some((StatusCode::BAD_REQUEST, key));
+            return Some((StatusCode::UNPROCESSABLE_ENTITY, key));
         }
     }
     let invalid = |key| Some((StatusCode::UNPROCESSABLE_ENTITY, key));

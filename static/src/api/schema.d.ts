@@ -29,6 +29,15 @@ export interface paths {
                         "text/html": unknown;
                     };
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description This Host is not a status-page domain (HTML) */
                 404: {
                     headers: {
@@ -261,6 +270,15 @@ export interface paths {
                         "application/json": components["schemas"]["TenantSummary"];
                     };
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -341,7 +359,7 @@ export interface paths {
                         "application/json": components["schemas"]["BillingStatus"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -451,6 +469,15 @@ export interface paths {
                         "application/json": components["schemas"]["TenantSummary"];
                     };
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -524,6 +551,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["TenantSummary"];
+                    };
+                };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
@@ -650,7 +686,7 @@ export interface paths {
                         "application/json": components["schemas"]["Channel"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -760,6 +796,15 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -832,6 +877,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Delivery"];
+                    };
+                };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
@@ -1042,7 +1096,7 @@ export interface paths {
                         "application/json": components["schemas"]["CreatedKey"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1143,6 +1197,15 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -1218,7 +1281,7 @@ export interface paths {
                         "application/json": components["schemas"]["HandoverResponse"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1418,7 +1481,7 @@ export interface paths {
                         "application/json": components["schemas"]["SessionBody"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1587,7 +1650,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1765,7 +1828,7 @@ export interface paths {
                         "application/json": components["schemas"]["SessionBody"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1867,7 +1930,7 @@ export interface paths {
                         "application/json": components["schemas"]["SessionBody"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2185,7 +2248,7 @@ export interface paths {
                         "application/json": components["schemas"]["RedirectUrl"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2306,7 +2369,7 @@ export interface paths {
                         "application/json": components["schemas"]["BillingStatus"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2657,7 +2720,7 @@ export interface paths {
                         "application/json": components["schemas"]["Domain"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2774,6 +2837,15 @@ export interface paths {
                         "application/json": components["schemas"]["Domain"];
                     };
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -2833,6 +2905,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
                 };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
@@ -2914,6 +2995,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Domain"];
+                    };
+                };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
@@ -3071,6 +3161,15 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3111,6 +3210,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
                 };
                 404: {
                     headers: {
@@ -3253,6 +3361,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Incident"];
+                    };
+                };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
@@ -3455,7 +3572,7 @@ export interface paths {
                         "application/json": components["schemas"]["Invitation"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3666,6 +3783,15 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -3789,7 +3915,7 @@ export interface paths {
                         "application/json": components["schemas"]["Window"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3889,6 +4015,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
                 };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
@@ -4090,6 +4225,15 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -4162,7 +4306,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4326,7 +4470,7 @@ export interface paths {
                         "application/json": components["schemas"]["Monitor"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4435,6 +4579,15 @@ export interface paths {
                         "application/json": components["schemas"]["Monitor"];
                     };
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -4494,6 +4647,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
                 };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
@@ -4561,7 +4723,7 @@ export interface paths {
                         "application/json": components["schemas"]["Monitor"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4775,6 +4937,15 @@ export interface paths {
                         "application/json": components["schemas"]["Uptime"];
                     };
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -4981,7 +5152,7 @@ export interface paths {
                         "application/json": components["schemas"]["StatusPage"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5098,6 +5269,15 @@ export interface paths {
                         "application/json": components["schemas"]["StatusPage"];
                     };
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -5157,6 +5337,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
                 };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
@@ -5224,7 +5413,7 @@ export interface paths {
                         "application/json": components["schemas"]["StatusPage"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5336,6 +5525,15 @@ export interface paths {
                         "application/json": components["schemas"]["Component"][];
                     };
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -5401,7 +5599,7 @@ export interface paths {
                         "application/json": components["schemas"]["Component"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5519,6 +5717,15 @@ export interface paths {
                         "application/json": components["schemas"]["Component"];
                     };
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -5580,6 +5787,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
                 };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
@@ -5649,7 +5865,7 @@ export interface paths {
                         "application/json": components["schemas"]["Component"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5753,6 +5969,15 @@ export interface paths {
                         "application/json": components["schemas"]["Group"][];
                     };
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -5818,7 +6043,7 @@ export interface paths {
                         "application/json": components["schemas"]["Group"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5938,6 +6163,15 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -6006,7 +6240,7 @@ export interface paths {
                         "application/json": components["schemas"]["Group"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6201,7 +6435,7 @@ export interface paths {
                         "application/json": components["schemas"]["PublicIncident"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6315,7 +6549,7 @@ export interface paths {
                         "application/json": components["schemas"]["PublicIncident"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6433,6 +6667,15 @@ export interface paths {
                         "application/json": components["schemas"]["PublicIncident"];
                     };
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -6494,6 +6737,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
                 };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
@@ -6563,7 +6815,7 @@ export interface paths {
                         "application/json": components["schemas"]["PublicIncident"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6675,7 +6927,7 @@ export interface paths {
                         "application/json": components["schemas"]["PublicIncident"];
                     };
                 };
-                /** @description `malformed_json`: the body is not JSON */
+                /** @description `malformed_json`: the body is not JSON; `invalid_text`: a value contains a NUL character */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6892,6 +7144,15 @@ export interface paths {
                         "text/csv": unknown;
                     };
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
                     headers: {
@@ -6969,6 +7230,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
                 };
                 /** @description `not_authenticated` (no credentials), `invalid_token`, `token_expired`, `session_revoked` (the session was signed out), `membership_ended`, `invalid_api_key` or `invalid_authorization` */
                 401: {
@@ -7518,6 +7788,15 @@ export interface paths {
                         "text/html": unknown;
                     };
                 };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description The organization is suspended (HTML) */
                 403: {
                     headers: {
@@ -7640,6 +7919,15 @@ export interface paths {
                     };
                     content: {
                         "image/svg+xml": unknown;
+                    };
+                };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
                 /** @description No such component on this Host's page (an "unknown" badge) */
@@ -7807,6 +8095,15 @@ export interface paths {
                     };
                     content: {
                         "text/html": unknown;
+                    };
+                };
+                /** @description `invalid_text`: a value contains a NUL character */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
                 /** @description No such incident on this Host's page (HTML) */

@@ -93,8 +93,18 @@ fn document(path: &str, access: Access, operation: &mut Operation) {
         .request_body
         .as_ref()
         .is_some_and(|body| body.content.contains_key("application/json"));
+    let takes_text = json_body || operation.parameters.iter().flatten().next().is_some();
+    // PostgreSQL cannot store a NUL byte; any text the caller sends may carry one.
+    const INVALID_TEXT: &str = "`invalid_text`: a value contains a NUL character";
     if json_body {
-        add(400, "`malformed_json`: the body is not JSON");
+        add(
+            400,
+            &format!("`malformed_json`: the body is not JSON; {INVALID_TEXT}"),
+        );
+    } else if takes_text {
+        add(400, INVALID_TEXT);
+    }
+    if json_body {
         add(413, "`body_too_large`: the body is over 64 KiB");
         add(
             415,
