@@ -30,7 +30,6 @@ local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
-  thread:set("share", 1)
 end
 
 function init(args)
