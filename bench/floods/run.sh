@@ -24,6 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/setup.sh
+source bench/prober/lib.sh
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-15}
@@ -37,28 +38,9 @@ LOAD_CPU=1
 
 ensure_commands "wrk:wrk" "taskset:util-linux" "psql:postgresql-client" "bc:bc"
 ensure_postgres
-if [ -n "${SW_BIN:-}" ]; then
-  BIN=$SW_BIN
-  SITE=${SW_DIST:-$(dirname "$BIN")/dist}
-  [ -d "$SITE" ] || SITE=static/dist
-else
-  build_spa >&2
-  echo "==> building statuswatch (profile production: fat LTO)" >&2
-  cargo build --profile production --locked --bin statuswatch >&2
-  BIN=${CARGO_TARGET_DIR:-target}/production/statuswatch
-  SITE=static/dist
-fi
+bench_binary
 
-WORK=$(mktemp -d)
-PIDS=()
-DB=sw_floods_$$
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_workspace sw_floods
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 psql -q -h 127.0.0.1 -U postgres -d test -c "CREATE DATABASE $DB" >/dev/null

@@ -25,6 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/setup.sh
+source bench/prober/lib.sh
 
 SIZES=${SIZES:-"10000 100000"}
 WINDOW=${WINDOW:-60}
@@ -39,30 +40,9 @@ OTHER_CPU=1
 ensure_commands "nginx:nginx" "prometheus-blackbox-exporter:prometheus-blackbox-exporter" \
   "taskset:util-linux" "psql:postgresql-client" "wrk:wrk" "bc:bc"
 ensure_postgres
-if [ -n "${SW_BIN:-}" ]; then
-  BIN=$SW_BIN
-  # A binary placed with its SPA next to it (dist/), else the tree's build.
-  SITE=${SW_DIST:-$(dirname "$BIN")/dist}
-  [ -d "$SITE" ] || SITE=static/dist
-else
-  build_spa >&2
-  echo "==> building statuswatch (profile production: fat LTO)" >&2
-  cargo build --profile production --locked --bin statuswatch >&2
-  BIN=${CARGO_TARGET_DIR:-target}/production/statuswatch
-  SITE=static/dist
-fi
+bench_binary
 
-WORK=$(mktemp -d)
-chmod 755 "$WORK"
-PIDS=()
-DB=sw_bench_$$
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_workspace sw_bench
 
 TARGET_ADDR=127.0.0.1:19080
 mkdir -p "$WORK/nginx"
