@@ -14,8 +14,9 @@
 #   login-one-account-many-ips  the victim's password guessed from everywhere
 #   signup                      new organisations from one address
 #   signup-many-ips             new organisations, a new address each request
-# The server is pinned to CPU 0, wrk (flood and tenants) to CPU 1; PostgreSQL
-# (the database, as in production) is not pinned. The table gives medians of
+# The server is pinned to CPU 0, wrk (flood and tenants) to CPU 1; the
+# database is PostgreSQL (not pinned), or with DATABASE=sqlite the embedded
+# SQLite file. The table gives medians of
 # ROUNDS rounds; the p99 ratio is each round's flood p99 over its baseline.
 #
 #   bench/floods/run.sh                               # 3 rounds of 7 × 15 s (~7 min)
@@ -32,6 +33,7 @@ PROBE_RATE=${PROBE_RATE:-100}
 FLOOD_RATE=${FLOOD_RATE:-1000}
 FLOOD_CONNECTIONS=${FLOOD_CONNECTIONS:-128}
 TENANTS=${TENANTS:-5}
+DATABASE=${DATABASE:-postgres}
 SCENARIOS=${SCENARIOS:-"baseline login-one-account login-many-accounts login-many-ips login-one-account-many-ips signup signup-many-ips"}
 SERVER_CPU=0
 LOAD_CPU=1
@@ -43,11 +45,15 @@ bench_binary
 bench_workspace sw_floods
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-psql -q -h 127.0.0.1 -U postgres -d test -c "CREATE DATABASE $DB" >/dev/null
+DATABASE_URL=""
+if [ "$DATABASE" = postgres ]; then
+  psql -q -h 127.0.0.1 -U postgres -d test -c "CREATE DATABASE $DB" >/dev/null
+  DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB"
+fi
 APP_PORT=$(free_port)
 BASE=http://127.0.0.1:$APP_PORT
 env -u RUST_LOG \
-  STATUSWATCH__DATABASE__URL="postgres://postgres@127.0.0.1:5432/$DB" \
+  STATUSWATCH__DATABASE__URL="$DATABASE_URL" \
   STATUSWATCH__LOG__LEVEL=warn \
   STATUSWATCH__TENANCY__DOMAIN_SUFFIX=localhost \
   STATUSWATCH__APP__LISTEN=127.0.0.1:$APP_PORT \
@@ -134,8 +140,13 @@ for ((round = 1; round <= ROUNDS; round++)); do
   done
 done
 
+# What the server logged as errors (a 5xx in the table has its cause here).
+errors=$(grep -c -E ' ERROR |"level":"ERROR"' "$WORK/sw.log" || true)
+echo "==> server log: $errors error lines" >&2
+grep -m 3 -E ' ERROR |"level":"ERROR"' "$WORK/sw.log" | cut -c1-400 >&2 || true
+
 echo
 echo "Limits: $(grep -E '^(login_per|signup_per|lockout_)' config/default.toml | tr '\n' ' ')"
-echo "Tenants' calls: $PROBE_RATE/s GET /api/monitors over $TENANTS API keys; floods at $FLOOD_RATE/s (0: unpaced) over $FLOOD_CONNECTIONS connections; $ROUNDS rounds of ${DURATION} s; medians."
+echo "Database: $DATABASE. Tenants' calls: $PROBE_RATE/s GET /api/monitors over $TENANTS API keys; floods at $FLOOD_RATE/s (0: unpaced) over $FLOOD_CONNECTIONS connections; $ROUNDS rounds of ${DURATION} s; medians."
 echo
 python3 bench/floods/table.py < "$RESULTS"
