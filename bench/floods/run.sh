@@ -18,6 +18,8 @@
 # database is PostgreSQL (not pinned), or with DATABASE=sqlite the embedded
 # SQLite file. The table gives medians of
 # ROUNDS rounds; the p99 ratio is each round's flood p99 over its baseline.
+# After each flood the server is given time to finish what the flood left
+# queued (until it is near idle, at most SETTLE_MAX s): that time is a column.
 #
 #   bench/floods/run.sh                               # 3 rounds of 7 × 15 s (~7 min)
 #   SW_BIN=/work/bin/statuswatch bench/floods/run.sh  # reuse a build (say which commit)
@@ -33,6 +35,7 @@ PROBE_RATE=${PROBE_RATE:-100}
 FLOOD_RATE=${FLOOD_RATE:-1000}
 FLOOD_CONNECTIONS=${FLOOD_CONNECTIONS:-128}
 TENANTS=${TENANTS:-5}
+SETTLE_MAX=${SETTLE_MAX:-60}
 DATABASE=${DATABASE:-postgres}
 SCENARIOS=${SCENARIOS:-"baseline login-one-account login-many-accounts login-many-ips login-one-account-many-ips signup signup-many-ips"}
 SERVER_CPU=0
@@ -87,7 +90,7 @@ watch_memory() {
   echo "$rss $threads"
 }
 
-# One scenario: prints "flood=<flood.lua line or -> | tenants=<tenants.lua line> | cpu=S rss_mb=N threads=N"
+# One scenario: prints "flood=<flood.lua line or -> | tenants=<tenants.lua line> | cpu=S rss_mb=N threads=N settle_s=N"
 # (cpu: the server's CPU seconds per second of the scenario).
 scenario() {
   local name=$1 round=$2 flood_env=() flood_pid="" t0 t1 marker="$WORK/running" memory
@@ -123,10 +126,18 @@ scenario() {
     flood=$(tail -n 1 "$WORK/flood.out")
   fi
   t1=$(ticks $SW); s1=$(date +%s.%N)
+  # Work the flood left queued goes on after it: wait until the server is
+  # near idle (under a quarter of a core for a second), at most SETTLE_MAX s.
+  local settle=0 a b
+  while ((settle < SETTLE_MAX)); do
+    a=$(ticks $SW); sleep 1; b=$(ticks $SW)
+    (( (b - a) * 4 < hz )) && break
+    settle=$((settle + 1))
+  done
   rm -f "$marker"
   wait $watcher
   read -r rss threads < "$WORK/memory"
-  echo "flood=$flood | tenants=$tenants | cpu=$(echo "($t1 - $t0) / $hz / ($s1 - $s0)" | bc -l) rss_mb=$rss threads=$threads"
+  echo "flood=$flood | tenants=$tenants | cpu=$(echo "($t1 - $t0) / $hz / ($s1 - $s0)" | bc -l) rss_mb=$rss threads=$threads settle_s=$settle"
 }
 
 RESULTS=$WORK/results

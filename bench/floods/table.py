@@ -44,8 +44,8 @@ for line in sys.stdin:
     rows[name].append((round_, flood, tenants, server))
 
 print("| flood | flood req/s | 429 share | 429 with Retry-After | flood answers (last round) "
-      "| others' p50 ms | others' p99 ms | p99 flood / baseline | others' failed | server CPU s/s | RSS max MB | threads max |")
-print("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+      "| others' p50 ms | others' p99 ms | p99 flood / baseline | others' failed | server CPU s/s | RSS max MB | threads max | busy after, s |")
+print("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name in order:
     runs = rows[name]
     p50 = median([float(t["p50_ms"]) for _, _, t, _ in runs])
@@ -55,6 +55,7 @@ for name in order:
     cpu = median([float(s["cpu"]) for _, _, _, s in runs])
     rss = max(int(s["rss_mb"]) for _, _, _, s in runs)
     threads = max(int(s["threads"]) for _, _, _, s in runs)
+    settle = median([int(s.get("settle_s", 0)) for _, _, _, s in runs])
     floods = [f for _, f, _, _ in runs if f]
     if floods:
         rate = f"{median([float(f['rate']) for f in floods]):.0f}"
@@ -64,4 +65,4 @@ for name in order:
     else:
         rate = share = with_retry = answers = "–"
     print(f"| {WHAT.get(name, name)} | {rate} | {share} | {with_retry} | {answers} | {p50:.2f} | {p99:.2f} "
-          f"| {median(ratios):.2f} | {failed:.0f} | {cpu:.2f} | {rss} | {threads} |")
+          f"| {median(ratios):.2f} | {failed:.0f} | {cpu:.2f} | {rss} | {threads} | {settle:.0f} |")
