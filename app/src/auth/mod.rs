@@ -2,6 +2,7 @@
 //! and rate limits.
 
 pub mod api_key;
+pub mod hashing;
 pub mod keys;
 pub mod links;
 pub mod password;

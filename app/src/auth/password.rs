@@ -1,8 +1,13 @@
-//! Password policy and argon2id hashing (run off the async threads: it is slow on purpose).
+//! Password policy and argon2id hashing (run off the async threads, on a
+//! bounded pool: it is slow on purpose).
+
+use std::sync::LazyLock;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+
+use super::hashing::{Busy, Pool};
 
 /// Longest password accepted: hashing cost grows with length, so cap it.
 pub const MAX_PASSWORD_LEN: usize = 256;
@@ -105,30 +110,52 @@ pub fn check(password: &str, min_len: usize, email: &str) -> Result<(), Password
     Ok(())
 }
 
+/// Why a password could not be hashed.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// Too many passwords are being hashed at once; try again shortly.
+    #[error(transparent)]
+    Busy(#[from] Busy),
+    /// Argon2 failed (never expected with fixed parameters).
+    #[error("password hashing failed: {0}")]
+    Argon2(argon2::password_hash::Error),
+}
+
+/// Every password hashed or verified by this process goes through it.
+static POOL: LazyLock<Pool> = LazyLock::new(Pool::for_this_machine);
+
+/// The pool passwords are hashed on (its capacity, for tests and figures).
+pub fn pool() -> &'static Pool {
+    &POOL
+}
+
 fn hasher() -> Argon2<'static> {
     // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
     let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// Hashes on this thread, with a fresh salt.
+fn hash_here(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    hasher()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+}
+
 /// Hashes a password (PHC string with salt and parameters).
-pub async fn hash(password: String) -> Result<String, argon2::password_hash::Error> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        hasher()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-    })
-    .await
-    .unwrap_or(Err(argon2::password_hash::Error::Crypto))
+pub async fn hash(password: String) -> Result<String, HashError> {
+    POOL.run(move || hash_here(&password))
+        .await?
+        .map_err(HashError::Argon2)
 }
 
 /// Whether `password` matches `stored`; a malformed stored hash never matches.
-pub async fn verify(password: String, stored: String) -> bool {
+pub async fn verify(password: String, stored: String) -> Result<bool, Busy> {
     if password.len() > MAX_PASSWORD_LEN {
-        return false;
+        return Ok(false);
     }
-    tokio::task::spawn_blocking(move || {
+    POOL.run(move || {
         PasswordHash::new(&stored)
             .map(|parsed| {
                 hasher()
@@ -138,15 +165,20 @@ pub async fn verify(password: String, stored: String) -> bool {
             .unwrap_or(false)
     })
     .await
-    .unwrap_or(false)
 }
 
 /// A hash of a random password, verified against when the account does not
-/// exist, so a login costs the same time either way.
+/// exist, so a login costs the same time either way. Made once, off the pool
+/// (a flood must not be able to make it fail).
 pub async fn dummy_hash() -> String {
     static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
     DUMMY
-        .get_or_init(|| async { hash(crate::clock::new_id()).await.unwrap_or_default() })
+        .get_or_init(|| async {
+            let password = crate::clock::new_id();
+            tokio::task::spawn_blocking(move || hash_here(&password).unwrap_or_default())
+                .await
+                .unwrap_or_default()
+        })
         .await
         .clone()
 }
@@ -191,8 +223,11 @@ mod tests {
         let b = hash("tangerine-umbrella-42".into()).await.unwrap();
         assert_ne!(a, b, "salted");
         assert!(a.starts_with("$argon2id$"));
-        assert!(verify("tangerine-umbrella-42".into(), a.clone()).await);
-        assert!(!verify("tangerine-umbrella-43".into(), a).await);
-        assert!(!verify("x".into(), "not a hash".into()).await);
+        assert_eq!(
+            verify("tangerine-umbrella-42".into(), a.clone()).await,
+            Ok(true)
+        );
+        assert_eq!(verify("tangerine-umbrella-43".into(), a).await, Ok(false));
+        assert_eq!(verify("x".into(), "not a hash".into()).await, Ok(false));
     }
 }

@@ -165,7 +165,7 @@ pub async fn accept(
         .ok_or_else(invalid)?;
     let user = match user_by_email(&state.db, &pending.email).await? {
         Some(user) => {
-            if !password::verify(form.password, user.password_hash.clone()).await {
+            if !password::verify(form.password, user.password_hash.clone()).await? {
                 return Err(AppError::unauthorized(
                     "invalid_credentials",
                     "that is not this account's password",
@@ -180,9 +180,7 @@ pub async fn accept(
                 &pending.email,
             )
             .map_err(|e| AppError::invalid("password", e.to_string()))?;
-            let hash = password::hash(form.password)
-                .await
-                .map_err(|e| AppError::Internal(e.to_string().into()))?;
+            let hash = password::hash(form.password).await?;
             let now = now_ms();
             // The mailed token proves the address, so it is verified at once.
             let created = sqlx::query(

@@ -6,6 +6,7 @@
 mod access;
 mod admin;
 mod api;
+mod auth_floods;
 mod auth_sessions;
 mod billing;
 mod certs;

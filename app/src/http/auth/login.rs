@@ -70,14 +70,14 @@ pub async fn login(
 
     let Some(user) = user_by_email(&state.db, &email).await? else {
         // Same cost as a real check, so timing does not reveal which emails exist.
-        password::verify(form.password, password::dummy_hash().await).await;
+        password::verify(form.password, password::dummy_hash().await).await?;
         return Err(invalid_credentials());
     };
     let now = now_ms();
     if let Some(until) = user.locked_until.filter(|until| *until > now) {
         return Err(locked(until, now));
     }
-    if !password::verify(form.password, user.password_hash.clone()).await {
+    if !password::verify(form.password, user.password_hash.clone()).await? {
         return Err(record_failure(&state, &user, ip.to_string(), now).await?);
     }
     sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")

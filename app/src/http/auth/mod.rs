@@ -35,6 +35,27 @@ pub(crate) fn limit(
         })
 }
 
+/// Hashing at capacity (a flood from many addresses): 429, back in a second.
+impl From<crate::auth::hashing::Busy> for AppError {
+    fn from(busy: crate::auth::hashing::Busy) -> Self {
+        Self::TooManyRequests {
+            code: "rate_limited",
+            message: format!("{busy}; try again in 1 s"),
+            retry_after: 1,
+            locked_until: None,
+        }
+    }
+}
+
+impl From<crate::auth::password::HashError> for AppError {
+    fn from(err: crate::auth::password::HashError) -> Self {
+        match err {
+            crate::auth::password::HashError::Busy(busy) => busy.into(),
+            err @ crate::auth::password::HashError::Argon2(_) => Self::Internal(Box::new(err)),
+        }
+    }
+}
+
 /// An email as typed at login or reset: trimmed and lowercased, with only a
 /// length check, since refusing odd but stored addresses would lock people out.
 pub(crate) fn typed_email(value: &str) -> Result<String, AppError> {

@@ -122,9 +122,7 @@ pub async fn confirm(
         &user.email,
     )
     .map_err(|e| AppError::invalid("password", e.to_string()))?;
-    let hash = password::hash(form.password)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string().into()))?;
+    let hash = password::hash(form.password).await?;
     // The stamp in the WHERE clause makes two racing confirmations end with one winner.
     let changed = sqlx::query(
         "UPDATE users SET password_hash = $1, password_changed_at = $2, failed_logins = 0, locked_until = NULL, \

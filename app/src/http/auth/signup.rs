@@ -88,9 +88,7 @@ pub async fn signup(
         email.as_str(),
     )
     .map_err(|e| AppError::invalid("password", e.to_string()))?;
-    let hash = password::hash(form.password)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string().into()))?;
+    let hash = password::hash(form.password).await?;
 
     let suffix = state.settings.tenancy.normalized_suffix();
     let created = create_tenant(

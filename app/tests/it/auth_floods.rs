@@ -1,0 +1,158 @@
+//! Login and signup floods get 429 with `Retry-After`: from one address (its
+//! window), on one account from many addresses (the account's window), and
+//! from many addresses at once (the bounded password-hashing pool).
+
+use app::test_support::app_settings;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use futures_util::future::join_all;
+use serde_json::json;
+
+use crate::api::{Api, PASSWORD, Reply};
+use crate::helpers::{TestDb, state_with};
+
+fn log_mailer() -> app::mail::Mailer {
+    app::mail::Mailer::Log {
+        include_body: false,
+    }
+}
+
+fn retry_after(reply: &Reply) -> u64 {
+    reply.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn signup_body(slug: &str) -> serde_json::Value {
+    json!({
+        "organization": slug, "slug": slug,
+        "email": format!("owner@{slug}.example"), "password": PASSWORD,
+    })
+}
+
+#[tokio::test]
+async fn a_signup_flood_from_one_address_gets_429_with_retry_after() {
+    let test_db = TestDb::sqlite().await;
+    test_db.db().migrations().run().await.unwrap();
+    let mut settings = app_settings(false);
+    settings.auth.signup_per_ip_per_hour = 3;
+    let mut api = Api::new(state_with(test_db.db(), settings, log_mailer()));
+    api.peer = "198.51.100.30:4000".parse().unwrap();
+    for i in 0..3 {
+        let reply = api
+            .post("/api/auth/signup", None, signup_body(&format!("flood{i}")))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    }
+    for i in 3..6 {
+        let limited = api
+            .post("/api/auth/signup", None, signup_body(&format!("flood{i}")))
+            .await;
+        assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(limited.code(), "rate_limited");
+        let retry = retry_after(&limited);
+        assert!((3500..=3600).contains(&retry), "{retry}");
+    }
+    let tenants: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+        .fetch_one(test_db.db().pool())
+        .await
+        .unwrap();
+    assert_eq!(tenants, 3, "no tenant made past the limit");
+    // Another client is not affected.
+    api.peer = "198.51.100.31:4000".parse().unwrap();
+    let other = api
+        .post("/api/auth/signup", None, signup_body("elsewhere"))
+        .await;
+    assert_eq!(other.status, StatusCode::CREATED, "{:?}", other.body);
+}
+
+#[tokio::test]
+async fn a_login_flood_on_one_account_from_many_addresses_gets_429_with_retry_after() {
+    let test_db = TestDb::sqlite().await;
+    test_db.db().migrations().run().await.unwrap();
+    let mut settings = app_settings(false);
+    settings.auth.login_per_account_per_minute = 3;
+    // The lockout is tested on its own; here only the account's window stops them.
+    settings.auth.lockout_threshold = 100;
+    let mut api = Api::new(state_with(test_db.db(), settings, log_mailer()));
+    api.signup("acme", "ann@acme.example").await;
+    for i in 0..3 {
+        api.peer = format!("203.0.113.{}:1", i + 1).parse().unwrap();
+        let reply = api
+            .login("ann@acme.example", "wrong-password-1", None)
+            .await;
+        assert_eq!(reply.code(), "invalid_credentials");
+    }
+    for i in 3..6 {
+        api.peer = format!("203.0.113.{}:1", i + 1).parse().unwrap();
+        let limited = api
+            .login("ANN@acme.example ", "wrong-password-1", None)
+            .await;
+        assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(limited.code(), "rate_limited");
+        assert!((1..=60).contains(&retry_after(&limited)));
+    }
+    // Another account is not affected.
+    api.peer = "203.0.113.99:1".parse().unwrap();
+    assert_eq!(
+        api.login("bob@acme.example", "wrong-password-1", None)
+            .await
+            .code(),
+        "invalid_credentials"
+    );
+}
+
+/// A login for an unknown email from `address`, as the edge forwards it.
+fn forwarded_login(address: &str, n: usize) -> Request<Body> {
+    Request::builder()
+        .method(Method::POST)
+        .uri("/api/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-forwarded-for", address)
+        .body(Body::from(
+            json!({ "email": format!("nobody{n}@flood.example"), "password": "wrong-password-1" })
+                .to_string(),
+        ))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_login_flood_from_many_addresses_is_turned_away_past_the_hashing_pool() {
+    let test_db = TestDb::sqlite().await;
+    test_db.db().migrations().run().await.unwrap();
+    let api = Api::new(state_with(test_db.db(), app_settings(false), log_mailer()));
+    // No address or account repeats, so only the pool can stop them; the
+    // app believes X-Forwarded-For from its loopback peer, as from the edge.
+    let capacity = app::auth::password::pool().capacity();
+    let attempts = 3 * capacity;
+    let replies = join_all((0..attempts).map(|n| {
+        let address = format!("198.18.{}.{}", n / 256, n % 256);
+        api.send(forwarded_login(&address, n))
+    }))
+    .await;
+    let (mut wrong, mut busy) = (0, 0);
+    for reply in &replies {
+        match reply.status {
+            StatusCode::UNAUTHORIZED => {
+                assert_eq!(reply.code(), "invalid_credentials");
+                wrong += 1;
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(reply.code(), "rate_limited");
+                assert_eq!(retry_after(reply), 1);
+                busy += 1;
+            }
+            other => panic!("unexpected {other}: {:?}", reply.body),
+        }
+    }
+    // The first `capacity` to arrive always find room; a flood three times
+    // that, arriving faster than passwords hash, finds the pool full.
+    assert!(wrong >= capacity, "{wrong} checked of {attempts}");
+    assert!(busy > 0, "none turned away of {attempts}");
+    assert_eq!(app::auth::password::pool().load(), 0);
+    // Once the flood has passed, logins are checked again.
+    let after = api.send(forwarded_login("198.51.100.77", attempts)).await;
+    assert_eq!(after.code(), "invalid_credentials");
+}
