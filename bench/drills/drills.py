@@ -162,8 +162,9 @@ class Drill:
 
     def metrics(self):
         """The edge's admin /metrics as {series: value}."""
-        text = urllib.request.urlopen(f"http://127.0.0.1:{ADMIN}/metrics", timeout=10).read().decode()
-        values = {}
+        began = time.perf_counter()
+        text = urllib.request.urlopen(f"http://127.0.0.1:{ADMIN}/metrics", timeout=30).read().decode()
+        values = {"scrape_ms": round((time.perf_counter() - began) * 1000, 1)}
         for line in text.splitlines():
             if line and not line.startswith("#"):
                 key, _, value = line.rpartition(" ")
@@ -194,6 +195,7 @@ class Drill:
             "pg_xact_commit": xact, "pg_tup_returned": returned, "pg_tup_fetched": fetched,
             "certificates_rows": certs, "acme_leases_rows": leases, "acme_orders_rows": orders,
             "rss_kib": self.rss(),
+            "scrape_ms": m["scrape_ms"],
         }
 
     def settled_counters(self):
@@ -204,7 +206,7 @@ class Drill:
 
 
 def delta(after, before):
-    return {k: after[k] - before[k] for k in after}
+    return {k: after[k] - before[k] for k in after if k != "scrape_ms"}
 
 
 def wait_tcp(port, deadline):
@@ -477,6 +479,7 @@ async def drill_scale():
             settle()
             c = drill.counters()
             steps.append({"touched": step, "rss_kib": c["rss_kib"], "ready": c["cache_ready"],
+                          "scrape_ms": c["scrape_ms"],
                           "seconds": result["seconds"], "outcomes": result["outcomes"],
                           "p99_ms": result["p99_ms"]})
             log(f"  scale: touched {step}: {steps[-1]}")
