@@ -227,6 +227,12 @@ impl CertCache {
         entries.ready.map.len() + entries.refused.map.len()
     }
 
+    /// Certificates and refusals held, counted without listing them.
+    pub fn counts(&self) -> (usize, usize) {
+        let entries = self.read();
+        (entries.ready.map.len(), entries.refused.map.len())
+    }
+
     /// Whether nothing is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -258,12 +264,11 @@ mod tests {
     use super::*;
     use crate::LocalCa;
 
-    /// (certificates, refusals) held, and the longest eviction queue.
     fn counts(cache: &CertCache) -> (usize, usize) {
-        let entries = cache.read();
-        (entries.ready.map.len(), entries.refused.map.len())
+        cache.counts()
     }
 
+    /// The lengths of the eviction queues.
     fn queued(cache: &CertCache) -> (usize, usize) {
         let entries = cache.read();
         (entries.ready.order.len(), entries.refused.order.len())

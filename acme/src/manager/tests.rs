@@ -644,4 +644,8 @@ async fn with_the_cache_full_of_certificates_a_repeated_flood_makes_no_queries()
         queries,
         "no certificate was pushed out by the flood"
     );
+    let listed = manager.statuses();
+    let count = |state| listed.iter().filter(|s| s.state == state).count();
+    assert_eq!(manager.held_counts(), (3, 3));
+    assert_eq!(manager.held_counts(), (count("ready"), count("refused")));
 }
