@@ -24,6 +24,7 @@ Prints one JSON document on stdout; progress on stderr.
 """
 
 import asyncio
+import gc
 import json
 import os
 import random
@@ -286,7 +287,7 @@ async def burst(names, ctx, concurrency, keep=False):
         times.append(took)
         if conn is not None:
             if keep:
-                held.append(conn)
+                held.append((*conn, time.perf_counter()))
             else:
                 conn[1].close()
 
@@ -352,14 +353,19 @@ async def drill_idle():
         opened_at = time.perf_counter()
         closed_at = []
 
-        async def watch(reader):
+        async def watch(reader, since):
             try:
                 await reader.read(1)
             except (OSError, ssl.SSLError):
                 pass
-            closed_at.append(time.perf_counter() - opened_at)
+            closed_at.append(time.perf_counter() - since)
 
-        watchers = [asyncio.ensure_future(watch(r)) for r, _ in held]
+        # Seconds from each connection's handshake to the edge closing it.
+        watchers = [asyncio.ensure_future(watch(r, t)) for r, _, t in held]
+        # 10,000 connections' objects: keep the client's collector from
+        # pausing the fresh client's measurements.
+        gc.collect()
+        gc.freeze()
         settle()
         m = drill.counters()
         out["held_edge_count"] = m["connections_open"]
@@ -367,10 +373,9 @@ async def drill_idle():
         out["per_conn_bytes"] = round((m["rss_kib"] - out["rss_before_kib"]) * 1024 / max(len(held), 1))
         out["fresh_held"] = await probe_series(name, verified, PROBES)
         log(f"  idle: held {m['connections_open']}, rss {m['rss_kib']} KiB, fresh client: {out['fresh_held']}")
-        await asyncio.sleep(max(0, HOLD - (time.perf_counter() - opened_at)))
-        out["still_open_after_hold"] = len(held) - len(closed_at)
-        out["hold_s"] = round(time.perf_counter() - opened_at, 1)
         # Fill the edge to its limit: the fresh client's connection is dropped.
+        # Right after the fresh client's series: before the first held
+        # connections reach the edge's 60 s wait for a first request.
         if len(held) + 1 <= limit and os.environ.get("AT_LIMIT", "1") == "1":
             extra_names = [name] * (limit - drill.counters()["connections_open"])
             extra, extra_held = await burst(extra_names, unverified, CONCURRENCY, keep=True)
@@ -379,8 +384,11 @@ async def drill_idle():
                                "edge_count": drill.counters()["connections_open"],
                                "fresh": await probe_series(name, verified, 20)}
             log(f"  idle: at the limit: {out['at_limit']}")
-            for _, w in extra_held:
+            for _, w, _ in extra_held:
                 w.close()
+        await asyncio.sleep(max(0, HOLD - (time.perf_counter() - opened_at)))
+        out["still_open_after_hold"] = len(held) - len(closed_at)
+        out["hold_s"] = round(time.perf_counter() - opened_at, 1)
         # How long the edge keeps a connection that never sends a request.
         deadline = time.perf_counter() + env_int("REAP_WAIT", 90)
         while len(closed_at) < len(held) and time.perf_counter() < deadline:
@@ -391,7 +399,7 @@ async def drill_idle():
                                      "last_s": round(max(closed_at), 1)}
         for w in watchers:
             w.cancel()
-        for _, w in held:
+        for _, w, _ in held:
             w.close()
         settle(3)
         out["rss_after_close_kib"] = drill.rss()
