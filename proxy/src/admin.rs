@@ -118,9 +118,8 @@ async fn authorize(State(state): State<AdminState>, request: Request, next: Next
 }
 
 async fn metrics(State(state): State<AdminState>) -> Response {
-    let statuses = state.certs.statuses();
-    for label in ["ready", "refused"] {
-        let count = statuses.iter().filter(|s| s.state == label).count();
+    let (ready, refused) = state.certs.held_counts();
+    for (label, count) in [("ready", ready), ("refused", refused)] {
         state
             .edge
             .metrics

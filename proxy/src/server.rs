@@ -164,7 +164,11 @@ pub async fn run(
                     drain_token.clone(),
                 );
                 async move {
-                    let (outcome, connection) = acceptor.accept(tcp, drain_token.clone()).await;
+                    // Boxed: the handshake's state (ClientHello reader, rustls
+                    // acceptor, resolver) is freed once it ends, instead of
+                    // sizing the task an idle connection keeps for its life.
+                    let (outcome, connection) =
+                        Box::pin(acceptor.accept(tcp, drain_token.clone())).await;
                     metrics
                         .handshakes
                         .get_or_create(&HandshakeLabels {

@@ -11,7 +11,7 @@ pub struct ManagerOptions {
     pub positive_ttl: Duration,
     /// Longest a handshake waits for issuance.
     pub issue_timeout: Duration,
-    /// Names held in memory.
+    /// Certificates held in memory, and as many refusals (each kind evicts its oldest).
     pub capacity: usize,
     /// How long an issuance lease holds other nodes off.
     pub lease_ttl: Duration,

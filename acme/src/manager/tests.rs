@@ -610,3 +610,42 @@ async fn a_lease_left_by_a_process_that_is_gone_is_freed_and_others_kept() {
         "the live peer keeps its lease"
     );
 }
+
+#[tokio::test]
+async fn with_the_cache_full_of_certificates_a_repeated_flood_makes_no_queries() {
+    let store = Arc::new(MemoryStore::default());
+    let options = ManagerOptions {
+        capacity: 3,
+        ..ManagerOptions::default()
+    };
+    let manager = manager_with(store, issuer(0), options);
+    let held = ["acme.localhost", "b.localhost", "c.localhost"];
+    for name in held {
+        assert!(manager.resolve(name).await.unwrap().is_some());
+    }
+    let flood: Vec<String> = (0..3).map(|i| format!("unknown{i}.localhost")).collect();
+    for name in &flood {
+        assert!(manager.resolve(name).await.unwrap().is_none());
+    }
+    let queries = manager.policy_queries();
+    for name in flood.iter().chain(flood.iter()) {
+        assert!(manager.resolve(name).await.unwrap().is_none());
+    }
+    assert_eq!(
+        manager.policy_queries(),
+        queries,
+        "the flood's refusals were remembered beside the certificates"
+    );
+    for name in held {
+        assert!(manager.resolve(name).await.unwrap().is_some());
+    }
+    assert_eq!(
+        manager.policy_queries(),
+        queries,
+        "no certificate was pushed out by the flood"
+    );
+    let listed = manager.statuses();
+    let count = |state| listed.iter().filter(|s| s.state == state).count();
+    assert_eq!(manager.held_counts(), (3, 3));
+    assert_eq!(manager.held_counts(), (count("ready"), count("refused")));
+}

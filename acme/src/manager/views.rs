@@ -67,6 +67,12 @@ pub struct QueueView {
 }
 
 impl CertManager {
+    /// Certificates and refusals held in memory, counted without listing
+    /// them: the metrics scrape, which listing 100,000 names held up for 0.2 s.
+    pub fn held_counts(&self) -> (usize, usize) {
+        self.cache.counts()
+    }
+
     /// Every name held in memory, for the admin API.
     pub fn statuses(&self) -> Vec<CertStatus> {
         self.cache
