@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Turns bench/floods/run.sh's result lines into the Markdown table (medians over rounds).
 
+usage: table.py SECONDS < results
 stdin: lines `ROUND<TAB>SCENARIO<TAB>flood=… | tenants=… | cpu=… rss_mb=… threads=…`,
 where the flood and tenants parts are the summary lines of flood.lua and tenants.lua.
+A round in which no call of the other tenants was answered counts as slower
+than SECONDS (the window) for their p50 and p99.
 """
 import re
 import statistics
@@ -28,6 +31,18 @@ def median(values):
     return statistics.median(values) if values else float("nan")
 
 
+SECONDS = float(sys.argv[1])
+
+
+def latency(tenants: dict, key: str) -> float:
+    """A percentile in ms, or infinity when nothing was answered."""
+    return float(tenants[key]) if int(tenants["sent"]) > 0 else float("inf")
+
+
+def ms(value: float) -> str:
+    return f"> {SECONDS * 1000:.0f}" if value == float("inf") else f"{value:.2f}"
+
+
 rows = defaultdict(list)
 baseline_p99 = {}
 order = []
@@ -48,9 +63,9 @@ print("| flood | flood req/s | 429 share | 429 with Retry-After | flood answers 
 print("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name in order:
     runs = rows[name]
-    p50 = median([float(t["p50_ms"]) for _, _, t, _ in runs])
-    p99 = median([float(t["p99_ms"]) for _, _, t, _ in runs])
-    ratios = [float(t["p99_ms"]) / baseline_p99[r] for r, _, t, _ in runs if baseline_p99.get(r)]
+    p50 = median([latency(t, "p50_ms") for _, _, t, _ in runs])
+    p99 = median([latency(t, "p99_ms") for _, _, t, _ in runs])
+    ratios = [latency(t, "p99_ms") / baseline_p99[r] for r, _, t, _ in runs if baseline_p99.get(r)]
     failed = median([int(t["failed"]) for _, _, t, _ in runs])
     cpu = median([float(s["cpu"]) for _, _, _, s in runs])
     rss = max(int(s["rss_mb"]) for _, _, _, s in runs)
@@ -61,8 +76,10 @@ for name in order:
         rate = f"{median([float(f['rate']) for f in floods]):.0f}"
         share = f"{median([int(f['429']) / max(1, int(f['sent'])) for f in floods]):.1%}"
         with_retry = f"{median([int(f['retry_after']) / max(1, int(f['429'])) for f in floods]):.0%}"
-        answers = floods[-1]["codes"].replace(",", ", ")
+        answers = floods[-1]["codes"].replace(",", ", ").replace("-:", "201 (created):")
     else:
         rate = share = with_retry = answers = "–"
-    print(f"| {WHAT.get(name, name)} | {rate} | {share} | {with_retry} | {answers} | {p50:.2f} | {p99:.2f} "
-          f"| {median(ratios):.2f} | {failed:.0f} | {cpu:.2f} | {rss} | {threads} | {settle:.0f} |")
+    ratio = median(ratios)
+    ratio_text = "∞" if ratio == float("inf") else f"{ratio:.2f}"
+    print(f"| {WHAT.get(name, name)} | {rate} | {share} | {with_retry} | {answers} | {ms(p50)} | {ms(p99)} "
+          f"| {ratio_text} | {failed:.0f} | {cpu:.2f} | {rss} | {threads} | {settle:.0f} |")

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Keys tracked before expired windows are swept.
+/// Keys tracked before expired windows are first swept.
 const SWEEP_AT: usize = 50_000;
 
 /// A limit was hit; retry after this many seconds.
@@ -22,10 +22,28 @@ struct Window {
     count: u32,
 }
 
+#[derive(Debug)]
+struct Windows {
+    by_key: HashMap<(&'static str, String), Window>,
+    /// Size at which the next sweep runs: twice what the last one left, so a
+    /// flood from many addresses (keys whose windows are all still open)
+    /// costs each request O(1) on average instead of a scan of every key.
+    sweep_at: usize,
+}
+
+impl Default for Windows {
+    fn default() -> Self {
+        Self {
+            by_key: HashMap::new(),
+            sweep_at: SWEEP_AT,
+        }
+    }
+}
+
 /// Counters for every limited action.
 #[derive(Debug, Default)]
 pub struct RateLimiter {
-    windows: Mutex<HashMap<(&'static str, String), Window>>,
+    windows: Mutex<Windows>,
 }
 
 impl RateLimiter {
@@ -52,14 +70,20 @@ impl RateLimiter {
             .windows
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        if windows.len() >= SWEEP_AT {
-            windows.retain(|_, w| now.duration_since(w.started) < w.length);
+        if windows.by_key.len() >= windows.sweep_at {
+            windows
+                .by_key
+                .retain(|_, w| now.duration_since(w.started) < w.length);
+            windows.sweep_at = (2 * windows.by_key.len()).max(SWEEP_AT);
         }
-        let entry = windows.entry((action, key.to_owned())).or_insert(Window {
-            started: now,
-            length: window,
-            count: 0,
-        });
+        let entry = windows
+            .by_key
+            .entry((action, key.to_owned()))
+            .or_insert(Window {
+                started: now,
+                length: window,
+                count: 0,
+            });
         if now.duration_since(entry.started) >= entry.length {
             *entry = Window {
                 started: now,
@@ -75,6 +99,16 @@ impl RateLimiter {
         }
         entry.count += 1;
         Ok(())
+    }
+
+    /// Keys tracked now and the size at which the next sweep runs.
+    #[cfg(test)]
+    fn sizes(&self) -> (usize, usize) {
+        let windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        (windows.by_key.len(), windows.sweep_at)
     }
 }
 
@@ -107,5 +141,40 @@ mod tests {
             limiter.hit_at("login", "1.2.3.4", 3, minute, t0 + minute),
             Ok(())
         );
+    }
+
+    #[test]
+    fn many_live_keys_are_swept_rarely_and_expired_ones_go() {
+        let limiter = RateLimiter::default();
+        let t0 = Instant::now();
+        let minute = Duration::from_secs(60);
+        // A flood from more addresses than the sweep threshold, all inside
+        // their window: nothing can be swept, so the next sweep waits until
+        // the map has doubled instead of running on every request.
+        let flood = SWEEP_AT + 10;
+        for n in 0..flood {
+            assert_eq!(
+                limiter.hit_at("login", &n.to_string(), 3, minute, t0),
+                Ok(())
+            );
+        }
+        assert_eq!(limiter.sizes(), (flood, 2 * SWEEP_AT));
+        // A minute on, the next sweep (at twice the live keys) drops every expired window.
+        let later = t0 + minute;
+        for n in flood..2 * SWEEP_AT + 1 {
+            limiter
+                .hit_at("login", &n.to_string(), 3, minute, later)
+                .unwrap();
+        }
+        let (kept, sweep_at) = limiter.sizes();
+        assert_eq!(
+            kept,
+            2 * SWEEP_AT + 1 - flood,
+            "only the later windows are left"
+        );
+        // The sweep ran just before the last key: twice what it left.
+        assert_eq!(sweep_at, 2 * (kept - 1));
+        // The old keys start new windows.
+        assert_eq!(limiter.hit_at("login", "0", 3, minute, later), Ok(()));
     }
 }
