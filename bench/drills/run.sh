@@ -34,7 +34,9 @@ fi
 [ -f "$SITE/index.html" ] || { echo "no SPA at $SITE (build_spa, or set SITE_DIR)" >&2; exit 1; }
 
 # 10,000 held connections need as many descriptors on each side, and more.
-ulimit -n "$(ulimit -Hn)"
+HARD=$(ulimit -Hn)
+[ "$HARD" = unlimited ] && HARD=1048576
+ulimit -n "$HARD"
 [ "$(ulimit -n)" -ge $((${CONNS:-10000} + 1000)) ] || {
   echo "ulimit -n is $(ulimit -n): too low for CONNS=${CONNS:-10000}" >&2
   exit 1
