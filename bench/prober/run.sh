@@ -241,6 +241,6 @@ for row in "${ROWS[@]}"; do echo "$row"; done
 echo
 echo "blackbox-exporter: saturation $SAT/s (stepped from $STEP_START by $STEP, ${STEP_SECONDS} s a step), RSS peak $bb_rss MB; medians of $BB_ROUNDS rounds of $BB_WINDOW s"
 echo
-echo "| against SW row | blackbox driven at | offered/s | achieved/s | CPU s per s | probes/CPU-s | SW probes/CPU-s | SW / blackbox | late >10 ms / failed (per round) |"
+echo "| against SW row | blackbox driven at | offered/s | achieved/s | CPU s per s | probes/CPU-s | SW probes/CPU-s | SW / blackbox | late >10 ms / failed (median round) |"
 echo "|---:|---|---:|---:|---:|---:|---:|---:|---|"
 for row in "${BB_ROWS[@]}"; do echo "$row"; done
