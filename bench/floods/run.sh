@@ -24,7 +24,7 @@
 #   bench/floods/run.sh                               # 3 rounds of 7 × 15 s (~7 min)
 #   SW_BIN=/work/bin/statuswatch bench/floods/run.sh  # reuse a build (say which commit)
 #   SCENARIOS="baseline login-many-ips" ROUNDS=1 FLOOD_RATE=0 bench/floods/run.sh
-#   RESULTS=file keeps the raw lines (bench/floods/table.py SECONDS < file).
+#   RESULTS=file keeps the raw lines (bench/floods/table.py SECONDS RATE < file).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/setup.sh
@@ -161,4 +161,4 @@ echo
 echo "Limits: $(grep -E '^(login_per|signup_per|lockout_)' config/default.toml | tr '\n' ' ')"
 echo "Database: $DATABASE. Tenants' calls: $PROBE_RATE/s GET /api/monitors over $TENANTS API keys; floods at $FLOOD_RATE/s (0: unpaced) over $FLOOD_CONNECTIONS connections; $ROUNDS rounds of ${DURATION} s; medians."
 echo
-python3 bench/floods/table.py "$DURATION" < "$RESULTS"
+python3 bench/floods/table.py "$DURATION" "$PROBE_RATE" < "$RESULTS"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns bench/floods/run.sh's result lines into the Markdown table (medians over rounds).
 
-usage: table.py SECONDS < results
+usage: table.py SECONDS RATE < results   (the window and the tenants' calls/s)
 stdin: lines `ROUND<TAB>SCENARIO<TAB>flood=… | tenants=… | cpu=… rss_mb=… threads=…`,
 where the flood and tenants parts are the summary lines of flood.lua and tenants.lua.
 A round in which no call of the other tenants was answered counts as slower
@@ -32,6 +32,7 @@ def median(values):
 
 
 SECONDS = float(sys.argv[1])
+SCHEDULED = SECONDS * float(sys.argv[2])
 
 
 def latency(tenants: dict, key: str) -> float:
@@ -59,14 +60,15 @@ for line in sys.stdin:
     rows[name].append((round_, flood, tenants, server))
 
 print("| flood | flood req/s | 429 share | 429 with Retry-After | flood answers (last round) "
-      "| others' p50 ms | others' p99 ms | p99 flood / baseline | others' failed | server CPU s/s | RSS max MB | threads max | busy after, s |")
-print("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+      "| others' calls answered | others' p50 ms | others' p99 ms | p99 flood / baseline | others' failed | server CPU s/s | RSS max MB | threads max | busy after, s |")
+print("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name in order:
     runs = rows[name]
     p50 = median([latency(t, "p50_ms") for _, _, t, _ in runs])
     p99 = median([latency(t, "p99_ms") for _, _, t, _ in runs])
     ratios = [latency(t, "p99_ms") / baseline_p99[r] for r, _, t, _ in runs if baseline_p99.get(r)]
     failed = median([int(t["failed"]) for _, _, t, _ in runs])
+    answered = median([int(t["sent"]) for _, _, t, _ in runs]) / SCHEDULED
     cpu = median([float(s["cpu"]) for _, _, _, s in runs])
     rss = max(int(s["rss_mb"]) for _, _, _, s in runs)
     threads = max(int(s["threads"]) for _, _, _, s in runs)
@@ -81,5 +83,5 @@ for name in order:
         rate = share = with_retry = answers = "–"
     ratio = median(ratios)
     ratio_text = "∞" if ratio == float("inf") else f"{ratio:.2f}"
-    print(f"| {WHAT.get(name, name)} | {rate} | {share} | {with_retry} | {answers} | {ms(p50)} | {ms(p99)} "
+    print(f"| {WHAT.get(name, name)} | {rate} | {share} | {with_retry} | {answers} | {answered:.0%} | {ms(p50)} | {ms(p99)} "
           f"| {ratio_text} | {failed:.0f} | {cpu:.2f} | {rss} | {threads} | {settle:.0f} |")
