@@ -59,7 +59,7 @@ for line in sys.stdin:
         baseline_p99[round_] = float(tenants["p99_ms"])
     rows[name].append((round_, flood, tenants, server))
 
-print("| flood | flood req/s | 429 share | 429 with Retry-After | flood answers (last round) "
+print("| flood | flood answered/s | 429 share | 429 with Retry-After | flood answers (last round) "
       "| others' calls answered | others' p50 ms | others' p99 ms | p99 flood / baseline | others' failed | server CPU s/s | RSS max MB | threads max | busy after, s |")
 print("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name in order:
