@@ -226,20 +226,23 @@ impl AcmeIssuer {
             None => vec![name.to_owned()],
         };
         let identifiers: Vec<Identifier> = names.iter().cloned().map(Identifier::Dns).collect();
-        let (mut order, mut key_pem) = match self.resume(account, name).await {
+        // The journal keeps the first order's time, so its age limit counts
+        // from when the CA first saw the order, however often it is resumed.
+        let (mut order, mut key_pem, ordered_ms) = match self.resume(account, name).await {
             Some(resumed) => resumed,
             None => {
                 let order = account
                     .new_order(&NewOrder::new(&identifiers))
                     .await
                     .map_err(|e| fail(format!("new order: {e}")))?;
+                let ordered_ms = time::now_ms();
                 let journalled = PendingOrder {
                     url: order.url().to_owned(),
                     key_sealed: None,
-                    created_ms: time::now_ms(),
+                    created_ms: ordered_ms,
                 };
                 self.journal.save_pending_order(name, &journalled).await?;
-                (order, None)
+                (order, None, ordered_ms)
             }
         };
         let mut published: Vec<(ChallengeKind, String, String)> = Vec::new();
@@ -322,7 +325,7 @@ impl AcmeIssuer {
                     self.sealer
                         .seal(&journal_context(name), key_pem.as_bytes())?,
                 ),
-                created_ms: time::now_ms(),
+                created_ms: ordered_ms,
             };
             self.journal.save_pending_order(name, &journalled).await?;
             order
@@ -354,8 +357,9 @@ impl AcmeIssuer {
     }
 
     /// The journalled order for `name`, if the CA can still complete it:
-    /// the order and, when it was finalised, the key of its CSR.
-    async fn resume(&self, account: &Account, name: &str) -> Option<(Order, Option<String>)> {
+    /// the order, the key of its CSR when it was finalised, and when it was
+    /// first ordered.
+    async fn resume(&self, account: &Account, name: &str) -> Option<(Order, Option<String>, i64)> {
         let pending = match self.journal.pending_order(name).await {
             Ok(pending) => pending?,
             Err(err) => {
@@ -379,9 +383,11 @@ impl AcmeIssuer {
         });
         let status = order.state().status;
         let resumable = match status {
-            OrderStatus::Pending | OrderStatus::Ready => Some((order, None)),
+            OrderStatus::Pending | OrderStatus::Ready => Some((order, None, pending.created_ms)),
             // Finalised by the node that died: only its key can serve the certificate.
-            OrderStatus::Processing | OrderStatus::Valid => key.map(|key| (order, Some(key))),
+            OrderStatus::Processing | OrderStatus::Valid => {
+                key.map(|key| (order, Some(key), pending.created_ms))
+            }
             _ => None,
         };
         match &resumable {

@@ -115,27 +115,54 @@ async fn killed_during_a_certificate_order_the_restart_resumes_it_without_a_seco
 
     kill_9(&mut server);
     handshake.abort();
-    {
+    let ordered_at = {
         let db = sqlite(dir.path()).await;
         assert_eq!(integrity(&db).await, "ok");
-        let journalled: Option<String> =
-            sqlx::query_scalar("SELECT url FROM acme_pending_orders WHERE name = $1")
+        let journalled: Option<(String, i64)> =
+            sqlx::query_as("SELECT url, created_at FROM acme_pending_orders WHERE name = $1")
                 .bind(&name)
                 .fetch_optional(db.pool())
                 .await
                 .unwrap();
-        assert!(journalled.is_some(), "the order in flight is journalled");
+        let (_, ordered_at) = journalled.expect("the order in flight is journalled");
         let held = count(
             &db,
             &format!("SELECT COUNT(*) FROM acme_leases WHERE name = '{name}' AND expires_at > 0"),
         )
         .await;
         assert_eq!(held, 1, "the killed process still holds the lease");
-    }
+        ordered_at
+    };
 
     // The restart frees the dead process's lease and resumes the order.
     let began = Instant::now();
     let mut server = start();
+    // The resumed order's journal entry is rewritten with the CSR's key at
+    // finalising: it keeps the first order's time, which its age limit uses.
+    let stamps = {
+        let (dir, name) = (dir.path().to_owned(), name.clone());
+        tokio::spawn(async move {
+            let db = sqlite(&dir).await;
+            let mut seen = std::collections::BTreeSet::new();
+            loop {
+                let stamp: Result<Option<i64>, _> = sqlx::query_scalar(
+                    "SELECT created_at FROM acme_pending_orders WHERE name = $1",
+                )
+                .bind(&name)
+                .fetch_optional(db.pool())
+                .await;
+                match stamp {
+                    Ok(Some(stamp)) => {
+                        seen.insert(stamp);
+                    }
+                    Ok(None) => return seen,
+                    // Busy while `serve` writes: look again.
+                    Err(_) => {}
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
     server.wait_for("/health/ready/", 200).await;
     // A handshake waits 10 s for issuance; the order goes on meanwhile.
     loop {
@@ -148,6 +175,12 @@ async fn killed_during_a_certificate_order_the_restart_resumes_it_without_a_seco
         }
     }
     let took = began.elapsed();
+    let stamps = stamps.await.unwrap();
+    assert_eq!(
+        stamps.into_iter().collect::<Vec<_>>(),
+        vec![ordered_at],
+        "the journal entry keeps the first order's time"
+    );
     assert_eq!(
         pebble.orders(),
         orders_before,

@@ -194,15 +194,7 @@ impl Api {
 impl Api {
     /// Invites `email` as `role` with `owner`'s token and accepts; returns (user id, access token).
     pub async fn join(&self, owner: &str, email: &str, role: &str) -> (String, String) {
-        let invite = self
-            .post(
-                "/api/invitations",
-                Some(owner),
-                json!({ "email": email, "role": role }),
-            )
-            .await;
-        assert_eq!(invite.status, StatusCode::CREATED, "{:?}", invite.body);
-        let token = self.invite_token(email).await;
+        let token = self.invite(owner, email, role).await;
         let joined = self
             .post(
                 "/api/invitations/accept",
@@ -215,6 +207,19 @@ impl Api {
             joined.body["user"]["id"].as_str().unwrap().to_owned(),
             joined.body["access_token"].as_str().unwrap().to_owned(),
         )
+    }
+
+    /// Invites `email` as `role` with `owner`'s token; returns the invitation's token.
+    pub async fn invite(&self, owner: &str, email: &str, role: &str) -> String {
+        let invite = self
+            .post(
+                "/api/invitations",
+                Some(owner),
+                json!({ "email": email, "role": role }),
+            )
+            .await;
+        assert_eq!(invite.status, StatusCode::CREATED, "{:?}", invite.body);
+        self.invite_token(email).await
     }
 
     /// Invitation tokens are only mailed; tests mint a fresh one for the pending invitation.

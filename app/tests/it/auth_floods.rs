@@ -156,3 +156,84 @@ async fn a_login_flood_from_many_addresses_is_turned_away_past_the_hashing_pool(
     let after = api.send(forwarded_login("198.51.100.77", attempts)).await;
     assert_eq!(after.code(), "invalid_credentials");
 }
+
+/// Every route that hashes or checks a password, with what it needs to get that far.
+async fn password_routes(api: &Api) -> Vec<(&'static str, serde_json::Value)> {
+    let owner = api.signup("acme", "ann@acme.example").await;
+    let invitation = api
+        .invite(&owner.access, "bob@acme.example", "viewer")
+        .await;
+    let changed_at: i64 = sqlx::query_scalar("SELECT password_changed_at FROM users WHERE id = $1")
+        .bind(&owner.user_id)
+        .fetch_one(api.state.db.pool())
+        .await
+        .unwrap();
+    let reset = app::auth::links::reset_token(&api.state.keys, &owner.user_id, changed_at);
+    vec![
+        ("/api/auth/signup", signup_body("globex")),
+        (
+            "/api/auth/login",
+            json!({ "email": "ann@acme.example", "password": PASSWORD }),
+        ),
+        (
+            "/api/auth/password-reset/confirm",
+            json!({ "token": reset, "password": "new-marmalade-sky-7" }),
+        ),
+        (
+            "/api/invitations/accept",
+            json!({ "token": invitation, "password": PASSWORD }),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_route_that_checks_a_password_answers_a_documented_429_while_hashing_is_full() {
+    let test_db = TestDb::sqlite().await;
+    test_db.db().migrations().run().await.unwrap();
+    let api = Api::new(state_with(test_db.db(), app_settings(false), log_mailer()));
+    let routes = password_routes(&api).await;
+    let doc =
+        serde_json::to_value(<app::http::openapi::ApiDoc as utoipa::OpenApi>::openapi()).unwrap();
+
+    // Fill every place of the pool with jobs that wait for the write lock.
+    let pool = app::auth::password::pool();
+    let gate = std::sync::Arc::new(tokio::sync::RwLock::new(()));
+    let held = gate.write().await;
+    let fillers: Vec<_> = (0..pool.capacity())
+        .map(|_| {
+            let gate = std::sync::Arc::clone(&gate);
+            tokio::spawn(async move { pool.run(move || drop(gate.blocking_read())).await })
+        })
+        .collect();
+    while pool.load() < pool.capacity() {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+
+    for (path, body) in &routes {
+        let reply = api.post(path, None, body.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{path}: {:?}",
+            reply.body
+        );
+        assert_eq!(reply.code(), "rate_limited", "{path}");
+        assert_eq!(retry_after(&reply), 1, "{path}");
+        let documented = &doc["paths"][path]["post"]["responses"]["429"]["content"]["application/json"]
+            ["schema"]["$ref"];
+        assert_eq!(
+            documented, "#/components/schemas/ErrorBody",
+            "{path} answers 429 but does not document it"
+        );
+    }
+
+    drop(held);
+    for filler in fillers {
+        filler.await.unwrap().unwrap();
+    }
+    // Nothing was changed by the refused calls: each goes through now.
+    for (path, body) in &routes {
+        let reply = api.post(path, None, body.clone()).await;
+        assert!(reply.status.is_success(), "{path}: {:?}", reply.body);
+    }
+}

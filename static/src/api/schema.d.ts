@@ -1778,6 +1778,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description `rate_limited`: too many passwords are being checked at once; see `Retry-After` */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description `database_unavailable`: the database is not answering; retry after `Retry-After` seconds */
                 503: {
                     headers: {

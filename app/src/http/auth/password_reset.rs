@@ -104,7 +104,8 @@ pub struct ConfirmResponse {
 /// Sets the new password, unlocks the account and signs out every session.
 #[utoipa::path(post, path = "/api/auth/password-reset/confirm", tag = "auth", request_body = ConfirmRequest,
     responses((status = 200, body = ConfirmResponse), (status = 400, body = crate::http::error::ErrorBody),
-              (status = 422, body = crate::http::error::ErrorBody)))]
+              (status = 422, body = crate::http::error::ErrorBody),
+              (status = 429, body = crate::http::error::ErrorBody, description = "`rate_limited`: too many passwords are being checked at once; see `Retry-After`")))]
 pub async fn confirm(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
