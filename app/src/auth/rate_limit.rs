@@ -5,11 +5,28 @@
 //! account lockout, which must hold across nodes, lives in the database.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Keys tracked before expired windows are first swept.
 const SWEEP_AT: usize = 50_000;
+
+/// The key a client address is limited by: an IPv4 address as it is, an
+/// IPv6 address by its /64, since one line or host is given a whole /64 and
+/// could otherwise take a fresh address for every request.
+pub fn address_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let prefix = u128::from(v6) & !(u128::MAX >> 64);
+                format!("{}/64", Ipv6Addr::from(prefix))
+            }
+        },
+    }
+}
 
 /// A limit was hit; retry after this many seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +132,22 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_are_limited_by_ipv4_address_and_ipv6_slash_64() {
+        let key = |s: &str| address_key(s.parse().unwrap());
+        assert_eq!(key("203.0.113.7"), "203.0.113.7");
+        assert_ne!(key("203.0.113.7"), key("203.0.113.8"));
+        // A client rotating through its /64 stays one key.
+        assert_eq!(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            key("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            key("2001:db8:1:2:abcd::9")
+        );
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        // An IPv4 client seen through a dual-stack socket is its IPv4 address.
+        assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
+    }
 
     #[test]
     fn limits_per_key_and_window() {

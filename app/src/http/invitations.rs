@@ -151,7 +151,7 @@ pub async fn accept(
     super::auth::limit(
         &state,
         "invitation",
-        &ip.to_string(),
+        &super::auth::ip_key(ip),
         state.settings.auth.login_per_ip_per_minute,
         std::time::Duration::from_secs(60),
     )?;

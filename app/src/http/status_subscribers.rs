@@ -329,7 +329,12 @@ async fn subscribe_in(
 ) -> Result<(Subscribed, String), AppError> {
     state
         .limiter
-        .hit("status_subscribe", &ip.to_string(), SUBSCRIBES_PER_IP, HOUR)
+        .hit(
+            "status_subscribe",
+            &crate::http::auth::ip_key(ip),
+            SUBSCRIBES_PER_IP,
+            HOUR,
+        )
         .map_err(limited)?;
     let (site, page, origin) = page_for(state, headers, uri, false).await?;
     let request = request?;

@@ -56,7 +56,7 @@ async fn link(
                 .limiter
                 .hit(
                     "status_subscriber_link",
-                    &ip.to_string(),
+                    &crate::http::auth::ip_key(ip),
                     LINKS_PER_IP,
                     Duration::from_secs(60),
                 )

@@ -32,21 +32,23 @@ fn signup_body(slug: &str) -> serde_json::Value {
     })
 }
 
-#[tokio::test]
-async fn a_signup_flood_from_one_address_gets_429_with_retry_after() {
+/// Six signups from the client whose n-th request comes from `peer(n)`:
+/// three go through, three get 429, and `other` is not affected.
+async fn signup_flood_is_limited(peer: impl Fn(usize) -> String, other: &str) {
     let test_db = TestDb::sqlite().await;
     test_db.db().migrations().run().await.unwrap();
     let mut settings = app_settings(false);
     settings.auth.signup_per_ip_per_hour = 3;
     let mut api = Api::new(state_with(test_db.db(), settings, log_mailer()));
-    api.peer = "198.51.100.30:4000".parse().unwrap();
     for i in 0..3 {
+        api.peer = peer(i).parse().unwrap();
         let reply = api
             .post("/api/auth/signup", None, signup_body(&format!("flood{i}")))
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
     }
     for i in 3..6 {
+        api.peer = peer(i).parse().unwrap();
         let limited = api
             .post("/api/auth/signup", None, signup_body(&format!("flood{i}")))
             .await;
@@ -61,11 +63,25 @@ async fn a_signup_flood_from_one_address_gets_429_with_retry_after() {
         .unwrap();
     assert_eq!(tenants, 3, "no tenant made past the limit");
     // Another client is not affected.
-    api.peer = "198.51.100.31:4000".parse().unwrap();
+    api.peer = other.parse().unwrap();
     let other = api
         .post("/api/auth/signup", None, signup_body("elsewhere"))
         .await;
     assert_eq!(other.status, StatusCode::CREATED, "{:?}", other.body);
+}
+
+#[tokio::test]
+async fn a_signup_flood_from_one_address_gets_429_with_retry_after() {
+    signup_flood_is_limited(|_| "198.51.100.30:4000".into(), "198.51.100.31:4000").await;
+}
+
+#[tokio::test]
+async fn a_signup_flood_rotating_through_one_ipv6_slash_64_gets_429() {
+    signup_flood_is_limited(
+        |n| format!("[2001:db8:7:7::{:x}]:4000", n + 1),
+        "[2001:db8:7:8::1]:4000",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -68,7 +68,7 @@ pub(crate) fn typed_email(value: &str) -> Result<String, AppError> {
 
 /// The IP of the request, as a rate-limit key.
 pub(crate) fn ip_key(ip: IpAddr) -> String {
-    ip.to_string()
+    crate::auth::rate_limit::address_key(ip)
 }
 
 /// A 400 for a mailed link that cannot be used.
