@@ -48,6 +48,10 @@ SUFFIX = "drill.test"
 SECRET = b"bench-drills-secret-key-0123456789abcdef"
 # Client source addresses: spreads 4-tuples so bursts never run out of ports.
 SOURCES = [f"127.0.0.{i}" for i in range(2, 12)]
+# Addresses that hold no idle connection: the fresh client and the fill to
+# `max_connections` come from these, so the per-address share (the idle
+# connections spread over SOURCES fill it exactly) does not refuse them.
+OTHER_SOURCES = [f"127.0.1.{i}" for i in range(2, 12)]
 
 
 def env_int(name, default):
@@ -95,7 +99,7 @@ def summary(times):
 class Drill:
     """One drill's database, data directory and edge process."""
 
-    def __init__(self, name, max_connections=None):
+    def __init__(self, name, max_connections=None, per_address=None):
         self.name = name
         self.db = f"sw_drill_{name}_{os.getpid()}"
         self.data = os.path.join(WORK, name)
@@ -117,6 +121,8 @@ class Drill:
         })
         if max_connections:
             self.env["STATUSWATCH__EDGE__MAX_CONNECTIONS"] = str(max_connections)
+        if per_address:
+            self.env["STATUSWATCH__EDGE__MAX_CONNECTIONS_PER_ADDRESS"] = str(per_address)
         self.proc = None
         seed.psql("postgres", "-c", f"CREATE DATABASE {self.db}")
         self.cli("migrate")
@@ -193,6 +199,10 @@ class Drill:
             "cache_refused": int(m.get('edge_certificates{state="refused"}', 0)),
             "cache_ready": int(m.get('edge_certificates{state="ready"}', 0)),
             "connections_open": int(m.get("edge_connections_open", 0)),
+            "refused_per_address": int(
+                m.get('edge_connections_refused_total{reason="per_address"}', 0)),
+            "refused_max_connections": int(
+                m.get('edge_connections_refused_total{reason="max_connections"}', 0)),
             "pg_xact_commit": xact, "pg_tup_returned": returned, "pg_tup_fetched": fetched,
             "certificates_rows": certs, "acme_leases_rows": leases, "acme_orders_rows": orders,
             "rss_kib": self.rss(),
@@ -262,11 +272,11 @@ async def fresh_request(name, ctx, source):
         writer.close()
 
 
-async def probe_series(name, ctx, count):
+async def probe_series(name, ctx, count, sources=SOURCES):
     """`count` fresh clients one after another: their TTFBs and failures."""
     times, failures = [], {}
     for i in range(count):
-        elapsed, outcome = await fresh_request(name, ctx, SOURCES[i % len(SOURCES)])
+        elapsed, outcome = await fresh_request(name, ctx, sources[i % len(sources)])
         if elapsed is None:
             failures[outcome] = failures.get(outcome, 0) + 1
         else:
@@ -275,14 +285,14 @@ async def probe_series(name, ctx, count):
     return dict(summary(times), failures=failures)
 
 
-async def burst(names, ctx, concurrency, keep=False):
+async def burst(names, ctx, concurrency, keep=False, sources=SOURCES):
     """Handshakes for `names`, `concurrency` at a time: outcomes, times, held connections."""
     gate = asyncio.Semaphore(concurrency)
     outcomes, times, held = {}, [], []
 
     async def one(i, name):
         async with gate:
-            took, outcome, conn = await handshake(name, ctx, SOURCES[i % len(SOURCES)])
+            took, outcome, conn = await handshake(name, ctx, sources[i % len(sources)])
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
         times.append(took)
         if conn is not None:
@@ -334,7 +344,10 @@ async def drill_idle():
     # Room above the held connections for the fresh client: at the limit the
     # edge drops new connections (measured at the end).
     limit = env_int("MAX_CONNECTIONS", CONNS + 100)
-    drill = Drill("idle", max_connections=limit)
+    # The idle connections come from SOURCES in turn: each address holds
+    # exactly its share, and one more from it is refused (measured below).
+    share = env_int("PER_ADDRESS", -(-CONNS // len(SOURCES)))
+    drill = Drill("idle", max_connections=limit, per_address=share)
     try:
         drill.seed(10)
         drill.start()
@@ -343,8 +356,9 @@ async def drill_idle():
         name = seed.tenant_name(0, SUFFIX)
         await probe_series(name, verified, 20)  # warm-up: pools, caches, allocator
         settle(10)
-        out = {"conns": CONNS, "max_connections": limit, "rss_before_kib": drill.rss()}
-        out["fresh_before"] = await probe_series(name, verified, PROBES)
+        out = {"conns": CONNS, "max_connections": limit, "per_address": share,
+               "rss_before_kib": drill.rss()}
+        out["fresh_before"] = await probe_series(name, verified, PROBES, OTHER_SOURCES)
         log(f"  idle: fresh client before: {out['fresh_before']}")
         names = [seed.tenant_name(i % 10, SUFFIX) for i in range(CONNS)]
         opened, held = await burst(names, unverified, CONCURRENCY, keep=True)
@@ -371,18 +385,28 @@ async def drill_idle():
         out["held_edge_count"] = m["connections_open"]
         out["rss_held_kib"] = m["rss_kib"]
         out["per_conn_bytes"] = round((m["rss_kib"] - out["rss_before_kib"]) * 1024 / max(len(held), 1))
-        out["fresh_held"] = await probe_series(name, verified, PROBES)
+        out["fresh_held"] = await probe_series(name, verified, PROBES, OTHER_SOURCES)
         log(f"  idle: held {m['connections_open']}, rss {m['rss_kib']} KiB, fresh client: {out['fresh_held']}")
+        # An address holding its share: one more connection from it is
+        # refused, while other addresses are still served.
+        refused_before = m.get("refused_per_address", 0)
+        over = await probe_series(name, verified, 20, SOURCES)
+        out["over_share"] = {"answered": over["n"], "failures": over["failures"],
+                             "refused_counted": drill.counters()["refused_per_address"] - refused_before}
+        log(f"  idle: one more from a held address: {out['over_share']}")
         # Fill the edge to its limit: the fresh client's connection is dropped.
         # Right after the fresh client's series: before the first held
         # connections reach the edge's 60 s wait for a first request.
         if len(held) + 1 <= limit and os.environ.get("AT_LIMIT", "1") == "1":
             extra_names = [name] * (limit - drill.counters()["connections_open"])
-            extra, extra_held = await burst(extra_names, unverified, CONCURRENCY, keep=True)
+            extra, extra_held = await burst(extra_names, unverified, CONCURRENCY, keep=True,
+                                            sources=OTHER_SOURCES)
             settle(1)
+            at_limit = drill.counters()
             out["at_limit"] = {"opened": len(extra_held), "outcomes": extra["outcomes"],
-                               "edge_count": drill.counters()["connections_open"],
-                               "fresh": await probe_series(name, verified, 20)}
+                               "edge_count": at_limit["connections_open"],
+                               "refused_max_connections": at_limit["refused_max_connections"],
+                               "fresh": await probe_series(name, verified, 20, OTHER_SOURCES)}
             log(f"  idle: at the limit: {out['at_limit']}")
             for _, w, _ in extra_held:
                 w.close()

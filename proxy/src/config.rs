@@ -61,6 +61,9 @@ pub struct EdgeConfig {
     /// Client connections open at once; more are refused.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// Of those, open at once from one client address (IPv6: one /64).
+    #[serde(default = "default_max_connections_per_address")]
+    pub max_connections_per_address: usize,
     /// Answer `/health/` on the plain listener instead of redirecting (load balancers).
     #[serde(default = "default_true")]
     pub health_over_http: bool,
@@ -104,6 +107,11 @@ fn default_handshake_timeout() -> u64 {
 }
 fn default_max_connections() -> usize {
     10_000
+}
+fn default_max_connections_per_address() -> usize {
+    // A tenth of the default total: ten addresses, not one, to fill the edge,
+    // while a large office behind one NAT still gets a thousand.
+    1_000
 }
 fn default_true() -> bool {
     true
@@ -213,6 +221,9 @@ impl EdgeConfig {
         }
         if self.max_connections == 0 {
             problems.push("edge.max_connections: must be at least 1".to_owned());
+        }
+        if self.max_connections_per_address == 0 {
+            problems.push("edge.max_connections_per_address: must be at least 1".to_owned());
         }
         let ports = [
             ("edge.http_listen", self.http_listen),

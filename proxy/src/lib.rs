@@ -4,6 +4,7 @@
 //! It depends on `acme` for certificates and never on `app`: the binary hands
 //! it a certificate manager built on the app's database policy.
 
+pub mod address_limit;
 pub mod admin;
 pub mod cache;
 pub mod config;

@@ -41,6 +41,14 @@ pub struct HandshakeLabels {
     pub outcome: &'static str,
 }
 
+/// Labels of a refused connection.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusedLabels {
+    /// `max_connections` (the edge is full) or `per_address` (that client
+    /// address has its share open).
+    pub reason: &'static str,
+}
+
 /// Labels of an upstream's health.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct UpstreamLabels {
@@ -65,6 +73,8 @@ pub struct EdgeMetrics {
     pub handshakes: Family<HandshakeLabels, Counter>,
     /// `edge_connections_open`: client connections now open.
     pub connections: Gauge,
+    /// `edge_connections_refused_total`: connections closed at once, by reason.
+    pub refused: Family<RefusedLabels, Counter>,
     /// `edge_upstream_healthy`: 1 when an app node passes its health check.
     pub upstream_healthy: Family<UpstreamLabels, Gauge>,
     /// `edge_certificates`: names held, by state (set when scraped).
@@ -96,6 +106,7 @@ impl EdgeMetrics {
             duration: Family::new_with_constructor(latency),
             handshakes: Family::default(),
             connections: Gauge::default(),
+            refused: Family::default(),
             upstream_healthy: Family::default(),
             certificates: Family::default(),
             policy_queries: Gauge::default(),
@@ -124,6 +135,11 @@ impl EdgeMetrics {
             "connections_open",
             "Client connections now open",
             metrics.connections.clone(),
+        );
+        edge.register(
+            "connections_refused",
+            "Connections closed at once: the edge full, or the client address at its share",
+            metrics.refused.clone(),
         );
         edge.register(
             "upstream_healthy",

@@ -1,6 +1,7 @@
 //! Running the edge: accept loops for :443 and :80, the upstream health
 //! checks and the admin API in their own tasks, and a graceful drain on shutdown.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,17 +10,20 @@ use pingora_core::apps::ServerApp;
 use pingora_core::protocols::Stream;
 use pingora_core::server::configuration::ServerConf;
 use pingora_proxy::http_proxy;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::address_limit::{AddressLimit, AddressPlace};
 use crate::cache::EdgeCache;
 use crate::config::EdgeConfig;
 use crate::edge::{Edge, EdgeProxy, Limits};
 use crate::headers::{DEFAULT_CSP, SecurityHeaders};
-use crate::metrics::{EdgeMetrics, HandshakeLabels};
+use crate::metrics::{EdgeMetrics, HandshakeLabels, RefusedLabels};
 use crate::plain::PlainProxy;
 use crate::site::Site;
 use crate::tls::{Outcome, TlsAcceptor};
@@ -125,7 +129,11 @@ pub async fn run(
     let (drain_tx, drain_rx) = tokio::sync::watch::channel(false);
     let drain_token = CancellationToken::new();
     let tracker = TaskTracker::new();
-    let limit = Arc::new(Semaphore::new(config.max_connections));
+    let limit = ConnectionLimits {
+        total: Arc::new(Semaphore::new(config.max_connections)),
+        per_address: AddressLimit::new(config.max_connections_per_address),
+        refused: metrics.refused.clone(),
+    };
 
     tracker.spawn(run_health_checks(edge.clone(), shutdown.clone()));
     let admin_state = admin::AdminState {
@@ -236,9 +244,35 @@ async fn serve_connection<A: ServerApp + Send + Sync + 'static>(
     tracing::debug!("connection closed");
 }
 
+/// The connection limits both listeners share, and the count of refusals.
+#[derive(Clone)]
+struct ConnectionLimits {
+    total: Arc<Semaphore>,
+    per_address: Arc<AddressLimit>,
+    refused: Family<RefusedLabels, Counter>,
+}
+
+impl ConnectionLimits {
+    /// Places for a connection from `peer`, or `None` (counted) when the
+    /// edge is full or that address has its share open.
+    fn admit(&self, peer: SocketAddr) -> Option<(OwnedSemaphorePermit, AddressPlace)> {
+        let refuse = |reason| {
+            self.refused.get_or_create(&RefusedLabels { reason }).inc();
+            None
+        };
+        let Some(place) = self.per_address.try_take(peer.ip()) else {
+            return refuse("per_address");
+        };
+        match self.total.clone().try_acquire_owned() {
+            Ok(permit) => Some((permit, place)),
+            Err(_) => refuse("max_connections"),
+        }
+    }
+}
+
 async fn accept_loop<F, Fut>(
     listener: TcpListener,
-    limit: Arc<Semaphore>,
+    limit: ConnectionLimits,
     open: prometheus_client::metrics::gauge::Gauge,
     shutdown: CancellationToken,
     tracker: TaskTracker,
@@ -252,8 +286,8 @@ async fn accept_loop<F, Fut>(
             () = shutdown.cancelled() => return,
             accepted = listener.accept() => accepted,
         };
-        let tcp = match accepted {
-            Ok((tcp, _)) => tcp,
+        let (tcp, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(err) => {
                 // Out of file descriptors and the like: back off instead of spinning.
                 tracing::warn!(error = %err, "accept failed");
@@ -261,7 +295,7 @@ async fn accept_loop<F, Fut>(
                 continue;
             }
         };
-        let Ok(permit) = limit.clone().try_acquire_owned() else {
+        let Some(places) = limit.admit(peer) else {
             drop(tcp);
             continue;
         };
@@ -272,7 +306,7 @@ async fn accept_loop<F, Fut>(
             open.inc();
             work.await;
             open.dec();
-            drop(permit);
+            drop(places);
         });
     }
 }

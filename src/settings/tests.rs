@@ -254,3 +254,33 @@ fn an_unusable_extra_root_is_named_by_its_key_and_path() {
     .to_string();
     assert!(err.contains("/nonexistent/root.pem"), "{err}");
 }
+
+#[test]
+fn zero_connection_limits_are_named_by_key() {
+    let loaded = load(&sources(
+        None,
+        &[
+            ("STATUSWATCH__EDGE__MAX_CONNECTIONS", "0"),
+            ("STATUSWATCH__EDGE__MAX_CONNECTIONS_PER_ADDRESS", "0"),
+        ],
+    ))
+    .unwrap();
+    let err = loaded.validated().unwrap_err();
+    let ConfigError::Invalid { problems, .. } = &err else {
+        panic!("{err:?}")
+    };
+    for key in ["edge.max_connections", "edge.max_connections_per_address"] {
+        assert!(
+            problems.contains(&format!("{key}: must be at least 1")),
+            "{key} missing from {problems:#?}"
+        );
+    }
+    let ok = load(&sources(
+        None,
+        &[("STATUSWATCH__EDGE__MAX_CONNECTIONS_PER_ADDRESS", "5")],
+    ))
+    .unwrap()
+    .validated()
+    .unwrap();
+    assert_eq!(ok.settings.edge.max_connections_per_address, 5);
+}

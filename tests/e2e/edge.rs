@@ -1168,6 +1168,77 @@ async fn the_connection_cap_idle_timeout_and_hsts_are_applied() {
     }
 }
 
+/// A plain-HTTP connection to the edge from the loopback address `source`.
+async fn plain_from(source: &str, port: u16) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    socket
+        .connect(SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .unwrap()
+}
+
+/// Whether the edge answers `GET /health/` on `stream` (rather than closing it unanswered).
+async fn answered(mut stream: tokio::net::TcpStream) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let asked = stream
+        .write_all(b"GET /health/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+        .await
+        .expect("neither answered nor closed");
+    asked.is_ok() && read.is_ok() && answer.starts_with(b"HTTP/1.1 200")
+}
+
+#[tokio::test]
+async fn one_client_address_cannot_take_every_connection() {
+    let edge = Edge::start(&[
+        ("STATUSWATCH__EDGE__MAX_CONNECTIONS", "8".to_owned()),
+        (
+            "STATUSWATCH__EDGE__MAX_CONNECTIONS_PER_ADDRESS",
+            "3".to_owned(),
+        ),
+    ])
+    .await;
+    let port = edge.server.http_port;
+    // One address holds its three places with idle connections.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(plain_from("127.0.0.2", port).await);
+    }
+    // Held means accepted: wait until the edge counts all three.
+    let admin = format!("http://127.0.0.1:{}/metrics", edge.server.admin_port);
+    let scrape = || async { reqwest::get(&admin).await.unwrap().text().await.unwrap() };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !scrape().await.contains("edge_connections_open 3") {
+        assert!(std::time::Instant::now() < deadline, "{}", scrape().await);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !answered(plain_from("127.0.0.2", port).await).await,
+        "a fourth connection from one address was served with a share of three"
+    );
+    // Every other address is served meanwhile.
+    assert!(answered(plain_from("127.0.0.3", port).await).await);
+    assert!(answered(plain_from("127.0.0.4", port).await).await);
+    let metrics = scrape().await;
+    assert!(
+        metrics.contains(r#"edge_connections_refused_total{reason="per_address"} 1"#),
+        "{metrics}"
+    );
+    // A closed connection frees its address's place.
+    held.pop();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !answered(plain_from("127.0.0.2", port).await).await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no place freed after a connection closed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// An upstream answering its `name` to every request.
 async fn named_upstream(name: &'static str) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
