@@ -402,11 +402,12 @@ async def drill_idle():
             extra, extra_held = await burst(extra_names, unverified, CONCURRENCY, keep=True,
                                             sources=OTHER_SOURCES)
             settle(1)
-            at_limit = drill.counters()
+            edge_count = drill.counters()["connections_open"]
+            fresh = await probe_series(name, verified, 20, OTHER_SOURCES)
             out["at_limit"] = {"opened": len(extra_held), "outcomes": extra["outcomes"],
-                               "edge_count": at_limit["connections_open"],
-                               "refused_max_connections": at_limit["refused_max_connections"],
-                               "fresh": await probe_series(name, verified, 20, OTHER_SOURCES)}
+                               "edge_count": edge_count, "fresh": fresh,
+                               "refused_max_connections":
+                                   drill.counters()["refused_max_connections"]}
             log(f"  idle: at the limit: {out['at_limit']}")
             for _, w, _ in extra_held:
                 w.close()
