@@ -60,7 +60,7 @@ pub struct ApiKey {
     pub scope: Scope,
     /// Created, ms since epoch.
     pub created_at: i64,
-    /// Last used, ms since epoch.
+    /// Last used, ms since epoch, to within [`LAST_USED_PRECISION_MS`].
     pub last_used_at: Option<i64>,
     /// Revoked, ms since epoch.
     pub revoked_at: Option<i64>,
@@ -115,6 +115,10 @@ pub async fn create(
     Ok((key, format!("sw_{prefix}_{secret}")))
 }
 
+/// How stale `last_used_at` may be: it is written at most once a minute per
+/// key, so that a busy key's calls are reads, not a write each.
+pub const LAST_USED_PRECISION_MS: i64 = 60_000;
+
 /// Whether a bearer token is shaped like an API key rather than an access token.
 pub fn looks_like_key(token: &str) -> bool {
     token.starts_with("sw_")
@@ -131,13 +135,14 @@ pub async fn authenticate(db: &Database, presented: &str) -> Result<Option<KeyId
     if prefix.len() != 12 || secret.len() > 100 {
         return Ok(None);
     }
-    let row: Option<(String, String, String, String)> = sqlx::query_as(
-        "SELECT id, tenant_id, secret_hash, scope FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL",
+    let row: Option<(String, String, String, String, Option<i64>)> = sqlx::query_as(
+        "SELECT id, tenant_id, secret_hash, scope, last_used_at FROM api_keys \
+         WHERE prefix = $1 AND revoked_at IS NULL",
     )
     .bind(prefix)
     .fetch_optional(db.pool())
     .await?;
-    let Some((id, tenant_id, stored, scope)) = row else {
+    let Some((id, tenant_id, stored, scope, last_used_at)) = row else {
         return Ok(None);
     };
     if !bool::from(hash_secret(secret).as_bytes().ct_eq(stored.as_bytes())) {
@@ -146,11 +151,14 @@ pub async fn authenticate(db: &Database, presented: &str) -> Result<Option<KeyId
     let Some(scope) = Scope::parse(&scope) else {
         return Ok(None);
     };
-    sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
-        .bind(now_ms())
-        .bind(&id)
-        .execute(db.pool())
-        .await?;
+    let now = now_ms();
+    if last_used_at.is_none_or(|at| now - at >= LAST_USED_PRECISION_MS) {
+        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&id)
+            .execute(db.pool())
+            .await?;
+    }
     Ok(Some(KeyIdentity {
         id,
         tenant_id,

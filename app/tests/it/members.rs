@@ -1,5 +1,6 @@
 //! Roles and membership: the last owner stays, owners alone manage ownership, API keys.
 
+use app::auth::api_key::LAST_USED_PRECISION_MS;
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
@@ -101,6 +102,21 @@ async fn removed_members_lose_access_at_once() {
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
 }
 
+async fn last_used(db: &app::db::Database) -> Option<i64> {
+    sqlx::query_scalar("SELECT last_used_at FROM api_keys")
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+}
+
+async fn set_last_used(db: &app::db::Database, at: i64) {
+    sqlx::query("UPDATE api_keys SET last_used_at = $1")
+        .bind(at)
+        .execute(db.pool())
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn api_keys_are_shown_once_scoped_and_revocable() {
     for test_db in TestDb::both_migrated().await {
@@ -134,6 +150,25 @@ async fn api_keys_are_shown_once_scoped_and_revocable() {
             api.get("/api/domains", Some(&secret)).await.status,
             StatusCode::OK
         );
+        // Use is recorded to the minute: a write at most once a minute per key.
+        let db = test_db.db();
+        let first = last_used(db).await.expect("use recorded");
+        let recent = first - LAST_USED_PRECISION_MS / 2;
+        set_last_used(db, recent).await;
+        api.get("/api/domains", Some(&secret)).await;
+        assert_eq!(
+            last_used(db).await,
+            Some(recent),
+            "written again within the minute"
+        );
+        set_last_used(db, first - LAST_USED_PRECISION_MS).await;
+        api.get("/api/domains", Some(&secret)).await;
+        assert!(
+            last_used(db).await.unwrap() >= first,
+            "not written after a minute"
+        );
+        let listed = api.get("/api/api-keys", Some(&owner.access)).await;
+        assert!(listed.body[0]["last_used_at"].as_i64().unwrap() >= first);
         let write = api
             .post(
                 "/api/domains",
