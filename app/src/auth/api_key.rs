@@ -60,7 +60,7 @@ pub struct ApiKey {
     pub scope: Scope,
     /// Created, ms since epoch.
     pub created_at: i64,
-    /// Last used, ms since epoch, to within [`LAST_USED_PRECISION_MS`].
+    /// Last used, ms since epoch, to within a minute.
     pub last_used_at: Option<i64>,
     /// Revoked, ms since epoch.
     pub revoked_at: Option<i64>,

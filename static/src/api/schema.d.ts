@@ -8625,7 +8625,7 @@ export interface components {
             id: string;
             /**
              * Format: int64
-             * @description Last used, ms since epoch, to within [`LAST_USED_PRECISION_MS`].
+             * @description Last used, ms since epoch, to within a minute.
              */
             last_used_at?: number | null;
             /** @description Name given at creation. */
