@@ -15,6 +15,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ChallengeStore;
 
+/// Largest answer over UDP without EDNS (RFC 1035 §4.2.1); a longer one goes
+/// out truncated (TC set, no answers), and the resolver asks again over TCP.
+const UDP_MAX: usize = 512;
+
+/// UDP questions answered at once; past that they are dropped (resolvers
+/// ask again), so a flood cannot queue challenge look-ups without bound.
+const UDP_IN_FLIGHT: usize = 256;
+
 /// Answers DNS queries for names under `zone` (e.g. `_acme-challenge.status.example`).
 pub struct DnsResponder {
     zone: String,
@@ -106,6 +114,26 @@ impl DnsResponder {
         response.to_vec().ok()
     }
 
+    /// The answer to a query over UDP: [`DnsResponder::answer`], truncated
+    /// when it is over 512 bytes.
+    pub async fn answer_udp(&self, query: &[u8]) -> Option<Vec<u8>> {
+        let reply = self.answer(query).await?;
+        if reply.len() <= UDP_MAX {
+            return Some(reply);
+        }
+        let mut truncated = Message::from_vec(&reply).ok()?;
+        truncated.take_answers();
+        truncated.set_truncated(true);
+        let mut bytes = truncated.to_vec().ok()?;
+        if bytes.len() > UDP_MAX {
+            // Many questions echoed: the first alone (at most 259 bytes) fits.
+            let first = truncated.take_queries().into_iter().next();
+            truncated.add_queries(first);
+            bytes = truncated.to_vec().ok()?;
+        }
+        Some(bytes)
+    }
+
     /// Serves UDP and TCP on `addr` until `shutdown`.
     pub async fn serve(
         self: Arc<Self>,
@@ -124,6 +152,7 @@ impl DnsResponder {
 
     async fn serve_udp(self: Arc<Self>, socket: UdpSocket, shutdown: CancellationToken) {
         let socket = Arc::new(socket);
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(UDP_IN_FLIGHT));
         let mut buf = vec![0_u8; 4096];
         loop {
             let (n, peer): (usize, SocketAddr) = tokio::select! {
@@ -133,12 +162,16 @@ impl DnsResponder {
                     Err(_) => continue,
                 },
             };
+            let Ok(place) = in_flight.clone().try_acquire_owned() else {
+                continue;
+            };
             let query = buf[..n].to_vec();
             let (me, socket) = (self.clone(), socket.clone());
             tokio::spawn(async move {
-                if let Some(reply) = me.answer(&query).await {
+                if let Some(reply) = me.answer_udp(&query).await {
                     let _ = socket.send_to(&reply, peer).await;
                 }
+                drop(place);
             });
         }
     }
@@ -295,6 +328,139 @@ mod tests {
             .await
             .expect("stops on shutdown")
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn long_answers_over_udp_are_truncated_and_whole_over_tcp() {
+        let store = Arc::new(MemoryStore::default());
+        let far = crate::time::now_ms() + 60_000;
+        // Twenty DNS-01 values (43 characters, as ACME's are): over 1 KB.
+        for n in 0..20 {
+            let value = format!("{n:02}{}", "x".repeat(41));
+            store
+                .put_challenge(
+                    ChallengeKind::Dns01,
+                    "_acme-challenge.status.test",
+                    &value,
+                    far,
+                )
+                .await
+                .unwrap();
+        }
+        let responder = DnsResponder::new("status.test", Arc::new(StoreAnswers(store)));
+        let ask = query("_acme-challenge.status.test.", RecordType::TXT);
+        let whole = Message::from_vec(&responder.answer(&ask).await.unwrap()).unwrap();
+        assert_eq!(whole.answers().len(), 20);
+        assert!(!whole.truncated());
+        let udp = responder.answer_udp(&ask).await.unwrap();
+        assert!(udp.len() <= UDP_MAX, "{} bytes over UDP", udp.len());
+        let udp = Message::from_vec(&udp).unwrap();
+        assert!(udp.truncated(), "TC tells the resolver to ask over TCP");
+        assert!(udp.answers().is_empty());
+        assert_eq!((udp.id(), udp.response_code()), (7, ResponseCode::NoError));
+        assert_eq!(udp.queries(), whole.queries());
+
+        // A short answer goes out as it is.
+        let short = query("_acme-challenge.other.status.test.", RecordType::TXT);
+        assert_eq!(
+            responder.answer_udp(&short).await,
+            responder.answer(&short).await
+        );
+
+        // Forty long questions (no shared label to compress) echoed back
+        // would not fit either: the first alone does.
+        let mut many = Message::new();
+        many.set_id(9).set_message_type(MessageType::Query);
+        for n in 0..40 {
+            let name = format!("q{n}{}.example.", "a".repeat(50));
+            many.add_query(Query::query(Name::from_ascii(name).unwrap(), RecordType::A));
+        }
+        let udp = responder.answer_udp(&many.to_vec().unwrap()).await.unwrap();
+        assert!(udp.len() <= UDP_MAX, "{} bytes over UDP", udp.len());
+        let udp = Message::from_vec(&udp).unwrap();
+        assert!(udp.truncated());
+        assert_eq!(udp.queries(), &many.queries()[..1]);
+    }
+
+    /// Answers only once let through, counting the questions it was asked.
+    struct GatedAnswers {
+        asked: std::sync::atomic::AtomicUsize,
+        gate: tokio::sync::Semaphore,
+    }
+
+    #[async_trait::async_trait]
+    impl ChallengeStore for GatedAnswers {
+        async fn http01(&self, _token: &str) -> Option<String> {
+            None
+        }
+        async fn dns01(&self, _name: &str) -> Vec<String> {
+            self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _pass = self.gate.acquire().await;
+            vec!["value".to_owned()]
+        }
+    }
+
+    #[tokio::test]
+    async fn a_udp_flood_is_answered_at_most_so_many_at_once() {
+        use std::sync::atomic::Ordering::SeqCst;
+        use std::time::Duration;
+        let answers = Arc::new(GatedAnswers {
+            asked: 0.into(),
+            gate: tokio::sync::Semaphore::new(0),
+        });
+        let responder = Arc::new(DnsResponder::new("status.test", answers.clone()));
+        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = udp.local_addr().unwrap();
+        let tcp = TcpListener::bind(addr).await.unwrap();
+        let shutdown = CancellationToken::new();
+        let served = tokio::spawn(responder.serve(udp, tcp, shutdown.clone()));
+        let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let ask = query("_acme-challenge.status.test.", RecordType::TXT);
+        let sent = UDP_IN_FLIGHT + 100;
+        for _ in 0..sent {
+            client.send_to(&ask, addr).await.unwrap();
+            // Let the responder read it, so the socket's buffer never overflows.
+            tokio::task::yield_now().await;
+        }
+        // Every place is taken and the rest were dropped, not queued.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while answers.asked.load(SeqCst) < UDP_IN_FLIGHT {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "places never filled"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(answers.asked.load(SeqCst), UDP_IN_FLIGHT);
+
+        // Let them through one at a time (so no reply overflows the client's
+        // socket buffer): each place answers once, the dropped never.
+        let mut buf = [0_u8; 1024];
+        for n in 0..UDP_IN_FLIGHT {
+            answers.gate.add_permits(1);
+            tokio::time::timeout(Duration::from_secs(5), client.recv(&mut buf))
+                .await
+                .unwrap_or_else(|_| panic!("reply {n} never came"))
+                .unwrap();
+        }
+        answers.gate.add_permits(sent);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), client.recv(&mut buf))
+                .await
+                .is_err(),
+            "a dropped question was answered"
+        );
+        assert_eq!(answers.asked.load(SeqCst), UDP_IN_FLIGHT);
+        // With the places free again, a new question is answered.
+        client.send_to(&ask, addr).await.unwrap();
+        let n = tokio::time::timeout(Duration::from_secs(5), client.recv(&mut buf))
+            .await
+            .expect("answered once places are free")
+            .unwrap();
+        assert_eq!(Message::from_vec(&buf[..n]).unwrap().answers().len(), 1);
+        shutdown.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(5), served).await;
     }
 
     /// A label holding an escaped dot is one label: `foo\._acme-challenge`
