@@ -93,10 +93,19 @@ impl NumberOrText {
     fn into_u64<E: serde::de::Error>(self) -> Result<u64, E> {
         match self {
             Self::Number(n) => Ok(n),
+            // A configuration number is a TOML integer: text past i64 could
+            // be read, but never written back (`config show`).
             Self::Text(text) => text
                 .trim()
-                .parse()
-                .map_err(|_| E::custom(format!("`{text}` is not a whole number"))),
+                .parse::<u64>()
+                .ok()
+                .filter(|n| i64::try_from(*n).is_ok())
+                .ok_or_else(|| {
+                    E::custom(format!(
+                        "`{text}` is not a whole number from 0 to {}",
+                        i64::MAX
+                    ))
+                }),
         }
     }
 }
@@ -327,5 +336,15 @@ mod tests {
             err.to_string().contains("`lots` is not a whole number"),
             "{err}"
         );
+        // Past what TOML can hold (the effective configuration is shown as TOML).
+        let err = toml::from_str::<PlanConfig>("max_monitors = '9223400000000000000'").unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "`9223400000000000000` is not a whole number from 0 to 9223372036854775807"
+            ),
+            "{err}"
+        );
+        let most = toml::from_str::<PlanConfig>("max_monitors = '9223372036854775807'").unwrap();
+        assert_eq!(most.max_monitors, Some(i64::MAX as u64));
     }
 }
