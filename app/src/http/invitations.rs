@@ -165,7 +165,17 @@ pub async fn accept(
         .ok_or_else(invalid)?;
     let user = match user_by_email(&state.db, &pending.email).await? {
         Some(user) => {
-            if !password::verify(form.password, user.password_hash.clone()).await? {
+            // A way to try an account's password: the login's per-account
+            // window and lockout apply, or an invitation to a victim's
+            // address would be an unlimited password oracle.
+            super::auth::limit(
+                &state,
+                "login",
+                &user.email,
+                state.settings.auth.login_per_account_per_minute,
+                std::time::Duration::from_secs(60),
+            )?;
+            if !super::auth::lockout::check_password(&state, &user, form.password, ip).await? {
                 return Err(AppError::unauthorized(
                     "invalid_credentials",
                     "that is not this account's password",

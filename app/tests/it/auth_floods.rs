@@ -120,18 +120,77 @@ async fn a_login_flood_on_one_account_from_many_addresses_gets_429_with_retry_af
     );
 }
 
-/// A login for an unknown email from `address`, as the edge forwards it.
-fn forwarded_login(address: &str, n: usize) -> Request<Body> {
+/// A JSON POST from `address`, as the edge forwards it.
+fn forwarded(path: &str, address: &str, body: &serde_json::Value) -> Request<Body> {
     Request::builder()
         .method(Method::POST)
-        .uri("/api/auth/login")
+        .uri(path)
         .header(header::CONTENT_TYPE, "application/json")
         .header("x-forwarded-for", address)
-        .body(Body::from(
-            json!({ "email": format!("nobody{n}@flood.example"), "password": "wrong-password-1" })
-                .to_string(),
-        ))
+        .body(Body::from(body.to_string()))
         .unwrap()
+}
+
+/// A login for an unknown email from `address`, as the edge forwards it.
+fn forwarded_login(address: &str, n: usize) -> Request<Body> {
+    let body =
+        json!({ "email": format!("nobody{n}@flood.example"), "password": "wrong-password-1" });
+    forwarded("/api/auth/login", address, &body)
+}
+
+/// Twenty wrong passwords for ann sent at once, each from its own address:
+/// by login, or (`by_invitation`) by accepting another organisation's
+/// invitation to her address. The lockout (5) is the only limit in the way.
+/// Returns how many were answered `invalid_credentials`, how many
+/// `account_locked`, and the lockouts audited.
+async fn guesses_at_once(by_invitation: bool) -> (usize, usize, i64) {
+    let test_db = TestDb::sqlite().await;
+    test_db.db().migrations().run().await.unwrap();
+    let mut settings = app_settings(false);
+    settings.auth.login_per_account_per_minute = 100;
+    let api = Api::new(state_with(test_db.db(), settings, log_mailer()));
+    api.signup("acme", "ann@acme.example").await;
+    let (path, body) = if by_invitation {
+        let attacker = api.signup("globex", "gil@globex.example").await;
+        let token = api
+            .invite(&attacker.access, "ann@acme.example", "viewer")
+            .await;
+        let body = json!({ "token": token, "password": "wrong-password-1" });
+        ("/api/invitations/accept", body)
+    } else {
+        let body = json!({ "email": "ann@acme.example", "password": "wrong-password-1" });
+        ("/api/auth/login", body)
+    };
+    let replies =
+        join_all((0..20).map(|n| api.send(forwarded(path, &format!("198.18.7.{n}"), &body)))).await;
+    let (mut wrong, mut locked) = (0, 0);
+    for reply in &replies {
+        match reply.code() {
+            "invalid_credentials" => wrong += 1,
+            "account_locked" => locked += 1,
+            other => panic!("{path}: unexpected {other}: {:?}", reply.body),
+        }
+    }
+    let locks: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.locked'")
+            .fetch_one(test_db.db().pool())
+            .await
+            .unwrap();
+    // Locked for everyone, the right password included.
+    let right = api.login("ann@acme.example", PASSWORD, None).await;
+    assert_eq!(right.code(), "account_locked", "{path}");
+    (wrong, locked, locks)
+}
+
+#[tokio::test]
+async fn wrong_passwords_sent_at_once_are_checked_no_more_than_the_lockout_allows() {
+    // Four wrong, the fifth locks; the other fifteen are refused unchecked.
+    assert_eq!(guesses_at_once(false).await, (4, 16, 1));
+}
+
+#[tokio::test]
+async fn an_invitation_to_someones_address_is_no_way_around_their_lockout() {
+    assert_eq!(guesses_at_once(true).await, (4, 16, 1));
 }
 
 #[tokio::test]

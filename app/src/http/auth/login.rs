@@ -14,13 +14,10 @@ use super::respond::{SessionBody, UserInfo, with_cookies};
 use super::{ip_key, limit};
 use crate::AppState;
 use crate::auth::{password, session};
-use crate::clock::now_ms;
 use crate::http::client_ip::ClientIp;
 use crate::http::{ApiJson, AppError};
 use crate::tenancy::audit::{self, Entry};
-use crate::tenancy::store::{
-    Organization, UserRow, organizations_of, tenant_for_host, user_by_email,
-};
+use crate::tenancy::store::{Organization, organizations_of, tenant_for_host, user_by_email};
 
 /// Login form.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -73,17 +70,9 @@ pub async fn login(
         password::verify(form.password, password::dummy_hash().await).await?;
         return Err(invalid_credentials());
     };
-    let now = now_ms();
-    if let Some(until) = user.locked_until.filter(|until| *until > now) {
-        return Err(locked(until, now));
+    if !super::lockout::check_password(&state, &user, form.password, ip).await? {
+        return Err(invalid_credentials());
     }
-    if !password::verify(form.password, user.password_hash.clone()).await? {
-        return Err(record_failure(&state, &user, ip.to_string(), now).await?);
-    }
-    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-        .bind(&user.id)
-        .execute(state.db.pool())
-        .await?;
 
     let organizations = organizations_of(&state.db, &user.id).await?;
     let host = headers
@@ -163,64 +152,4 @@ pub async fn login(
         },
     );
     Ok(with_cookies(&state, StatusCode::OK, &issued, body))
-}
-
-fn locked(until: i64, now: i64) -> AppError {
-    let seconds = u64::try_from((until - now + 999) / 1000)
-        .unwrap_or(1)
-        .max(1);
-    AppError::TooManyRequests {
-        code: "account_locked",
-        message: format!(
-            "too many failed logins; the account is locked for {seconds} more seconds"
-        ),
-        retry_after: seconds,
-        locked_until: Some(until),
-    }
-}
-
-/// Counts a failed password; at the threshold the account locks.
-async fn record_failure(
-    state: &AppState,
-    user: &UserRow,
-    ip: String,
-    now: i64,
-) -> Result<AppError, AppError> {
-    let auth = &state.settings.auth;
-    let failures = user.failed_logins + 1;
-    if failures >= i64::from(auth.lockout_threshold) {
-        let until = now + i64::try_from(auth.lockout_minutes * 60_000).unwrap_or(i64::MAX);
-        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2")
-            .bind(until)
-            .bind(&user.id)
-            .execute(state.db.pool())
-            .await?;
-        audit::record(
-            &state.db,
-            Entry {
-                actor_id: Some(&user.id),
-                action: "auth.locked",
-                ip: Some(ip),
-                details: Some(serde_json::json!({ "until": until })),
-                ..Entry::default()
-            },
-        )
-        .await;
-        return Ok(locked(until, now));
-    }
-    sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1")
-        .bind(&user.id)
-        .execute(state.db.pool())
-        .await?;
-    audit::record(
-        &state.db,
-        Entry {
-            actor_id: Some(&user.id),
-            action: "auth.login_failed",
-            ip: Some(ip),
-            ..Entry::default()
-        },
-    )
-    .await;
-    Ok(invalid_credentials())
 }

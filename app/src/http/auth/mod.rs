@@ -1,6 +1,7 @@
 //! `/api/auth/*`: signup, login, refresh, logout, email verification, password reset, and `/api/me`.
 
 pub mod handover;
+pub mod lockout;
 pub mod login;
 pub mod logout;
 pub mod me;
