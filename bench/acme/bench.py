@@ -24,13 +24,14 @@ import sqlite3
 import ssl
 import statistics
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from procstat import log, rss_kib
 
 WORK = os.environ["WORK"]
 BINARY = os.environ["SW_BINARY"]
@@ -44,10 +45,6 @@ WARMUP = int(os.environ.get("WARMUP", "100"))
 TOTAL_NAMES = SEQUENTIAL + BURST + WARMUP + max(MEMORY_STEPS) + 10
 
 
-def log(*args):
-    print(*args, file=sys.stderr, flush=True)
-
-
 def wait_port(port, what, timeout=30):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -57,14 +54,6 @@ def wait_port(port, what, timeout=30):
         except OSError:
             time.sleep(0.05)
     raise SystemExit(f"{what} did not listen on {port}")
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 # ---- the CA side: challtestsrv + pebble -------------------------------------

@@ -30,4 +30,5 @@ printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$WORK/san.ext"
 openssl x509 -req -in "$WORK/pebble.csr" -CA "$WORK/pebble-ca.pem" -CAkey "$WORK/pebble-ca.key" \
   -CAcreateserial -days 2 -extfile "$WORK/san.ext" -out "$WORK/pebble-cert.pem" 2>/dev/null
 
-WORK="$WORK" SW_BINARY="${CARGO_TARGET_DIR:-target}/production/statuswatch" python3 bench/acme/bench.py
+WORK="$WORK" SW_BINARY="${CARGO_TARGET_DIR:-target}/production/statuswatch" PYTHONPATH=bench/lib \
+  python3 bench/acme/bench.py

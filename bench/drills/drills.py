@@ -33,11 +33,11 @@ import ssl
 import statistics
 import string
 import subprocess
-import sys
 import time
 import urllib.request
 
 import seed
+from procstat import log, rss_kib
 
 WORK = os.environ["WORK"]
 BINARY = os.environ["SW_BINARY"]
@@ -66,18 +66,6 @@ CONCURRENCY = env_int("CONCURRENCY", 100)
 TENANTS = env_int("TENANTS", 100_000)
 SAMPLE = env_int("SAMPLE", 1000)
 TOUCH = [int(n) for n in os.environ.get("TOUCH", "10000,50000,100000").split(",") if n]
-
-
-def log(*args):
-    print(*args, file=sys.stderr, flush=True)
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def pct(values, p):

@@ -45,5 +45,5 @@ ulimit -n "$HARD"
 WORK=$(mktemp -d)
 cp -r "$SITE" "$WORK/site"
 trap 'rm -rf "$WORK"' EXIT
-WORK="$WORK" SW_BINARY="$BIN" SITE_DIR="$WORK/site" PYTHONPATH=bench/drills \
+WORK="$WORK" SW_BINARY="$BIN" SITE_DIR="$WORK/site" PYTHONPATH=bench/drills:bench/lib \
   python3 bench/drills/drills.py
