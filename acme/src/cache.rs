@@ -223,8 +223,8 @@ impl CertCache {
 
     /// Number of names held.
     pub fn len(&self) -> usize {
-        let entries = self.read();
-        entries.ready.map.len() + entries.refused.map.len()
+        let (ready, refused) = self.counts();
+        ready + refused
     }
 
     /// Certificates and refusals held, counted without listing them.
@@ -264,10 +264,6 @@ mod tests {
     use super::*;
     use crate::LocalCa;
 
-    fn counts(cache: &CertCache) -> (usize, usize) {
-        cache.counts()
-    }
-
     /// The lengths of the eviction queues.
     fn queued(cache: &CertCache) -> (usize, usize) {
         let entries = cache.read();
@@ -302,7 +298,7 @@ mod tests {
         };
         cache.install("c", 1, later, now, opened(&key)).unwrap();
         cache.install("d", 1, later, now, opened(&key)).unwrap();
-        assert_eq!(counts(&cache).0, 2, "at most two certificates");
+        assert_eq!(cache.counts().0, 2, "at most two certificates");
         assert!(matches!(cache.get("d"), Some(Cached::Ready { .. })));
         // The same stored version: nothing is opened again, only the next look moves.
         let next = now + Duration::from_secs(60);
@@ -347,7 +343,7 @@ mod tests {
                 "{name} was pushed out by refusals"
             );
         }
-        assert_eq!(counts(&cache), (3, 3));
+        assert_eq!(cache.counts(), (3, 3));
         for i in 0..7 {
             assert!(
                 cache.get(&format!("r{i}")).is_none(),
@@ -367,7 +363,7 @@ mod tests {
             .unwrap();
         assert!(cache.get("c1").is_none());
         assert!(cache.get("c4").is_some() && cache.get("c2").is_some());
-        assert_eq!(counts(&cache), (3, 3));
+        assert_eq!(cache.counts(), (3, 3));
     }
 
     #[test]
@@ -383,7 +379,7 @@ mod tests {
             assert!(matches!(cache.get("x"), Some(Cached::Ready { .. })));
             cache.insert_refused("x", Duration::from_secs(60));
             assert!(matches!(cache.get("x"), Some(Cached::Refused { .. })));
-            assert_eq!(counts(&cache), (0, 1), "one answer per name");
+            assert_eq!(cache.counts(), (0, 1), "one answer per name");
             if round % 3 == 0 {
                 cache.remove("x");
                 assert!(cache.is_empty());
@@ -398,7 +394,7 @@ mod tests {
         for name in ["a", "b", "c", "d", "e"] {
             cache.insert_refused(name, Duration::from_secs(60));
         }
-        assert_eq!(counts(&cache).1, 4);
+        assert_eq!(cache.counts().1, 4);
         assert!(cache.get("a").is_none(), "the oldest refusal went");
         assert!(cache.get("e").is_some() && cache.get("b").is_some());
     }
