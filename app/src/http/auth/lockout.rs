@@ -116,7 +116,7 @@ async fn lock(
 }
 
 /// 429 `account_locked` until `until`, with `Retry-After`.
-pub(crate) fn locked(until: i64, now: i64) -> AppError {
+fn locked(until: i64, now: i64) -> AppError {
     let seconds = u64::try_from((until - now + 999) / 1000)
         .unwrap_or(1)
         .max(1);
